@@ -1,0 +1,320 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+
+import {ILeases} from "./interfaces/ILeases.sol";
+import {IMarket} from "./interfaces/IMarket.sol";
+import {INodes} from "./interfaces/INodes.sol";
+import {IOffers} from "./interfaces/IOffers.sol";
+import {Settlement} from "./libraries/Settlement.sol";
+
+/// @title Leases
+/// @notice The contracts between buyers and sellers. A lease holds the buyer's credits in escrow;
+/// only the node's agent reports it provisioned, failed, metered and cleaned; it ends by expiry,
+/// early release by the buyer, preemption by the owner, provisioning failure, or an agent that never
+/// reported in time (anyone may then claim the refund). The seller is paid for time delivered.
+contract Leases is ReentrancyGuard, ILeases {
+    enum LeaseStatus {
+        None,
+        Pending,
+        Active,
+        Ended,
+        Cleaned
+    }
+
+    /// @notice A lease, in two slots.
+    struct Lease {
+        address buyer;
+        uint32 nodeId;
+        uint32 start;
+        uint32 end;
+        uint96 cost;
+        uint32 offerId;
+        uint32 sliceSeconds;
+        LeaseStatus status;
+        Settlement.EndReason endReason;
+        uint32 provisionedAt;
+        uint32 endedAt;
+    }
+
+    /// @notice The Market, which holds the escrow.
+    IMarket public immutable market;
+    /// @notice The node registry, which names each node's agent and managers.
+    INodes public immutable nodes;
+    /// @notice Seconds after a lease's start within which its agent must report it provisioned.
+    uint32 public immutable provisionGrace;
+    /// @notice The offer book; set once by the deployer.
+    IOffers public offers;
+    address private immutable _deployer;
+
+    uint32 private _leaseCount;
+    mapping(uint32 leaseId => Lease) private _leases;
+    mapping(uint32 leaseId => string) private _images;
+    mapping(uint32 leaseId => string) private _nodeAddresses;
+    mapping(uint32 leaseId => bytes32) private _usageRecords;
+    mapping(uint32 leaseId => uint32) private _replaces;
+
+    /// @notice A lease was made: the node is booked for `[start, end)` and `cost` is in escrow.
+    event LeaseCreated(
+        uint32 indexed leaseId,
+        address indexed buyer,
+        uint32 indexed nodeId,
+        uint32 offerId,
+        uint32 start,
+        uint32 end,
+        uint256 cost,
+        uint32 replacesLease
+    );
+    /// @notice The image the agent boots for the lease.
+    event LeaseImageSet(uint32 indexed leaseId, string image);
+    /// @notice The agent booted the node for the lease; the buyer reaches it at `nodeAddress`.
+    event LeaseProvisioned(uint32 indexed leaseId, address indexed agent, string nodeAddress);
+    /// @notice The agent could not provision or keep the node running.
+    event LeaseFailed(uint32 indexed leaseId, address indexed agent, string reason);
+    /// @notice The agent anchored the hash of the lease's metered usage up to `meteredUntil`.
+    event LeaseUsageReported(uint32 indexed leaseId, bytes32 recordHash, uint32 meteredUntil);
+    /// @notice The lease ended and its escrow was settled.
+    event LeaseEnded(
+        uint32 indexed leaseId, Settlement.EndReason reason, uint256 paid, uint256 refund, address indexed by
+    );
+    /// @notice The agent wiped the node after the lease.
+    event LeaseCleaned(uint32 indexed leaseId, address indexed agent);
+    /// @notice The offer book was connected.
+    event OffersConnected(address offers);
+
+    /// @notice No lease has id `leaseId`.
+    error UnknownLease(uint32 leaseId);
+    /// @notice `caller` may not do this to lease `leaseId`.
+    error UnauthorizedCaller(address caller);
+    /// @notice Lease `leaseId` is `status`, which does not allow this.
+    error InvalidLeaseStatus(uint32 leaseId, LeaseStatus status);
+    /// @notice Lease `leaseId` has nothing to settle before `at`.
+    error NotDue(uint32 leaseId, uint256 at);
+    /// @notice Lease `leaseId` is over already.
+    error LeaseOver(uint32 leaseId);
+    /// @notice The offer book is connected already.
+    error AlreadyConnected();
+    /// @notice An address given is the zero address.
+    error ZeroAddress();
+
+    constructor(IMarket market_, INodes nodes_, uint32 provisionGrace_) {
+        if (address(market_) == address(0) || address(nodes_) == address(0)) revert ZeroAddress();
+        market = market_;
+        nodes = nodes_;
+        provisionGrace = provisionGrace_;
+        _deployer = msg.sender;
+    }
+
+    /// @notice Connects the offer book, which alone creates leases. Can be done once, by the deployer.
+    function connectOffers(IOffers offers_) external {
+        if (msg.sender != _deployer) revert UnauthorizedCaller(msg.sender);
+        if (address(offers) != address(0)) revert AlreadyConnected();
+        if (address(offers_) == address(0)) revert ZeroAddress();
+        offers = offers_;
+        emit OffersConnected(address(offers_));
+    }
+
+    // ---------------------------------------------------------------- made by the offer book
+
+    /// @inheritdoc ILeases
+    function createLease(LeaseTerms calldata terms, string calldata image) external returns (uint32 leaseId) {
+        if (msg.sender != address(offers)) revert UnauthorizedCaller(msg.sender);
+        leaseId = ++_leaseCount;
+        _leases[leaseId] = Lease({
+            buyer: terms.buyer,
+            nodeId: terms.nodeId,
+            start: terms.start,
+            end: terms.end,
+            cost: terms.cost,
+            offerId: terms.offerId,
+            sliceSeconds: terms.sliceSeconds,
+            status: LeaseStatus.Pending,
+            endReason: Settlement.EndReason.None,
+            provisionedAt: 0,
+            endedAt: 0
+        });
+        if (terms.replacesLease != 0) _replaces[leaseId] = terms.replacesLease;
+        emit LeaseCreated(
+            leaseId, terms.buyer, terms.nodeId, terms.offerId, terms.start, terms.end, terms.cost, terms.replacesLease
+        );
+        if (bytes(image).length != 0) {
+            _images[leaseId] = image;
+            emit LeaseImageSet(leaseId, image);
+        }
+    }
+
+    // ---------------------------------------------------------------- buyer
+
+    /// @notice Sets the image the agent boots, until the lease is provisioned. Only the buyer.
+    /// @dev The image URL is public on chain: it must carry no credentials.
+    function setImage(uint32 leaseId, string calldata image) external {
+        Lease storage lease = _requireLease(leaseId);
+        if (msg.sender != lease.buyer) revert UnauthorizedCaller(msg.sender);
+        if (lease.status != LeaseStatus.Pending) revert InvalidLeaseStatus(leaseId, lease.status);
+        _images[leaseId] = image;
+        emit LeaseImageSet(leaseId, image);
+    }
+
+    /// @notice Ends the lease early. The buyer pays up to the end of the slice under way and gets the
+    /// rest back; before the start, everything comes back.
+    function release(uint32 leaseId) external nonReentrant {
+        Lease storage lease = _requireRunning(leaseId);
+        if (msg.sender != lease.buyer) revert UnauthorizedCaller(msg.sender);
+        _end(leaseId, lease, Settlement.EndReason.Released);
+    }
+
+    // ---------------------------------------------------------------- owner
+
+    /// @notice Takes the node back (e.g. for maintenance): the lease ends now and the buyer gets back
+    /// every second not delivered. Only a manager of the node.
+    function preempt(uint32 leaseId) external nonReentrant {
+        Lease storage lease = _requireRunning(leaseId);
+        if (!nodes.canManage(lease.nodeId, msg.sender)) revert UnauthorizedCaller(msg.sender);
+        _end(leaseId, lease, Settlement.EndReason.Preempted);
+    }
+
+    // ---------------------------------------------------------------- agent
+
+    /// @notice Reports the node booted for the lease and where the buyer reaches it. Releases the
+    /// lease this one replaces, if any.
+    function reportProvisioned(uint32 leaseId, string calldata nodeAddress) external nonReentrant {
+        Lease storage lease = _requireAgent(leaseId);
+        if (lease.status != LeaseStatus.Pending) revert InvalidLeaseStatus(leaseId, lease.status);
+        if (block.timestamp >= lease.end) revert LeaseOver(leaseId);
+        lease.status = LeaseStatus.Active;
+        lease.provisionedAt = uint32(block.timestamp);
+        _nodeAddresses[leaseId] = nodeAddress;
+        emit LeaseProvisioned(leaseId, msg.sender, nodeAddress);
+
+        uint32 replaced = _replaces[leaseId];
+        if (replaced != 0 && isReplaceable(replaced, lease.buyer)) {
+            _end(replaced, _leases[replaced], Settlement.EndReason.Released);
+        }
+    }
+
+    /// @notice Reports that the node could not be provisioned or kept running; the buyer gets back
+    /// every second not delivered.
+    function reportFailed(uint32 leaseId, string calldata reason) external nonReentrant {
+        Lease storage lease = _requireAgent(leaseId);
+        LeaseStatus status = lease.status;
+        if (status != LeaseStatus.Pending && status != LeaseStatus.Active) revert InvalidLeaseStatus(leaseId, status);
+        if (status == LeaseStatus.Active && block.timestamp >= lease.end) revert LeaseOver(leaseId);
+        emit LeaseFailed(leaseId, msg.sender, reason);
+        _end(leaseId, lease, Settlement.EndReason.Failed);
+    }
+
+    /// @notice Anchors the hash of the lease's metered usage record, kept by the agent, up to `meteredUntil`.
+    function reportUsage(uint32 leaseId, bytes32 recordHash, uint32 meteredUntil) external {
+        Lease storage lease = _requireAgent(leaseId);
+        if (lease.provisionedAt == 0) revert InvalidLeaseStatus(leaseId, lease.status);
+        _usageRecords[leaseId] = recordHash;
+        emit LeaseUsageReported(leaseId, recordHash, meteredUntil);
+    }
+
+    /// @notice Reports the node wiped after the lease ended.
+    function reportCleaned(uint32 leaseId) external {
+        Lease storage lease = _requireAgent(leaseId);
+        if (lease.status != LeaseStatus.Ended) revert InvalidLeaseStatus(leaseId, lease.status);
+        lease.status = LeaseStatus.Cleaned;
+        emit LeaseCleaned(leaseId, msg.sender);
+    }
+
+    // ---------------------------------------------------------------- anyone
+
+    /// @notice Settles a lease that is due: one that ran to its end, or one whose agent did not report
+    /// it provisioned within `provisionGrace` of its start (the buyer then gets everything back).
+    function settle(uint32 leaseId) external nonReentrant {
+        Lease storage lease = _requireLive(leaseId);
+        if (lease.status == LeaseStatus.Active) {
+            if (block.timestamp < lease.end) revert NotDue(leaseId, lease.end);
+            _end(leaseId, lease, Settlement.EndReason.Expired);
+        } else {
+            uint256 deadline = uint256(lease.start) + provisionGrace;
+            if (deadline > lease.end) deadline = lease.end;
+            if (block.timestamp < deadline) revert NotDue(leaseId, deadline);
+            _end(leaseId, lease, Settlement.EndReason.TimedOut);
+        }
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// @notice Lease `leaseId`.
+    function leaseOf(uint32 leaseId) external view returns (Lease memory) {
+        Lease memory lease = _leases[leaseId];
+        if (lease.status == LeaseStatus.None) revert UnknownLease(leaseId);
+        return lease;
+    }
+
+    /// @notice A lease's image, node address, last usage record hash and the lease it replaces.
+    function detailsOf(uint32 leaseId)
+        external
+        view
+        returns (string memory image, string memory nodeAddress, bytes32 usageRecord, uint32 replacesLease)
+    {
+        return (_images[leaseId], _nodeAddresses[leaseId], _usageRecords[leaseId], _replaces[leaseId]);
+    }
+
+    /// @notice How many leases were ever made; ids run from 1 to this.
+    function leaseCount() external view returns (uint32) {
+        return _leaseCount;
+    }
+
+    /// @notice What the seller would be paid and the buyer refunded if the lease ended now for `reason`.
+    function previewEnd(uint32 leaseId, Settlement.EndReason reason) external view returns (uint256 paid, uint256 refund) {
+        Lease memory lease = _leases[leaseId];
+        (paid,) = _divide(lease, reason);
+        refund = lease.cost - paid;
+    }
+
+    /// @inheritdoc ILeases
+    function isReplaceable(uint32 leaseId, address buyer) public view returns (bool) {
+        Lease storage lease = _leases[leaseId];
+        return lease.buyer == buyer && (lease.status == LeaseStatus.Pending || lease.status == LeaseStatus.Active)
+            && block.timestamp < lease.end;
+    }
+
+    // ---------------------------------------------------------------- internal
+
+    /// @dev Ends a live lease: settles its escrow and frees the node's calendar from the stop on.
+    function _end(uint32 leaseId, Lease storage lease, Settlement.EndReason reason) private {
+        Lease memory terms = lease;
+        (uint256 paid, uint256 stop) = _divide(terms, reason);
+        uint256 refund = terms.cost - paid;
+        lease.status = LeaseStatus.Ended;
+        lease.endReason = reason;
+        lease.endedAt = uint32(block.timestamp);
+        emit LeaseEnded(leaseId, reason, paid, refund, msg.sender);
+        if (stop < terms.end) offers.releaseCalendar(terms.offerId, stop, terms.end);
+        market.settle(terms.buyer, offers.sellerOf(terms.offerId), paid, refund);
+    }
+
+    function _divide(Lease memory lease, Settlement.EndReason reason) private view returns (uint256 paid, uint256 stop) {
+        return Settlement.divide(
+            lease.start, lease.end, lease.sliceSeconds, lease.cost, lease.provisionedAt, reason, block.timestamp
+        );
+    }
+
+    function _requireLease(uint32 leaseId) private view returns (Lease storage lease) {
+        lease = _leases[leaseId];
+        if (lease.status == LeaseStatus.None) revert UnknownLease(leaseId);
+    }
+
+    function _requireLive(uint32 leaseId) private view returns (Lease storage lease) {
+        lease = _requireLease(leaseId);
+        if (lease.status != LeaseStatus.Pending && lease.status != LeaseStatus.Active) {
+            revert InvalidLeaseStatus(leaseId, lease.status);
+        }
+    }
+
+    /// @dev A live lease whose end has not come; one past its end is settled with `settle`.
+    function _requireRunning(uint32 leaseId) private view returns (Lease storage lease) {
+        lease = _requireLive(leaseId);
+        if (block.timestamp >= lease.end) revert LeaseOver(leaseId);
+    }
+
+    function _requireAgent(uint32 leaseId) private view returns (Lease storage lease) {
+        lease = _requireLease(leaseId);
+        if (msg.sender != nodes.agentOf(lease.nodeId)) revert UnauthorizedCaller(msg.sender);
+    }
+}

@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+/// @title IOffers
+/// @notice What the Market's clearing and the Leases contract need from the offer book.
+interface IOffers {
+    /// @notice A revealed sealed bid, as handed to matching. `offerId == 0` names a pool bid.
+    struct BidRequest {
+        uint32 roundId;
+        uint32 offerId;
+        uint16 profileId;
+        uint32 start;
+        uint32 duration;
+        uint64 pricePerHour;
+        uint32 replacesLease;
+        address buyer;
+    }
+
+    /// @notice Matches one bid against the round's auction offers, booking the node and creating the
+    /// lease when an offer fits. Returns `leaseId == 0` when nothing fits; never reverts on bid data.
+    function matchBid(BidRequest calldata bid) external returns (uint32 leaseId, uint256 cost);
+
+    /// @notice Gives the node's time `[from, to)` of an ended lease back to offer `offerId`'s calendar.
+    function releaseCalendar(uint32 offerId, uint256 from, uint256 to) external;
+
+    /// @notice The account paid for leases sold through offer `offerId`.
+    function sellerOf(uint32 offerId) external view returns (address);
+}

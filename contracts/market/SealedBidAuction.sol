@@ -1,0 +1,360 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+import {IOffers} from "../interfaces/IOffers.sol";
+import {IAuctionClock, MemberRoles} from "../interfaces/IMarket.sol";
+import {Pricing} from "../libraries/Pricing.sol";
+import {CreditAccounts} from "./CreditAccounts.sol";
+import {TenantDirectory} from "./TenantDirectory.sol";
+
+/// @title SealedBidAuction
+/// @notice Sealed-bid rounds. A buyer commits `hash(terms, salt)`, bound to bidder, chain, contract
+/// and round, with a deposit that may exceed the bid so that it does not reveal it; reveals in the
+/// round's reveal window; and clearing, which anyone may run in chunks, matches the revealed bids
+/// highest price per hour first (ties: earlier reveal first). Winners pay their own bid
+/// (pay-as-bid); an unrevealed bid loses `penaltyBps` of its deposit; everything else is refunded.
+///
+/// Rounds follow a fixed schedule: round `r` (from 1) takes commits during
+/// `[genesis + (r - 1) * commitSeconds, genesis + r * commitSeconds)`, reveals during the next
+/// `revealSeconds`, and clears after that. Round `r + 1` takes commits while `r` reveals.
+abstract contract SealedBidAuction is TenantDirectory, CreditAccounts, IAuctionClock {
+    /// @notice Domain tag of bid commitments.
+    bytes32 public constant BID_TYPEHASH = keccak256(
+        "Metalmarket.Bid(uint32 roundId,uint32 offerId,uint16 profileId,uint32 start,uint32 duration,"
+        "uint64 pricePerHour,uint32 replacesLease)"
+    );
+    /// @dev Clearing stops taking further bids in a transaction once less gas than this is left.
+    uint256 private constant CLEARING_GAS_RESERVE = 400_000;
+
+    /// @notice What a sealed bid says, hidden until its reveal. `offerId == 0` makes it a pool bid:
+    /// any auction offer in the round whose node fits profile `profileId` (0: any node).
+    struct BidTerms {
+        uint32 roundId;
+        uint32 offerId;
+        uint16 profileId;
+        uint32 start;
+        uint32 duration;
+        uint64 pricePerHour;
+        uint32 replacesLease;
+    }
+
+    /// @notice Round schedule and penalty, fixed at deployment.
+    struct AuctionSchedule {
+        uint64 genesis;
+        uint32 commitSeconds;
+        uint32 revealSeconds;
+        uint16 penaltyBps;
+    }
+
+    /// @dev A commitment still sealed: one slot.
+    struct Commit {
+        uint96 deposit;
+        uint32 roundId;
+    }
+
+    /// @notice A revealed bid; `next` links the round's bids in clearing order. Two slots.
+    struct Bid {
+        address bidder;
+        uint96 deposit;
+        uint64 pricePerHour;
+        uint32 start;
+        uint32 duration;
+        uint32 offerId;
+        uint16 profileId;
+        uint32 replacesLease;
+        uint32 next;
+    }
+
+    enum RoundState {
+        Open,
+        Clearing,
+        Cleared
+    }
+
+    /// @notice A round's revealed bids (ids 1..revealed), the head of its price order, and clearing progress.
+    struct Round {
+        uint32 revealed;
+        uint32 head;
+        uint32 cursor;
+        uint32 matched;
+        RoundState state;
+    }
+
+    /// @notice Start of round 1's commit phase.
+    uint256 public immutable genesis;
+    /// @notice Length of a commit phase; also the spacing of rounds.
+    uint256 public immutable commitSeconds;
+    /// @notice Length of a reveal phase.
+    uint256 public immutable revealSeconds;
+    /// @notice Share of an unrevealed bid's deposit kept as penalty, in basis points.
+    uint256 public immutable penaltyBps;
+
+    mapping(address bidder => mapping(bytes32 commitment => Commit)) private _commits;
+    mapping(uint32 roundId => Round) private _rounds;
+    mapping(uint32 roundId => mapping(uint32 bidId => Bid)) private _bids;
+
+    /// @notice `bidder` sealed a bid for `roundId` and escrowed `deposit`.
+    event BidCommitted(uint32 indexed roundId, address indexed bidder, bytes32 commitment, uint256 deposit);
+    /// @notice A sealed bid was opened and took its place in the round's price order.
+    event BidRevealed(
+        uint32 indexed roundId, uint32 indexed bidId, address indexed bidder, bytes32 commitment, BidTerms terms
+    );
+    /// @notice An unrevealed bid ended: `penalty` to the treasury, `refund` back to the bidder.
+    event BidForfeited(
+        uint32 indexed roundId, address indexed bidder, bytes32 commitment, uint256 penalty, uint256 refund
+    );
+    /// @notice A bid won lease `leaseId` at `cost`; the rest of its deposit, `refund`, was released.
+    event BidMatched(uint32 indexed roundId, uint32 indexed bidId, uint32 indexed leaseId, uint256 cost, uint256 refund);
+    /// @notice A bid found no offer; its whole deposit, `refund`, was released.
+    event BidUnmatched(uint32 indexed roundId, uint32 indexed bidId, uint256 refund);
+    /// @notice Every revealed bid of the round has been matched or refunded.
+    event RoundCleared(uint32 indexed roundId, uint32 bids, uint32 matched);
+
+    /// @notice The schedule's lengths must be positive and the penalty at most 100%.
+    error InvalidSchedule();
+    /// @notice The chain's clock does not count seconds in 32 bits.
+    error UnsupportedClock(uint256 timestamp);
+    /// @notice `bidder` already sealed `commitment`.
+    error CommitmentExists(address bidder, bytes32 commitment);
+    /// @notice `bidder` has no sealed bid `commitment`.
+    error UnknownCommitment(address bidder, bytes32 commitment);
+    /// @notice The bid was committed in round `committedIn`, not `revealedFor`.
+    error RoundMismatch(uint32 committedIn, uint32 revealedFor);
+    /// @notice Reveals of `roundId` are taken during `[opensAt, closesAt)` only.
+    error OutsideRevealWindow(uint32 roundId, uint256 opensAt, uint256 closesAt);
+    /// @notice The reveal phase of `roundId` runs until `closesAt`.
+    error RevealWindowOpen(uint32 roundId, uint256 closesAt);
+    /// @notice A bid needs a start, a duration and a price.
+    error InvalidBidTerms();
+    /// @notice The bid could cost `maxCost`, more than its `deposit`: it is invalid.
+    error BidExceedsDeposit(uint256 maxCost, uint256 deposit);
+    /// @notice `roundId` is cleared already.
+    error RoundAlreadyCleared(uint32 roundId);
+
+    constructor(AuctionSchedule memory schedule) {
+        if (block.timestamp > type(uint32).max) revert UnsupportedClock(block.timestamp);
+        if (
+            schedule.commitSeconds == 0 || schedule.revealSeconds == 0 || schedule.penaltyBps > Pricing.BPS
+                || schedule.genesis > block.timestamp
+        ) revert InvalidSchedule();
+        genesis = schedule.genesis;
+        commitSeconds = schedule.commitSeconds;
+        revealSeconds = schedule.revealSeconds;
+        penaltyBps = schedule.penaltyBps;
+    }
+
+    // ---------------------------------------------------------------- bidding
+
+    /// @notice Seals a bid for the current round, escrowing `deposit` of the caller's available credits.
+    /// @dev No external calls: the whole commit is one new slot and one account write.
+    /// @param commitment `bidCommitment(caller, terms, salt)`, computed off-chain.
+    /// @param deposit Credits to escrow; at least the bid's cost, and may exceed it to hide it.
+    function commitBid(bytes32 commitment, uint96 deposit) external {
+        if (deposit == 0) revert ZeroAmount();
+        Account storage account = _accounts[msg.sender];
+        _requireActiveMember(account, msg.sender, MemberRoles.BUYER);
+        Commit storage seal = _commits[msg.sender][commitment];
+        if (seal.deposit != 0) revert CommitmentExists(msg.sender, commitment);
+        _lock(account, msg.sender, deposit);
+        uint32 roundId = currentRound();
+        seal.deposit = deposit;
+        seal.roundId = roundId;
+        emit BidCommitted(roundId, msg.sender, commitment, deposit);
+    }
+
+    /// @notice Opens the caller's sealed bid in its round's reveal window.
+    /// @param terms The bid's terms, as committed.
+    /// @param salt The secret committed with them.
+    /// @param hint A revealed bid of the round priced at or above this one (see `insertionHint`); 0 to search from the top.
+    /// @return bidId The bid's id in the round.
+    function revealBid(BidTerms calldata terms, bytes32 salt, uint32 hint) external returns (uint32 bidId) {
+        bytes32 commitment = bidCommitment(msg.sender, terms, salt);
+        Commit memory seal = _commits[msg.sender][commitment];
+        if (seal.deposit == 0) revert UnknownCommitment(msg.sender, commitment);
+        uint32 roundId = terms.roundId;
+        if (seal.roundId != roundId) revert RoundMismatch(seal.roundId, roundId);
+        (uint256 opensAt, uint256 closesAt) = revealWindow(roundId);
+        if (block.timestamp < opensAt || block.timestamp >= closesAt) {
+            revert OutsideRevealWindow(roundId, opensAt, closesAt);
+        }
+        if (terms.duration == 0 || terms.pricePerHour == 0 || terms.start == 0) revert InvalidBidTerms();
+        uint256 maxCost = Pricing.cost(terms.pricePerHour, terms.duration);
+        if (maxCost > seal.deposit) revert BidExceedsDeposit(maxCost, seal.deposit);
+
+        delete _commits[msg.sender][commitment];
+        Round storage round = _rounds[roundId];
+        bidId = ++round.revealed;
+        (uint32 previous, uint32 next) = _findPlace(round, roundId, terms.pricePerHour, hint);
+        _bids[roundId][bidId] = Bid({
+            bidder: msg.sender,
+            deposit: seal.deposit,
+            pricePerHour: terms.pricePerHour,
+            start: terms.start,
+            duration: terms.duration,
+            offerId: terms.offerId,
+            profileId: terms.profileId,
+            replacesLease: terms.replacesLease,
+            next: next
+        });
+        if (previous == 0) round.head = bidId;
+        else _bids[roundId][previous].next = bidId;
+        emit BidRevealed(roundId, bidId, msg.sender, commitment, terms);
+    }
+
+    /// @notice Ends a bid that was never revealed: the treasury keeps the penalty, the bidder gets the rest.
+    /// @dev Anyone may call it once the bid's reveal window has closed.
+    function forfeitUnrevealed(address bidder, bytes32 commitment) external {
+        Commit memory seal = _commits[bidder][commitment];
+        if (seal.deposit == 0) revert UnknownCommitment(bidder, commitment);
+        (, uint256 closesAt) = revealWindow(seal.roundId);
+        if (block.timestamp < closesAt) revert RevealWindowOpen(seal.roundId, closesAt);
+        delete _commits[bidder][commitment];
+        uint256 penalty = (uint256(seal.deposit) * penaltyBps) / Pricing.BPS;
+        uint256 refund = seal.deposit - penalty;
+        Account storage account = _accounts[bidder];
+        _unlock(account, bidder, seal.deposit);
+        _credit(account, refund);
+        _credit(_accounts[treasury], penalty);
+        emit BidForfeited(seal.roundId, bidder, commitment, penalty, refund);
+    }
+
+    // ---------------------------------------------------------------- clearing
+
+    /// @notice Matches up to `maxBids` more revealed bids of `roundId`, in price order. Anyone may call it
+    /// once the reveal window has closed; call again until it returns true.
+    /// @dev Outcomes do not depend on the gas given: a bid is matched or refunded by rule, and a
+    /// transaction that runs short of gas reverts whole. Gas only decides how many bids a call takes.
+    /// @return cleared True when every bid of the round has been settled.
+    function clearRound(uint32 roundId, uint256 maxBids) external nonReentrant returns (bool cleared) {
+        (, uint256 closesAt) = revealWindow(roundId);
+        if (block.timestamp < closesAt) revert RevealWindowOpen(roundId, closesAt);
+        Round memory round = _rounds[roundId];
+        if (round.state == RoundState.Cleared) revert RoundAlreadyCleared(roundId);
+        uint32 cursor = round.state == RoundState.Open ? round.head : round.cursor;
+        IOffers book = IOffers(offers);
+        for (uint256 taken; cursor != 0 && taken < maxBids; ++taken) {
+            Bid memory bid = _bids[roundId][cursor];
+            if (_settleBid(book, roundId, cursor, bid)) ++round.matched;
+            cursor = bid.next;
+            if (gasleft() < CLEARING_GAS_RESERVE) break;
+        }
+        cleared = cursor == 0;
+        round.cursor = cursor;
+        round.state = cleared ? RoundState.Cleared : RoundState.Clearing;
+        _rounds[roundId] = round;
+        if (cleared) emit RoundCleared(roundId, round.revealed, round.matched);
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// @inheritdoc IAuctionClock
+    function currentRound() public view returns (uint32) {
+        return uint32((block.timestamp - genesis) / commitSeconds + 1);
+    }
+
+    /// @inheritdoc IAuctionClock
+    function isRoundCleared(uint32 roundId) external view returns (bool) {
+        return _rounds[roundId].state == RoundState.Cleared;
+    }
+
+    /// @notice The commit phase `[opensAt, closesAt)` of `roundId`.
+    function commitWindow(uint32 roundId) public view returns (uint256 opensAt, uint256 closesAt) {
+        closesAt = genesis + uint256(roundId) * commitSeconds;
+        opensAt = closesAt - commitSeconds;
+    }
+
+    /// @inheritdoc IAuctionClock
+    function revealWindow(uint32 roundId) public view returns (uint256 opensAt, uint256 closesAt) {
+        opensAt = genesis + uint256(roundId) * commitSeconds;
+        closesAt = opensAt + revealSeconds;
+    }
+
+    /// @notice The commitment a bidder seals for `terms` and `salt`.
+    function bidCommitment(address bidder, BidTerms calldata terms, bytes32 salt) public view returns (bytes32) {
+        return keccak256(abi.encode(BID_TYPEHASH, block.chainid, address(this), bidder, terms, salt));
+    }
+
+    /// @notice A sealed bid's deposit and round; zero when unknown or already revealed or forfeited.
+    function commitOf(address bidder, bytes32 commitment) external view returns (Commit memory) {
+        return _commits[bidder][commitment];
+    }
+
+    /// @notice Round `roundId`'s bids and clearing progress.
+    function roundOf(uint32 roundId) external view returns (Round memory) {
+        return _rounds[roundId];
+    }
+
+    /// @notice Revealed bid `bidId` of `roundId`.
+    function bidOf(uint32 roundId, uint32 bidId) external view returns (Bid memory) {
+        return _bids[roundId][bidId];
+    }
+
+    /// @notice Up to `limit` bid ids of `roundId` in clearing order, starting after `afterBidId` (0: from the top).
+    function bidsByPrice(uint32 roundId, uint32 afterBidId, uint256 limit) external view returns (uint32[] memory ids) {
+        ids = new uint32[](limit);
+        uint32 cursor = afterBidId == 0 ? _rounds[roundId].head : _bids[roundId][afterBidId].next;
+        uint256 count;
+        for (; count < limit && cursor != 0; ++count) {
+            ids[count] = cursor;
+            cursor = _bids[roundId][cursor].next;
+        }
+        assembly ("memory-safe") {
+            mstore(ids, count)
+        }
+    }
+
+    /// @notice The revealed bid after which a bid at `pricePerHour` would be placed: the hint for `revealBid`.
+    function insertionHint(uint32 roundId, uint64 pricePerHour) external view returns (uint32 previous) {
+        (previous,) = _findPlace(_rounds[roundId], roundId, pricePerHour, 0);
+    }
+
+    // ---------------------------------------------------------------- internal
+
+    /// @dev Where a bid at `price` goes in the round's order: after every bid priced at or above it.
+    /// Starts from `hint` when the hint is a bid priced at or above `price`, else from the top.
+    function _findPlace(Round storage round, uint32 roundId, uint64 price, uint32 hint)
+        private
+        view
+        returns (uint32 previous, uint32 next)
+    {
+        mapping(uint32 => Bid) storage bids = _bids[roundId];
+        if (hint != 0 && hint < round.revealed && bids[hint].pricePerHour >= price) {
+            previous = hint;
+            next = bids[hint].next;
+        } else {
+            next = round.head;
+        }
+        while (next != 0 && bids[next].pricePerHour >= price) {
+            previous = next;
+            next = bids[next].next;
+        }
+    }
+
+    /// @dev Matches one bid (only while its bidder may still start leases) and releases what it does not pay.
+    function _settleBid(IOffers book, uint32 roundId, uint32 bidId, Bid memory bid) private returns (bool matched) {
+        Account storage account = _accounts[bid.bidder];
+        uint32 leaseId;
+        uint256 cost;
+        if (_isActiveMember(account, MemberRoles.BUYER)) {
+            (leaseId, cost) = book.matchBid(
+                IOffers.BidRequest({
+                    roundId: roundId,
+                    offerId: bid.offerId,
+                    profileId: bid.profileId,
+                    start: bid.start,
+                    duration: bid.duration,
+                    pricePerHour: bid.pricePerHour,
+                    replacesLease: bid.replacesLease,
+                    buyer: bid.bidder
+                })
+            );
+        }
+        // The lease keeps `cost` in escrow; matching never prices above the bid, so it fits the deposit.
+        uint256 refund = bid.deposit - cost;
+        _unlock(account, bid.bidder, refund);
+        _credit(account, refund);
+        matched = leaseId != 0;
+        if (matched) emit BidMatched(roundId, bidId, leaseId, cost, refund);
+        else emit BidUnmatched(roundId, bidId, refund);
+    }
+}

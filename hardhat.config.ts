@@ -1,0 +1,25 @@
+import { createRequire } from "node:module";
+
+import hardhatEthers from "@nomicfoundation/hardhat-ethers";
+import hardhatNetworkHelpers from "@nomicfoundation/hardhat-network-helpers";
+import hardhatTypechain from "@nomicfoundation/hardhat-typechain";
+import { configVariable, defineConfig } from "hardhat/config";
+
+const require = createRequire(import.meta.url);
+
+export default defineConfig({
+  plugins: [hardhatEthers, hardhatTypechain, hardhatNetworkHelpers],
+  solidity: {
+    version: "0.8.28",
+    path: require.resolve("solc/soljson.js"),
+    settings: {
+      evmVersion: "paris",
+      viaIR: true,
+      optimizer: { enabled: true, runs: 200 },
+    },
+  },
+  typechain: { outDir: "typechain-types" },
+  networks: {
+    hardhat: { type: "edr-simulated", chainType: "l1" },
+  },
+});

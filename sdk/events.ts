@@ -1,0 +1,100 @@
+import type { Log, Provider } from "ethers";
+
+import type { TypedContractEvent } from "../typechain-types/common.js";
+import { plainArgs, type Decoded } from "./abi-values.js";
+import { contractInterfaces, contractNames, type ContractName, type MarketContracts } from "./contracts.js";
+import type { Deployment } from "./deployment.js";
+
+/** The arguments of every event a contract emits, by event name. */
+type EventArgsOf<C> = C extends { filters: infer Filters }
+  ? {
+      [Name in keyof Filters as Name extends `${string}(${string}` ? never : Name]: Filters[Name] extends TypedContractEvent<
+        infer _Input,
+        infer _Output,
+        infer Args
+      >
+        ? Decoded<Args>
+        : never;
+    }
+  : never;
+
+/** Where an event sits on the chain: enough for anyone to check it against the chain. */
+export interface EventLocation {
+  address: string;
+  blockNumber: number;
+  blockHash: string;
+  transactionHash: string;
+  logIndex: number;
+}
+
+/** One decoded event of contract `C`, named `N`. */
+export interface EventRecord<C extends ContractName, N extends string, A> extends EventLocation {
+  contract: C;
+  name: N;
+  args: A;
+}
+
+/** Every event of every market contract, as a union discriminated by `contract` and `name`. */
+export type MarketEvent = {
+  [C in ContractName]: {
+    [N in keyof EventArgsOf<MarketContracts[C]> & string]: EventRecord<C, N, EventArgsOf<MarketContracts[C]>[N]>;
+  }[keyof EventArgsOf<MarketContracts[C]> & string];
+}[ContractName];
+
+/** The event named `N` (of whichever contract emits it). */
+export type MarketEventNamed<N extends MarketEvent["name"]> = Extract<MarketEvent, { name: N }>;
+
+/** Decodes logs of one deployment into typed records; logs of other contracts give `undefined`. */
+export function createEventDecoder(deployment: Deployment): (log: Log) => MarketEvent | undefined {
+  const byAddress = new Map<string, ContractName>();
+  for (const name of contractNames) byAddress.set(deployment.contracts[name].toLowerCase(), name);
+
+  return (log) => {
+    const contract = byAddress.get(log.address.toLowerCase());
+    if (contract === undefined) return undefined;
+    const parsed = contractInterfaces[contract].parseLog({ topics: [...log.topics], data: log.data });
+    if (parsed === null) return undefined;
+    const record: EventRecord<ContractName, string, Record<string, unknown>> = {
+      contract,
+      name: parsed.name,
+      args: plainArgs(parsed.fragment.inputs, parsed.args),
+      address: log.address,
+      blockNumber: log.blockNumber,
+      blockHash: log.blockHash,
+      transactionHash: log.transactionHash,
+      logIndex: log.index,
+    };
+    // The record is built from the contract's own ABI, which is what the union type describes.
+    return record as unknown as MarketEvent;
+  };
+}
+
+/** Every market event in blocks `[fromBlock, toBlock]`, in chain order. */
+export async function fetchEvents(
+  provider: Provider,
+  deployment: Deployment,
+  fromBlock: number,
+  toBlock: number | "latest" = "latest",
+): Promise<MarketEvent[]> {
+  const decode = createEventDecoder(deployment);
+  const logs = await provider.getLogs({
+    address: contractNames.map((name) => deployment.contracts[name]),
+    fromBlock,
+    toBlock,
+  });
+  const events: MarketEvent[] = [];
+  for (const log of logs) {
+    const event = decode(log);
+    if (event !== undefined) events.push(event);
+  }
+  return events;
+}
+
+/** The market events emitted by one mined transaction. */
+export function eventsOfReceipt(deployment: Deployment, receipt: { logs: readonly Log[] }): MarketEvent[] {
+  const decode = createEventDecoder(deployment);
+  return receipt.logs.flatMap((log) => {
+    const event = decode(log);
+    return event === undefined ? [] : [event];
+  });
+}

@@ -1,0 +1,40 @@
+export { plainArgs, plainValue, type Decoded } from "./abi-values.js";
+export { busyIntervals, wordOf, wordsCovering, type Interval } from "./calendar.js";
+export {
+  BID_TYPEHASH,
+  BidExceedsDepositError,
+  RESERVE_TYPEHASH,
+  bidCommitment,
+  bidTermsSchema,
+  checkSealedBid,
+  maxBidCost,
+  newSalt,
+  reserveCommitment,
+  sealBid,
+  type BidTerms,
+  type CommitmentDomain,
+  type SealedBid,
+} from "./commitments.js";
+export { attach, contractInterfaces, contractNames, type ContractName, type MarketContracts } from "./contracts.js";
+export { DEFAULT_PROVISION_GRACE_SECONDS, DEFAULT_SCHEDULE, deployMarket, type AuctionSchedule, type DeployOptions } from "./deploy.js";
+export { deploymentPath, deploymentSchema, readDeployment, writeDeployment, type Deployment } from "./deployment.js";
+export {
+  MarketRevertError,
+  decodeRevert,
+  decodeRevertData,
+  revertDataOf,
+  withDecodedRevert,
+  type DecodedRevert,
+} from "./errors.js";
+export {
+  createEventDecoder,
+  eventsOfReceipt,
+  fetchEvents,
+  type EventLocation,
+  type EventRecord,
+  type MarketEvent,
+  type MarketEventNamed,
+} from "./events.js";
+export { createProvider } from "./provider.js";
+export { ManagedSigner, isNonceConflict, type TransactionDefaults } from "./signer.js";
+export { CREDIT_DECIMALS, SECONDS_PER_HOUR, formatCredits, leaseCost, parseCredits } from "./units.js";

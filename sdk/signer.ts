@@ -1,0 +1,94 @@
+import {
+  AbstractSigner,
+  isError,
+  type Provider,
+  type Signer,
+  type TransactionRequest,
+  type TransactionResponse,
+  type TypedDataDomain,
+  type TypedDataField,
+} from "ethers";
+
+/** Fields merged into every transaction, e.g. `{ type: 0, gasPrice: 0n }` on a Quorum chain. */
+export type TransactionDefaults = Pick<TransactionRequest, "type" | "gasPrice" | "maxFeePerGas" | "maxPriorityFeePerGas">;
+
+const NONCE_RETRIES = 3;
+
+/**
+ * A signer that hands out nonces itself, one sender at a time, so that many concurrent sends
+ * from one account neither collide nor leave gaps. On a nonce conflict (another process used the
+ * account) it reloads the nonce from the chain and tries again.
+ */
+export class ManagedSigner extends AbstractSigner {
+  readonly #signer: Signer;
+  readonly #defaults: TransactionDefaults;
+  #nextNonce: number | undefined;
+  #tail: Promise<unknown> = Promise.resolve();
+
+  constructor(signer: Signer, defaults: TransactionDefaults = {}) {
+    super(signer.provider);
+    this.#signer = signer;
+    this.#defaults = defaults;
+  }
+
+  override getAddress(): Promise<string> {
+    return this.#signer.getAddress();
+  }
+
+  override connect(provider: Provider | null): ManagedSigner {
+    return new ManagedSigner(this.#signer.connect(provider), this.#defaults);
+  }
+
+  override signTransaction(tx: TransactionRequest): Promise<string> {
+    return this.#signer.signTransaction(tx);
+  }
+
+  override signMessage(message: string | Uint8Array): Promise<string> {
+    return this.#signer.signMessage(message);
+  }
+
+  override signTypedData(
+    domain: TypedDataDomain,
+    types: Record<string, TypedDataField[]>,
+    value: Record<string, unknown>,
+  ): Promise<string> {
+    return this.#signer.signTypedData(domain, types, value);
+  }
+
+  /** Forgets the cached nonce; the next send reads it from the chain. */
+  resetNonce(): void {
+    this.#nextNonce = undefined;
+  }
+
+  override sendTransaction(tx: TransactionRequest): Promise<TransactionResponse> {
+    return this.#exclusive(async () => {
+      for (let attempt = 1; ; attempt += 1) {
+        const nonce = this.#nextNonce ?? (await this.#signer.getNonce("pending"));
+        try {
+          const response = await this.#signer.sendTransaction({ ...this.#defaults, ...tx, nonce });
+          this.#nextNonce = nonce + 1;
+          return response;
+        } catch (error) {
+          // Whatever failed, the chain knows best which nonce comes next.
+          this.#nextNonce = undefined;
+          if (attempt < NONCE_RETRIES && isNonceConflict(error)) continue;
+          throw error;
+        }
+      }
+    });
+  }
+
+  /** Runs `task` after every task queued before it, whether they succeeded or not. */
+  #exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.#tail.then(task, task);
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+}
+
+/** True when a send failed because its nonce was taken or skipped ahead. */
+export function isNonceConflict(error: unknown): boolean {
+  if (isError(error, "NONCE_EXPIRED") || isError(error, "REPLACEMENT_UNDERPRICED")) return true;
+  const message = error instanceof Error ? error.message.toLowerCase() : "";
+  return message.includes("nonce too low") || message.includes("nonce has already been used") || message.includes("nonce too high");
+}

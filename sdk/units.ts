@@ -1,0 +1,21 @@
+import { formatUnits, parseUnits } from "ethers";
+
+/** Credits have 6 decimals: 1 credit is 1,000,000 base units. */
+export const CREDIT_DECIMALS = 6;
+export const SECONDS_PER_HOUR = 3600n;
+
+/** "12.5" credits to base units. */
+export function parseCredits(amount: string): bigint {
+  return parseUnits(amount, CREDIT_DECIMALS);
+}
+
+/** Base units to a decimal string of credits, e.g. 12500000n to "12.5". */
+export function formatCredits(amount: bigint): string {
+  const text = formatUnits(amount, CREDIT_DECIMALS);
+  return text.endsWith(".0") ? text.slice(0, -2) : text;
+}
+
+/** What `seconds` cost at `pricePerHour`, rounded down exactly as the contracts do. */
+export function leaseCost(pricePerHour: bigint, seconds: bigint | number): bigint {
+  return (pricePerHour * BigInt(seconds)) / SECONDS_PER_HOUR;
+}
