@@ -1,0 +1,369 @@
+import { beforeEach, describe, expect, it } from "vitest";
+
+import { bidCommitment, leaseCost, newSalt, parseCredits, reserveCommitment, type BidTerms } from "../../sdk/index.js";
+import { clearAll, commit, currentRound, reveal, toClearing, toRevealWindow } from "../helpers/auction.js";
+import { expectRevert } from "../helpers/revert.js";
+import { HOUR, MODEL, NODE_STATUS, STARTING_CREDITS, createOffer, names, offerTerms, only, openWorld, type World } from "../helpers/world.js";
+
+const PROFILE = { Small: 2, Large: 4 } as const;
+const DEPOSIT = parseCredits("50");
+
+describe("Sealed-bid auction", () => {
+  let w: World;
+  let round: number;
+  let auctionOffer: number;
+  let start: number;
+
+  beforeEach(async () => {
+    w = await openWorld();
+    start = w.nextHour + 2 * HOUR;
+    auctionOffer = await createOffer(
+      { c: w.as(w.seller), send: w.send },
+      offerTerms(w.nextHour, { model: MODEL.Auction, pricePerHour: parseCredits("1") }),
+    );
+    round = await currentRound(w);
+  });
+
+  const terms = (overrides: Partial<BidTerms> = {}): BidTerms => ({
+    roundId: round,
+    offerId: auctionOffer,
+    profileId: 0,
+    start,
+    duration: HOUR,
+    pricePerHour: parseCredits("3"),
+    replacesLease: 0,
+    ...overrides,
+  });
+  const available = async (account: string) => (await w.c.market.accountOf(account))[0];
+  const escrowed = async (account: string) => (await w.c.market.accountOf(account))[1];
+
+  describe("commit", () => {
+    it("escrows the deposit and records only the commitment", async () => {
+      const bid = await commit(w, w.buyer, terms(), DEPOSIT);
+      expect(await available(w.buyer.address)).toBe(STARTING_CREDITS - DEPOSIT);
+      expect(await escrowed(w.buyer.address)).toBe(DEPOSIT);
+      const stored = await w.c.market.commitOf(w.buyer.address, bid.commitment);
+      expect([stored.deposit, stored.roundId]).toEqual([DEPOSIT, BigInt(round)]);
+    });
+
+    it("keeps the price out of the transaction, its events and its storage", async () => {
+      const secretPrice = 0x5ec2e7n;
+      const bid = await commit(w, w.buyer, terms({ pricePerHour: secretPrice }), DEPOSIT);
+      const committed = await w.c.market.queryFilter(w.c.market.filters.BidCommitted(), "latest");
+      const tx = await committed[0]?.getTransaction();
+      const priceWord = secretPrice.toString(16).padStart(64, "0");
+      expect(tx?.data.includes(priceWord)).toBe(false);
+      expect(tx?.data.includes(bid.salt.slice(2))).toBe(false);
+      expect(committed[0]?.data.includes(priceWord)).toBe(false);
+      const trace = (await w.connection.provider.request({
+        method: "debug_traceTransaction",
+        params: [tx?.hash],
+      })) as { structLogs: { op: string; stack: string[] }[] };
+      const stored = trace.structLogs.filter((step) => step.op === "SSTORE").map((step) => BigInt(step.stack.at(-2) ?? 0));
+      expect(stored.length).toBeGreaterThan(0);
+      expect(stored).not.toContain(secretPrice);
+    });
+
+    it("refuses outsiders, zero deposits, repeats and deposits beyond the available credits", async () => {
+      const sealed = bidCommitment({ chainId: w.deployment.chainId, market: w.deployment.contracts.market }, w.buyer.address, terms(), newSalt());
+      await expectRevert(w.as(w.outsider).market.commitBid(sealed, DEPOSIT), "NotActiveMember");
+      await expectRevert(w.as(w.buyer).market.commitBid(sealed, 0n), "ZeroAmount");
+      await expectRevert(w.as(w.buyer).market.commitBid(sealed, STARTING_CREDITS + 1n), "InsufficientCredits");
+      await w.send(w.as(w.buyer).market.commitBid(sealed, DEPOSIT));
+      await expectRevert(w.as(w.buyer).market.commitBid(sealed, DEPOSIT), "CommitmentExists");
+    });
+
+    it("computes the same commitment as the SDK, bound to bidder, chain and contract", async () => {
+      const t = terms();
+      const salt = newSalt();
+      const domain = { chainId: w.deployment.chainId, market: w.deployment.contracts.market };
+      const expected = bidCommitment(domain, w.buyer.address, t, salt);
+      expect(await w.c.market.bidCommitment(w.buyer.address, t, salt)).toBe(expected);
+      expect(bidCommitment(domain, w.rival.address, t, salt)).not.toBe(expected);
+      expect(bidCommitment({ ...domain, chainId: 1 }, w.buyer.address, t, salt)).not.toBe(expected);
+      expect(bidCommitment({ ...domain, market: w.deployment.contracts.offers }, w.buyer.address, t, salt)).not.toBe(expected);
+    });
+  });
+
+  describe("reveal", () => {
+    it("is taken only inside the round's reveal window", async () => {
+      const bid = await commit(w, w.buyer, terms(), DEPOSIT);
+      await expectRevert(w.as(w.buyer).market.revealBid(bid.terms, bid.salt, 0), "OutsideRevealWindow");
+      await toClearing(w, round);
+      await expectRevert(w.as(w.buyer).market.revealBid(bid.terms, bid.salt, 0), "OutsideRevealWindow");
+    });
+
+    it("opens a bid into the round's price order", async () => {
+      const bid = await commit(w, w.buyer, terms(), DEPOSIT);
+      await toRevealWindow(w, round);
+      const revealed = only(await reveal(w, w.buyer, bid), "BidRevealed");
+      expect(revealed.args).toMatchObject({ roundId: BigInt(round), bidId: 1n, bidder: w.buyer.address, commitment: bid.commitment });
+      expect(revealed.args.terms.pricePerHour).toBe(parseCredits("3"));
+      const stored = await w.c.market.bidOf(round, 1);
+      expect([stored.bidder, stored.deposit, stored.pricePerHour]).toEqual([w.buyer.address, DEPOSIT, parseCredits("3")]);
+      expect((await w.c.market.commitOf(w.buyer.address, bid.commitment)).deposit).toBe(0n);
+    });
+
+    it("keeps bids ordered by price, earlier reveal first on ties, whatever the hints", async () => {
+      const prices = ["3", "7", "5", "7", "1"].map(parseCredits);
+      const bids = [];
+      for (const [i, pricePerHour] of prices.entries()) {
+        bids.push(await commit(w, i % 2 === 0 ? w.buyer : w.rival, terms({ pricePerHour, start: start + i * HOUR }), DEPOSIT));
+      }
+      await toRevealWindow(w, round);
+      for (const [i, bid] of bids.entries()) {
+        const bidder = i % 2 === 0 ? w.buyer : w.rival;
+        // A wrong hint (the cheapest bid) must not misplace the bid.
+        await w.send(w.as(bidder).market.revealBid(bid.terms, bid.salt, i === 3 ? 1 : 0));
+      }
+      const order = await w.c.market.bidsByPrice(round, 0, 10);
+      expect(order.map(Number)).toEqual([2, 4, 3, 1, 5]);
+      expect((await w.c.market.bidsByPrice(round, 4, 2)).map(Number)).toEqual([3, 1]);
+    });
+
+    it("refuses a wrong salt, another round, a copied commitment and a bid above its deposit", async () => {
+      const domain = { chainId: w.deployment.chainId, market: w.deployment.contracts.market };
+      const bid = await commit(w, w.buyer, terms(), DEPOSIT);
+      const copied = await w.send(w.as(w.rival).market.commitBid(bid.commitment, DEPOSIT));
+      expect(names(copied)).toContain("BidCommitted");
+      const early = await commit(w, w.buyer, terms({ roundId: round + 1 }), DEPOSIT);
+      // The SDK refuses to seal a bid its deposit cannot cover; commit one by hand.
+      const underfunded = terms({ pricePerHour: parseCredits("2") });
+      const salt = newSalt();
+      await w.send(w.as(w.buyer).market.commitBid(bidCommitment(domain, w.buyer.address, underfunded, salt), 1n));
+
+      await toRevealWindow(w, round);
+      await expectRevert(w.as(w.buyer).market.revealBid(bid.terms, newSalt(), 0), "UnknownCommitment");
+      await expectRevert(w.as(w.rival).market.revealBid(bid.terms, bid.salt, 0), "UnknownCommitment");
+      await expectRevert(w.as(w.buyer).market.revealBid(early.terms, early.salt, 0), "RoundMismatch", {
+        committedIn: BigInt(round),
+        revealedFor: BigInt(round + 1),
+      });
+      await expectRevert(w.as(w.buyer).market.revealBid(underfunded, salt, 0), "BidExceedsDeposit", {
+        maxCost: parseCredits("2"),
+        deposit: 1n,
+      });
+      await w.send(w.as(w.buyer).market.revealBid(bid.terms, bid.salt, 0));
+    });
+
+    it("refuses bids without a price, a start or a duration", async () => {
+      const free = await commit(w, w.buyer, { ...terms(), pricePerHour: 1n }, DEPOSIT);
+      const zeroPrice = { ...free.terms, pricePerHour: 0n };
+      const domain = { chainId: w.deployment.chainId, market: w.deployment.contracts.market };
+      await w.send(w.as(w.buyer).market.commitBid(await w.c.market.bidCommitment(w.buyer.address, zeroPrice, free.salt), DEPOSIT));
+      await toRevealWindow(w, round);
+      await expectRevert(w.as(w.buyer).market.revealBid(zeroPrice, free.salt, 0), "InvalidBidTerms");
+      expect(bidCommitment(domain, w.buyer.address, free.terms, free.salt)).toBe(free.commitment);
+    });
+  });
+
+  describe("clearing", () => {
+    it("waits for the reveal window to close and runs once", async () => {
+      await expectRevert(w.c.market.clearRound(round, 10), "RevealWindowOpen");
+      await toClearing(w, round);
+      const events = await w.send(w.as(w.outsider).market.clearRound(round, 10));
+      expect(only(events, "RoundCleared").args).toMatchObject({ bids: 0n, matched: 0n });
+      await expectRevert(w.c.market.clearRound(round, 10), "RoundAlreadyCleared");
+    });
+
+    it("gives the slot to the highest bid, which pays its own price, and refunds the rest", async () => {
+      const low = await commit(w, w.buyer, terms({ pricePerHour: parseCredits("3") }), DEPOSIT);
+      const high = await commit(w, w.rival, terms({ pricePerHour: parseCredits("5") }), DEPOSIT);
+      await toRevealWindow(w, round);
+      await reveal(w, w.buyer, low);
+      await reveal(w, w.rival, high);
+      await toClearing(w, round);
+      const events = await clearAll(w, round);
+      const matched = only(events, "BidMatched");
+      const cost = leaseCost(parseCredits("5"), HOUR);
+      expect(matched.args).toMatchObject({ bidId: 2n, cost, refund: DEPOSIT - cost });
+      expect(only(events, "BidUnmatched").args).toMatchObject({ bidId: 1n, refund: DEPOSIT });
+      expect(only(events, "LeaseCreated").args).toMatchObject({ buyer: w.rival.address, cost });
+      expect([await available(w.buyer.address), await escrowed(w.buyer.address)]).toEqual([STARTING_CREDITS, 0n]);
+      expect([await available(w.rival.address), await escrowed(w.rival.address)]).toEqual([STARTING_CREDITS - cost, cost]);
+    });
+
+    it("matches every bid that fits, each paying as it bid (pay-as-bid)", async () => {
+      const a = await commit(w, w.buyer, terms({ pricePerHour: parseCredits("3") }), DEPOSIT);
+      const b = await commit(w, w.rival, terms({ pricePerHour: parseCredits("5"), start: start + HOUR, duration: 2 * HOUR }), DEPOSIT);
+      await toRevealWindow(w, round);
+      await reveal(w, w.buyer, a);
+      await reveal(w, w.rival, b);
+      await toClearing(w, round);
+      const costs = (await clearAll(w, round)).filter((e) => e.name === "BidMatched").map((e) => e.args.cost);
+      expect(costs).toEqual([leaseCost(parseCredits("5"), 2 * HOUR), leaseCost(parseCredits("3"), HOUR)]);
+    });
+
+    it("never sells below the public reserve", async () => {
+      const cheap = await commit(w, w.buyer, terms({ pricePerHour: parseCredits("0.5") }), DEPOSIT);
+      await toRevealWindow(w, round);
+      await reveal(w, w.buyer, cheap);
+      await toClearing(w, round);
+      expect(names(await clearAll(w, round))).toEqual(["BidUnmatched", "RoundCleared"]);
+    });
+
+    it("honours a sealed reserve once revealed, and sells nothing while it stays sealed", async () => {
+      const salt = newSalt();
+      const sealedReserve = reserveCommitment(
+        { chainId: w.deployment.chainId, offers: w.deployment.contracts.offers },
+        w.seller.address,
+        w.nodes.small,
+        parseCredits("4"),
+        salt,
+      );
+      const sealedOffer = await createOffer(
+        { c: w.as(w.seller), send: w.send },
+        offerTerms(w.nextHour, { nodeId: w.nodes.small, model: MODEL.Auction, pricePerHour: 0n, sealedReserve }),
+      );
+      expect(await w.c.offers.postedPrice(sealedOffer)).toBe(0n);
+      const below = await commit(w, w.buyer, terms({ offerId: sealedOffer, pricePerHour: parseCredits("3") }), DEPOSIT);
+      const above = await commit(w, w.rival, terms({ offerId: sealedOffer, pricePerHour: parseCredits("4"), start: start + HOUR }), DEPOSIT);
+      await expectRevert(w.as(w.seller).offers.revealReserve(sealedOffer, parseCredits("4"), salt), "OutsideRevealWindow");
+      await toRevealWindow(w, round);
+      await reveal(w, w.buyer, below);
+      await reveal(w, w.rival, above);
+      await expectRevert(w.as(w.seller).offers.revealReserve(sealedOffer, parseCredits("3"), salt), "InvalidReserveReveal");
+      await expectRevert(w.as(w.buyer).offers.revealReserve(sealedOffer, parseCredits("4"), salt), "NotOfferManager");
+      const opened = only(await w.send(w.as(w.seller).offers.revealReserve(sealedOffer, parseCredits("4"), salt)), "ReserveRevealed");
+      expect(opened.args.reservePerHour).toBe(parseCredits("4"));
+      await toClearing(w, round);
+      const events = await clearAll(w, round);
+      expect(only(events, "BidMatched").args.bidId).toBe(2n);
+      expect(only(events, "BidUnmatched").args.bidId).toBe(1n);
+    });
+
+    it("leaves an offer whose sealed reserve was never revealed unsold", async () => {
+      const sealedReserve = reserveCommitment(
+        { chainId: w.deployment.chainId, offers: w.deployment.contracts.offers },
+        w.seller.address,
+        w.nodes.small,
+        1n,
+        newSalt(),
+      );
+      const sealedOffer = await createOffer(
+        { c: w.as(w.seller), send: w.send },
+        offerTerms(w.nextHour, { nodeId: w.nodes.small, model: MODEL.Auction, pricePerHour: 0n, sealedReserve }),
+      );
+      const bid = await commit(w, w.buyer, terms({ offerId: sealedOffer }), DEPOSIT);
+      await toRevealWindow(w, round);
+      await reveal(w, w.buyer, bid);
+      await toClearing(w, round);
+      expect(names(await clearAll(w, round))).toEqual(["BidUnmatched", "RoundCleared"]);
+    });
+
+    it("gives a pool bid the earliest listed offer whose node fits its profile", async () => {
+      const smallOffer = await createOffer(
+        { c: w.as(w.seller), send: w.send },
+        offerTerms(w.nextHour, { nodeId: w.nodes.small, model: MODEL.Auction, pricePerHour: parseCredits("1") }),
+      );
+      const first = await commit(w, w.buyer, terms({ offerId: 0, profileId: PROFILE.Small, pricePerHour: parseCredits("9") }), DEPOSIT);
+      const second = await commit(w, w.rival, terms({ offerId: 0, profileId: PROFILE.Small, pricePerHour: parseCredits("8") }), DEPOSIT);
+      const large = await commit(w, w.rival, terms({ offerId: 0, profileId: PROFILE.Large, pricePerHour: parseCredits("7") }), DEPOSIT);
+      await toRevealWindow(w, round);
+      for (const [bidder, bid] of [[w.buyer, first], [w.rival, second], [w.rival, large]] as const) await reveal(w, bidder, bid);
+      await toClearing(w, round);
+      const events = await clearAll(w, round);
+      const booked = events.filter((e) => e.name === "OfferBooked").map((e) => [e.args.offerId, e.args.pricePerHour]);
+      // The big node's offer was listed first, so the top bid takes it; the next fits the small node; the Large bid finds nothing left.
+      expect(booked).toEqual([
+        [BigInt(auctionOffer), parseCredits("9")],
+        [BigInt(smallOffer), parseCredits("8")],
+      ]);
+      expect(only(events, "BidUnmatched").args.bidId).toBe(3n);
+    });
+
+    it("refunds bids of members who may no longer start leases, and bids for time already past", async () => {
+      const suspended = await commit(w, w.buyer, terms(), DEPOSIT);
+      const late = await commit(w, w.rival, terms({ start: w.nextHour, pricePerHour: parseCredits("2") }), DEPOSIT);
+      await toRevealWindow(w, round);
+      await reveal(w, w.buyer, suspended);
+      await reveal(w, w.rival, late);
+      await w.send(w.c.market.suspendTenant(w.tenants.buyers));
+      await w.connection.networkHelpers.time.increaseTo(w.nextHour + HOUR);
+      const events = await clearAll(w, round);
+      expect(names(events)).toEqual(["BidUnmatched", "BidUnmatched", "RoundCleared"]);
+      expect(await available(w.buyer.address)).toBe(STARTING_CREDITS);
+    });
+
+    it("refunds a bid naming an offer outside the round, or a node taken meanwhile", async () => {
+      const fixed = await createOffer({ c: w.as(w.seller), send: w.send }, offerTerms(w.nextHour));
+      const wrongOffer = await commit(w, w.buyer, terms({ offerId: fixed }), DEPOSIT);
+      const taken = await commit(w, w.rival, terms({ start: start + 3 * HOUR }), DEPOSIT);
+      await toRevealWindow(w, round);
+      await reveal(w, w.buyer, wrongOffer);
+      await reveal(w, w.rival, taken);
+      await w.send(w.as(w.buyer).offers.bookInstant(fixed, start + 3 * HOUR, 1, parseCredits("10"), 0, ""));
+      await w.send(w.as(w.seller).nodes.setStatus(w.nodes.small, NODE_STATUS.Maintenance));
+      await toClearing(w, round);
+      expect(names(await clearAll(w, round))).toEqual(["BidUnmatched", "BidUnmatched", "RoundCleared"]);
+    });
+
+    it("reaches the same result whether cleared in one call or in chunks", async () => {
+      const bids = [];
+      for (let i = 0; i < 6; i += 1) {
+        const bidder = i % 2 === 0 ? w.buyer : w.rival;
+        const t = terms({ pricePerHour: parseCredits(String(2 + (i % 3))), start: start + (i % 4) * HOUR });
+        bids.push([bidder, await commit(w, bidder, t, DEPOSIT)] as const);
+      }
+      await toRevealWindow(w, round);
+      for (const [bidder, bid] of bids) await reveal(w, bidder, bid);
+      await toClearing(w, round);
+      const snapshot = await w.connection.networkHelpers.takeSnapshot();
+      const outcome = (events: Awaited<ReturnType<typeof clearAll>>) =>
+        events.filter((e) => e.name === "BidMatched" || e.name === "BidUnmatched").map((e) => [e.name, e.args.bidId, e.args.refund]);
+      const oneCall = outcome(await clearAll(w, round, 100));
+      await snapshot.restore();
+      const chunked = outcome(await clearAll(w, round, 2));
+      expect(chunked).toEqual(oneCall);
+      expect(oneCall.filter(([name]) => name === "BidMatched")).toHaveLength(4);
+    });
+  });
+
+  describe("unrevealed bids", () => {
+    it("lose the penalty to the treasury and get the rest back, triggered by anyone", async () => {
+      const bid = await commit(w, w.buyer, terms(), DEPOSIT);
+      await expectRevert(w.c.market.forfeitUnrevealed(w.buyer.address, bid.commitment), "RevealWindowOpen");
+      await toClearing(w, round);
+      const forfeited = only(await w.send(w.as(w.outsider).market.forfeitUnrevealed(w.buyer.address, bid.commitment)), "BidForfeited");
+      const penalty = DEPOSIT / 10n;
+      expect(forfeited.args).toMatchObject({ roundId: BigInt(round), penalty, refund: DEPOSIT - penalty });
+      expect(await available(w.buyer.address)).toBe(STARTING_CREDITS - penalty);
+      expect(await available(w.treasury.address)).toBe(penalty);
+      await expectRevert(w.c.market.forfeitUnrevealed(w.buyer.address, bid.commitment), "UnknownCommitment");
+    });
+  });
+
+  describe("rounds", () => {
+    it("follow the schedule: commits of the next round while this one reveals", async () => {
+      const [commitOpens, commitCloses] = await w.c.market.commitWindow(round);
+      const [revealOpens, revealCloses] = await w.c.market.revealWindow(round);
+      expect(commitCloses - commitOpens).toBe(600n);
+      expect(revealOpens).toBe(commitCloses);
+      expect(revealCloses - revealOpens).toBe(300n);
+      await toRevealWindow(w, round);
+      expect(await currentRound(w)).toBe(round + 1);
+    });
+
+    it("put an unsold auction offer into a later round once its round is cleared", async () => {
+      await expectRevert(w.as(w.seller).offers.enrollInRound(auctionOffer, 5n, `0x${"00".repeat(32)}`), "RoundNotCleared");
+      await toClearing(w, round);
+      await clearAll(w, round);
+      const enrolled = only(await w.send(w.as(w.seller).offers.enrollInRound(auctionOffer, 5n, `0x${"00".repeat(32)}`)), "OfferEnrolled");
+      expect(enrolled.args).toMatchObject({ offerId: BigInt(auctionOffer), roundId: BigInt(round + 1), reservePerHour: 5n });
+      expect(await w.c.offers.offersInRound(round + 1)).toEqual([BigInt(auctionOffer)]);
+      const fixed = await createOffer({ c: w.as(w.seller), send: w.send }, offerTerms(w.nextHour));
+      await expectRevert(w.as(w.seller).offers.enrollInRound(fixed, 5n, `0x${"00".repeat(32)}`), "OfferUnfit");
+    });
+
+    it("keep a round's offers in listing order when an older offer re-enrols", async () => {
+      await toClearing(w, round);
+      await clearAll(w, round);
+      const newer = await createOffer(
+        { c: w.as(w.seller), send: w.send },
+        offerTerms(w.nextHour, { nodeId: w.nodes.small, model: MODEL.Auction }),
+      );
+      await w.send(w.as(w.seller).offers.enrollInRound(auctionOffer, 1n, `0x${"00".repeat(32)}`));
+      expect(await w.c.offers.offersInRound(round + 1)).toEqual([BigInt(auctionOffer), BigInt(newer)]);
+    });
+  });
+});

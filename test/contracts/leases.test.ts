@@ -1,0 +1,214 @@
+import { beforeEach, describe, expect, it } from "vitest";
+
+import { leaseCost, parseCredits } from "../../sdk/index.js";
+import { expectRevert } from "../helpers/revert.js";
+import {
+  END_REASON,
+  HOUR,
+  LEASE_STATUS,
+  MODEL,
+  STARTING_CREDITS,
+  createOffer,
+  offerTerms,
+  only,
+  openWorld,
+  type World,
+} from "../helpers/world.js";
+
+const PRICE = parseCredits("3.6"); // 1,000 base units a second
+const SLICES = 4;
+const GRACE = 900;
+
+describe("Leases", () => {
+  let w: World;
+  let offerId: number;
+  let leaseId: bigint;
+  let start: number;
+  const cost = leaseCost(PRICE, SLICES * HOUR);
+
+  beforeEach(async () => {
+    w = await openWorld();
+    start = w.nextHour;
+    offerId = await createOffer({ c: w.as(w.seller), send: w.send }, offerTerms(start, { pricePerHour: PRICE }));
+    leaseId = await bookFor(w.buyer, start, SLICES);
+  });
+
+  async function bookFor(buyer: World["buyer"], at: number, slices: number, replaces = 0n): Promise<bigint> {
+    const events = await w.send(w.as(buyer).offers.bookInstant(offerId, at, slices, PRICE, replaces, "https://img/os.iso"));
+    return only(events, "LeaseCreated").args.leaseId;
+  }
+  const agent = () => w.as(w.agent).leases;
+  const at = (t: number) => w.connection.networkHelpers.time.setNextBlockTimestamp(t);
+  const account = async (who: string) => {
+    const [available, escrowed] = await w.c.market.accountOf(who);
+    return { available, escrowed };
+  };
+  const provision = async (when: number) => {
+    await at(when);
+    return w.send(agent().reportProvisioned(leaseId, "10.0.0.7"));
+  };
+
+  describe("agent reports", () => {
+    it("takes the provisioned report, with the node's address, from the node's agent only", async () => {
+      await expectRevert(w.as(w.seller).leases.reportProvisioned(leaseId, "10.0.0.7"), "UnauthorizedCaller");
+      const events = await provision(start + 60);
+      expect(only(events, "LeaseProvisioned").args).toMatchObject({ leaseId, agent: w.agent.address, nodeAddress: "10.0.0.7" });
+      const lease = await w.c.leases.leaseOf(leaseId);
+      expect([lease.status, lease.provisionedAt]).toEqual([BigInt(LEASE_STATUS.Active), BigInt(start + 60)]);
+      expect((await w.c.leases.detailsOf(leaseId)).nodeAddress).toBe("10.0.0.7");
+      await expectRevert(agent().reportProvisioned(leaseId, "10.0.0.8"), "InvalidLeaseStatus");
+    });
+
+    it("anchors usage record hashes once the lease runs", async () => {
+      const record = `0x${"ab".repeat(32)}`;
+      await expectRevert(agent().reportUsage(leaseId, record, start), "InvalidLeaseStatus");
+      await provision(start);
+      const reported = only(await w.send(agent().reportUsage(leaseId, record, start + 600)), "LeaseUsageReported");
+      expect(reported.args).toMatchObject({ recordHash: record, meteredUntil: BigInt(start + 600) });
+      expect((await w.c.leases.detailsOf(leaseId)).usageRecord).toBe(record);
+      await expectRevert(w.as(w.buyer).leases.reportUsage(leaseId, record, start), "UnauthorizedCaller");
+    });
+
+    it("refunds everything when provisioning fails", async () => {
+      await at(start + 120);
+      const events = await w.send(agent().reportFailed(leaseId, "BMC unreachable"));
+      expect(only(events, "LeaseFailed").args.reason).toBe("BMC unreachable");
+      expect(only(events, "LeaseEnded").args).toMatchObject({ reason: BigInt(END_REASON.Failed), paid: 0n, refund: cost });
+      expect(await account(w.buyer.address)).toEqual({ available: STARTING_CREDITS, escrowed: 0n });
+      expect(await w.c.offers.isFree(w.nodes.big, start + 120, start + SLICES * HOUR)).toBe(true);
+    });
+
+    it("pays only the seconds delivered when a running node fails", async () => {
+      await provision(start);
+      await at(start + 1800);
+      const ended = only(await w.send(agent().reportFailed(leaseId, "disk")), "LeaseEnded");
+      expect(ended.args.paid).toBe(leaseCost(PRICE, 1800));
+    });
+
+    it("takes the cleaned report only after the lease ended", async () => {
+      await expectRevert(agent().reportCleaned(leaseId), "InvalidLeaseStatus", { status: BigInt(LEASE_STATUS.Pending) });
+      await w.send(agent().reportFailed(leaseId, "no power"));
+      const cleaned = only(await w.send(agent().reportCleaned(leaseId)), "LeaseCleaned");
+      expect(cleaned.args.agent).toBe(w.agent.address);
+      expect((await w.c.leases.leaseOf(leaseId)).status).toBe(BigInt(LEASE_STATUS.Cleaned));
+    });
+  });
+
+  describe("settlement", () => {
+    it("pays the seller for the time delivered, from provisioning to the end", async () => {
+      await provision(start + 360);
+      await expectRevert(w.c.leases.settle(leaseId), "NotDue", { at: BigInt(start + SLICES * HOUR) });
+      await w.connection.networkHelpers.time.increaseTo(start + SLICES * HOUR);
+      const ended = only(await w.send(w.as(w.outsider).leases.settle(leaseId)), "LeaseEnded");
+      const paid = leaseCost(PRICE, SLICES * HOUR - 360);
+      expect(ended.args).toMatchObject({ reason: BigInt(END_REASON.Expired), paid, refund: cost - paid, by: w.outsider.address });
+      expect(await account(w.seller.address)).toEqual({ available: paid, escrowed: 0n });
+      expect(await account(w.buyer.address)).toEqual({ available: STARTING_CREDITS - paid, escrowed: 0n });
+      await expectRevert(w.c.leases.settle(leaseId), "InvalidLeaseStatus");
+    });
+
+    it("lets the buyer release early, paying up to the end of the slice under way", async () => {
+      await provision(start);
+      await w.connection.networkHelpers.time.increaseTo(start + HOUR + 5);
+      const preview = await w.c.leases.previewEnd(leaseId, END_REASON.Released);
+      await expectRevert(w.as(w.rival).leases.release(leaseId), "UnauthorizedCaller");
+      await at(start + HOUR + 10);
+      const ended = only(await w.send(w.as(w.buyer).leases.release(leaseId)), "LeaseEnded");
+      const paid = leaseCost(PRICE, 2 * HOUR);
+      expect(ended.args).toMatchObject({ reason: BigInt(END_REASON.Released), paid, refund: cost - paid });
+      expect([preview.paid, preview.refund]).toEqual([paid, cost - paid]);
+      expect(await w.c.offers.isFree(w.nodes.big, start + 2 * HOUR, start + SLICES * HOUR)).toBe(true);
+      expect(await w.c.offers.isFree(w.nodes.big, start + HOUR, start + 2 * HOUR)).toBe(false);
+      await bookFor(w.rival, start + 2 * HOUR, 2);
+    });
+
+    it("refunds everything when released before the start", async () => {
+      const ended = only(await w.send(w.as(w.buyer).leases.release(leaseId)), "LeaseEnded");
+      expect([ended.args.paid, ended.args.refund]).toEqual([0n, cost]);
+      expect(await account(w.buyer.address)).toEqual({ available: STARTING_CREDITS, escrowed: 0n });
+    });
+
+    it("lets the node's owner preempt, refunding every second not delivered", async () => {
+      await provision(start);
+      await expectRevert(w.as(w.buyer).leases.preempt(leaseId), "UnauthorizedCaller");
+      await at(start + 1000);
+      const ended = only(await w.send(w.as(w.seller).leases.preempt(leaseId)), "LeaseEnded");
+      expect(ended.args).toMatchObject({ reason: BigInt(END_REASON.Preempted), paid: leaseCost(PRICE, 1000), by: w.seller.address });
+      expect(await w.c.offers.isFree(w.nodes.big, start + 1020, start + SLICES * HOUR)).toBe(true);
+    });
+
+    it("lets anyone claim the full refund when the agent never reports in time", async () => {
+      await w.connection.networkHelpers.time.increaseTo(start + GRACE - 2);
+      await expectRevert(w.c.leases.settle(leaseId), "NotDue", { at: BigInt(start + GRACE) });
+      await at(start + GRACE);
+      const ended = only(await w.send(w.as(w.outsider).leases.settle(leaseId)), "LeaseEnded");
+      expect(ended.args).toMatchObject({ reason: BigInt(END_REASON.TimedOut), paid: 0n, refund: cost });
+      await expectRevert(agent().reportProvisioned(leaseId, "late"), "InvalidLeaseStatus");
+    });
+
+    it("does not release or preempt a lease past its end: that is settlement", async () => {
+      await provision(start);
+      await w.connection.networkHelpers.time.increaseTo(start + SLICES * HOUR);
+      await expectRevert(w.as(w.buyer).leases.release(leaseId), "LeaseOver");
+      await expectRevert(w.as(w.seller).leases.preempt(leaseId), "LeaseOver");
+      await expectRevert(agent().reportFailed(leaseId, "late"), "LeaseOver");
+      await expectRevert(agent().reportProvisioned(leaseId, "late"), "InvalidLeaseStatus");
+    });
+
+    it("still settles the leases of deleted tenants", async () => {
+      await provision(start);
+      await w.send(w.c.market.deleteTenant(w.tenants.buyers));
+      await w.send(w.c.market.deleteTenant(w.tenants.provider));
+      await w.connection.networkHelpers.time.increaseTo(start + SLICES * HOUR);
+      const ended = only(await w.send(w.c.leases.settle(leaseId)), "LeaseEnded");
+      expect(ended.args.paid).toBe(cost);
+      expect((await account(w.seller.address)).available).toBe(cost);
+    });
+
+    it("lowers a dynamic price again when booked slices come back", async () => {
+      const dynamic = await createOffer(
+        { c: w.as(w.seller), send: w.send },
+        offerTerms(start, { nodeId: w.nodes.small, model: MODEL.Dynamic, surgeBps: 10_000, end: start + 8 * HOUR }),
+      );
+      const base = await w.c.offers.postedPrice(dynamic);
+      const events = await w.send(w.as(w.buyer).offers.bookInstant(dynamic, start, 4, 2n * base, 0, ""));
+      expect(await w.c.offers.postedPrice(dynamic)).toBe(base + base / 2n);
+      await w.send(w.as(w.buyer).leases.release(only(events, "LeaseCreated").args.leaseId));
+      expect(await w.c.offers.postedPrice(dynamic)).toBe(base);
+    });
+  });
+
+  describe("the buyer's image", () => {
+    it("can be changed by the buyer until the node is provisioned", async () => {
+      await expectRevert(w.as(w.rival).leases.setImage(leaseId, "https://img/other.iso"), "UnauthorizedCaller");
+      const set = only(await w.send(w.as(w.buyer).leases.setImage(leaseId, "https://img/debian.iso")), "LeaseImageSet");
+      expect(set.args.image).toBe("https://img/debian.iso");
+      expect((await w.c.leases.detailsOf(leaseId)).image).toBe("https://img/debian.iso");
+      await provision(start);
+      await expectRevert(w.as(w.buyer).leases.setImage(leaseId, "https://img/x.iso"), "InvalidLeaseStatus");
+      await expectRevert(w.c.leases.leaseOf(99), "UnknownLease");
+    });
+  });
+
+  describe("moving to a new node", () => {
+    it("releases the old lease only once the new one is provisioned", async () => {
+      await provision(start);
+      const newLease = await bookFor(w.buyer, start + SLICES * HOUR, 2, leaseId);
+      expect((await w.c.leases.detailsOf(newLease)).replacesLease).toBe(leaseId);
+      expect((await w.c.leases.leaseOf(leaseId)).status).toBe(BigInt(LEASE_STATUS.Active));
+
+      await at(start + SLICES * HOUR - 1200);
+      const events = await w.send(agent().reportProvisioned(newLease, "10.0.0.9"));
+      const ended = only(events, "LeaseEnded");
+      expect(ended.args).toMatchObject({ leaseId, reason: BigInt(END_REASON.Released) });
+      expect((await w.c.leases.leaseOf(leaseId)).status).toBe(BigInt(LEASE_STATUS.Ended));
+    });
+
+    it("keeps the old lease when the new one fails", async () => {
+      await provision(start);
+      const newLease = await bookFor(w.buyer, start + SLICES * HOUR, 2, leaseId);
+      await w.send(agent().reportFailed(newLease, "no image"));
+      expect((await w.c.leases.leaseOf(leaseId)).status).toBe(BigInt(LEASE_STATUS.Active));
+    });
+  });
+});

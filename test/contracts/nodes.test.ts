@@ -1,0 +1,115 @@
+import { beforeEach, describe, expect, it } from "vitest";
+
+import { expectRevert } from "../helpers/revert.js";
+import { NODE_STATUS, ROLE, bigNode, only, openWorld, smallNode, type World } from "../helpers/world.js";
+
+const PROFILE = { Micro: 1, Small: 2, Medium: 3, Large: 4 } as const;
+const ARCH = { Any: 0, X86_64: 1, Aarch64: 2 } as const;
+
+describe("Nodes", () => {
+  let w: World;
+  beforeEach(async () => {
+    w = await openWorld();
+  });
+
+  it("registers a node with its resources, agent, calendar unit and attributes", async () => {
+    const gpuNode = { ...bigNode, gpus: 4 };
+    const events = await w.send(w.as(w.seller).nodes.registerNode(gpuNode, 300, w.agent.address, "gpu=A100"));
+    const registered = only(events, "NodeRegistered");
+    expect(registered.args).toMatchObject({
+      tenantId: BigInt(w.tenants.provider),
+      provider: w.seller.address,
+      agent: w.agent.address,
+      calendarUnit: 300n,
+      attributes: "gpu=A100",
+    });
+    expect(registered.args.resources).toEqual({
+      cores: 32n,
+      memoryGiB: 128n,
+      storageGB: 2000n,
+      networkGbps: 25n,
+      gpus: 4n,
+      arch: 1n,
+    });
+    const node = await w.c.nodes.node(registered.args.nodeId);
+    expect(node.status).toBe(BigInt(NODE_STATUS.Available));
+    expect(await w.c.nodes.agentOf(registered.args.nodeId)).toBe(w.agent.address);
+    expect(await w.c.nodes.attributesOf(registered.args.nodeId)).toBe("gpu=A100");
+    expect(await w.c.nodes.nodesOfTenant(w.tenants.provider)).toEqual([1n, 2n, 3n]);
+  });
+
+  it("lets only active providers register, with a valid unit, agent and resources", async () => {
+    await expectRevert(w.as(w.buyer).nodes.registerNode(bigNode, 60, w.agent.address, ""), "NotActiveMember", {
+      roles: BigInt(ROLE.PROVIDER),
+    });
+    const sellerNodes = w.as(w.seller).nodes;
+    await expectRevert(sellerNodes.registerNode(bigNode, 4, w.agent.address, ""), "InvalidCalendarUnit", {
+      calendarUnit: 4n,
+    });
+    await expectRevert(sellerNodes.registerNode(bigNode, 60, `0x${"00".repeat(20)}`, ""), "ZeroAddress");
+    await expectRevert(sellerNodes.registerNode({ ...bigNode, cores: 0 }, 60, w.agent.address, ""), "InvalidResources");
+    await w.send(w.c.market.suspendTenant(w.tenants.provider));
+    await expectRevert(sellerNodes.registerNode(bigNode, 60, w.agent.address, ""), "NotActiveMember");
+  });
+
+  it("moves a node between available and maintenance, and retires it for good", async () => {
+    const sellerNodes = w.as(w.seller).nodes;
+    const changed = only(await w.send(sellerNodes.setStatus(w.nodes.big, NODE_STATUS.Maintenance)), "NodeStatusChanged");
+    expect(changed.args).toMatchObject({ status: BigInt(NODE_STATUS.Maintenance), by: w.seller.address });
+    await expectRevert(sellerNodes.setStatus(w.nodes.big, NODE_STATUS.Maintenance), "InvalidStatusChange");
+    await expectRevert(sellerNodes.setStatus(w.nodes.big, NODE_STATUS.None), "InvalidStatusChange");
+    await w.send(sellerNodes.setStatus(w.nodes.big, NODE_STATUS.Retired));
+    await expectRevert(sellerNodes.setStatus(w.nodes.big, NODE_STATUS.Available), "NodeRetired");
+    await expectRevert(sellerNodes.setAgent(w.nodes.big, w.outsider.address), "NodeRetired");
+  });
+
+  it("lets only the node's tenant's providers and admins manage it", async () => {
+    await expectRevert(w.as(w.buyer).nodes.setStatus(w.nodes.big, NODE_STATUS.Maintenance), "NotNodeManager", {
+      caller: w.buyer.address,
+      nodeId: BigInt(w.nodes.big),
+    });
+    await expectRevert(w.as(w.outsider).nodes.setAgent(w.nodes.big, w.outsider.address), "NotNodeManager");
+    await expectRevert(w.as(w.buyer).nodes.updateNode(w.nodes.big, bigNode, ""), "NotNodeManager");
+    await expectRevert(w.c.nodes.node(42), "UnknownNode");
+    expect(await w.c.nodes.canManage(w.nodes.big, w.seller.address)).toBe(true);
+    expect(await w.c.nodes.canManage(w.nodes.big, w.buyer.address)).toBe(false);
+  });
+
+  it("hands a node to a new agent and updates its resources", async () => {
+    const sellerNodes = w.as(w.seller).nodes;
+    const agentChanged = only(await w.send(sellerNodes.setAgent(w.nodes.big, w.outsider.address)), "NodeAgentChanged");
+    expect(agentChanged.args.agent).toBe(w.outsider.address);
+    const updated = only(
+      await w.send(sellerNodes.updateNode(w.nodes.big, { ...bigNode, memoryGiB: 256 }, "ram=256")),
+      "NodeUpdated",
+    );
+    expect(updated.args.resources.memoryGiB).toBe(256n);
+    expect((await w.c.nodes.node(w.nodes.big)).resources.memoryGiB).toBe(256n);
+  });
+
+  it("defines the standard profiles and lets members add their own", async () => {
+    expect(await w.c.nodes.profileCount()).toBe(4n);
+    const [name, needs] = await w.c.nodes.profile(PROFILE.Small);
+    expect(name).toBe("Small");
+    expect([needs.cores, needs.memoryGiB]).toEqual([2n, 4n]);
+    const defined = only(
+      await w.send(w.as(w.buyer).nodes.defineProfile("Arm render", { ...smallNode, cores: 8, arch: ARCH.Aarch64 })),
+      "ProfileDefined",
+    );
+    expect(defined.args).toMatchObject({ profileId: 5n, name: "Arm render", by: w.buyer.address });
+    await expectRevert(w.as(w.outsider).nodes.defineProfile("x", smallNode), "NotActiveMember");
+    await expectRevert(w.as(w.buyer).nodes.defineProfile("", smallNode), "EmptyName");
+  });
+
+  it("says whether a node fits a profile, resource by resource and by architecture", async () => {
+    expect(await w.c.nodes.fits(w.nodes.big, PROFILE.Large)).toBe(true);
+    expect(await w.c.nodes.fits(w.nodes.small, PROFILE.Small)).toBe(true);
+    expect(await w.c.nodes.fits(w.nodes.small, PROFILE.Medium)).toBe(false);
+    expect(await w.c.nodes.fits(w.nodes.small, 0)).toBe(true);
+    expect(await w.c.nodes.fits(w.nodes.small, 77)).toBe(false);
+    await w.send(w.as(w.buyer).nodes.defineProfile("Arm", { ...smallNode, arch: ARCH.Aarch64 }));
+    await w.send(w.as(w.buyer).nodes.defineProfile("GPU", { ...smallNode, gpus: 1 }));
+    expect(await w.c.nodes.fits(w.nodes.big, 5)).toBe(false);
+    expect(await w.c.nodes.fits(w.nodes.big, 6)).toBe(false);
+  });
+});
