@@ -15,7 +15,7 @@ export default defineConfig({
     settings: {
       evmVersion: "paris",
       viaIR: true,
-      optimizer: { enabled: true, runs: 200 },
+      optimizer: { enabled: true, runs: 10_000 },
     },
   },
   typechain: { outDir: "typechain-types" },

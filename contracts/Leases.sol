@@ -121,19 +121,7 @@ contract Leases is ReentrancyGuard, ILeases {
     function createLease(LeaseTerms calldata terms, string calldata image) external returns (uint32 leaseId) {
         if (msg.sender != address(offers)) revert UnauthorizedCaller(msg.sender);
         leaseId = ++_leaseCount;
-        _leases[leaseId] = Lease({
-            buyer: terms.buyer,
-            nodeId: terms.nodeId,
-            start: terms.start,
-            end: terms.end,
-            cost: terms.cost,
-            offerId: terms.offerId,
-            sliceSeconds: terms.sliceSeconds,
-            status: LeaseStatus.Pending,
-            endReason: Settlement.EndReason.None,
-            provisionedAt: 0,
-            endedAt: 0
-        });
+        _writeNewLease(_leases[leaseId], terms);
         if (terms.replacesLease != 0) _replaces[leaseId] = terms.replacesLease;
         emit LeaseCreated(
             leaseId, terms.buyer, terms.nodeId, terms.offerId, terms.start, terms.end, terms.cost, terms.replacesLease
@@ -287,6 +275,20 @@ contract Leases is ReentrancyGuard, ILeases {
         emit LeaseEnded(leaseId, reason, paid, refund, msg.sender);
         if (stop < terms.end) offers.releaseCalendar(terms.offerId, stop, terms.end);
         market.settle(terms.buyer, offers.sellerOf(terms.offerId), paid, refund);
+    }
+
+    /// @dev Writes a new Pending lease with one SSTORE per slot; a struct assignment would read both
+    /// cold slots first and write field by field. Solidity packs fields from the low-order bits in
+    /// declaration order; `leaseOf`'s tests pin the layout.
+    function _writeNewLease(Lease storage slot, LeaseTerms calldata terms) private {
+        uint256 first = uint256(uint160(terms.buyer)) | (uint256(terms.nodeId) << 160) | (uint256(terms.start) << 192)
+            | (uint256(terms.end) << 224);
+        uint256 second = uint256(terms.cost) | (uint256(terms.offerId) << 96) | (uint256(terms.sliceSeconds) << 128)
+            | (uint256(uint8(LeaseStatus.Pending)) << 160);
+        assembly ("memory-safe") {
+            sstore(slot.slot, first)
+            sstore(add(slot.slot, 1), second)
+        }
     }
 
     function _divide(Lease memory lease, Settlement.EndReason reason) private view returns (uint256 paid, uint256 stop) {

@@ -119,7 +119,7 @@ contract Offers is ReentrancyGuard, IOffers {
     event OfferEnrolled(uint32 indexed offerId, uint32 indexed roundId, uint256 reservePerHour, bytes32 sealedReserve);
     /// @notice An auction offer's sealed reserve was opened.
     event ReserveRevealed(uint32 indexed offerId, uint32 indexed roundId, uint256 reservePerHour);
-    /// @notice Slices of an offer were booked for lease `leaseId` at `pricePerHour`.
+    /// @notice Slices of a fixed or dynamic offer were booked at once for lease `leaseId` at `pricePerHour`.
     event OfferBooked(
         uint32 indexed offerId, uint32 indexed leaseId, address indexed buyer, uint32 start, uint32 end, uint256 pricePerHour
     );
@@ -309,8 +309,8 @@ contract Offers is ReentrancyGuard, IOffers {
             if (i == count) return (0, 0);
         }
         cost = Pricing.cost(bid.pricePerHour, bid.duration);
+        // LeaseCreated records the booking; the Market's BidMatched records the price.
         leaseId = _createLease(offerId, _offers[offerId], bid.buyer, bid.start, bid.duration, cost, bid.replacesLease, "");
-        emit OfferBooked(offerId, leaseId, bid.buyer, bid.start, bid.start + bid.duration, bid.pricePerHour);
     }
 
     /// @inheritdoc IOffers

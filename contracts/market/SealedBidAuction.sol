@@ -23,8 +23,6 @@ abstract contract SealedBidAuction is TenantDirectory, CreditAccounts, IAuctionC
         "Metalmarket.Bid(uint32 roundId,uint32 offerId,uint16 profileId,uint32 start,uint32 duration,"
         "uint64 pricePerHour,uint32 replacesLease)"
     );
-    /// @dev Clearing stops taking further bids in a transaction once less gas than this is left.
-    uint256 private constant CLEARING_GAS_RESERVE = 400_000;
 
     /// @notice What a sealed bid says, hidden until its reveal. `offerId == 0` makes it a pool bid:
     /// any auction offer in the round whose node fits profile `profileId` (0: any node).
@@ -95,9 +93,18 @@ abstract contract SealedBidAuction is TenantDirectory, CreditAccounts, IAuctionC
 
     /// @notice `bidder` sealed a bid for `roundId` and escrowed `deposit`.
     event BidCommitted(uint32 indexed roundId, address indexed bidder, bytes32 commitment, uint256 deposit);
-    /// @notice A sealed bid was opened and took its place in the round's price order.
+    /// @notice A sealed bid was opened and took its place in the round's price order. Its terms are
+    /// what was committed; hashing them with the salt (in the transaction) gives the commitment.
     event BidRevealed(
-        uint32 indexed roundId, uint32 indexed bidId, address indexed bidder, bytes32 commitment, BidTerms terms
+        uint32 indexed roundId,
+        uint32 indexed bidId,
+        address indexed bidder,
+        uint32 offerId,
+        uint16 profileId,
+        uint32 start,
+        uint32 duration,
+        uint64 pricePerHour,
+        uint32 replacesLease
     );
     /// @notice An unrevealed bid ended: `penalty` to the treasury, `refund` back to the bidder.
     event BidForfeited(
@@ -157,8 +164,7 @@ abstract contract SealedBidAuction is TenantDirectory, CreditAccounts, IAuctionC
         if (seal.deposit != 0) revert CommitmentExists(msg.sender, commitment);
         _lock(account, msg.sender, deposit);
         uint32 roundId = currentRound();
-        seal.deposit = deposit;
-        seal.roundId = roundId;
+        _writeCommit(seal, deposit, roundId);
         emit BidCommitted(roundId, msg.sender, commitment, deposit);
     }
 
@@ -185,7 +191,7 @@ abstract contract SealedBidAuction is TenantDirectory, CreditAccounts, IAuctionC
         Round storage round = _rounds[roundId];
         bidId = ++round.revealed;
         (uint32 previous, uint32 next) = _findPlace(round, roundId, terms.pricePerHour, hint);
-        _bids[roundId][bidId] = Bid({
+        _writeBid(_bids[roundId][bidId], Bid({
             bidder: msg.sender,
             deposit: seal.deposit,
             pricePerHour: terms.pricePerHour,
@@ -195,10 +201,20 @@ abstract contract SealedBidAuction is TenantDirectory, CreditAccounts, IAuctionC
             profileId: terms.profileId,
             replacesLease: terms.replacesLease,
             next: next
-        });
+        }));
         if (previous == 0) round.head = bidId;
         else _bids[roundId][previous].next = bidId;
-        emit BidRevealed(roundId, bidId, msg.sender, commitment, terms);
+        emit BidRevealed(
+            roundId,
+            bidId,
+            msg.sender,
+            terms.offerId,
+            terms.profileId,
+            terms.start,
+            terms.duration,
+            terms.pricePerHour,
+            terms.replacesLease
+        );
     }
 
     /// @notice Ends a bid that was never revealed: the treasury keeps the penalty, the bidder gets the rest.
@@ -222,8 +238,9 @@ abstract contract SealedBidAuction is TenantDirectory, CreditAccounts, IAuctionC
 
     /// @notice Matches up to `maxBids` more revealed bids of `roundId`, in price order. Anyone may call it
     /// once the reveal window has closed; call again until it returns true.
-    /// @dev Outcomes do not depend on the gas given: a bid is matched or refunded by rule, and a
-    /// transaction that runs short of gas reverts whole. Gas only decides how many bids a call takes.
+    /// @dev Each bid costs bounded gas (a pool bid searches at most `Offers.MAX_OFFERS_PER_ROUND`
+    /// offers), so `maxBids` bounds the transaction. Outcomes never depend on the gas given: a bid is
+    /// matched or refunded by rule, and a transaction that runs short of gas reverts whole.
     /// @return cleared True when every bid of the round has been settled.
     function clearRound(uint32 roundId, uint256 maxBids) external nonReentrant returns (bool cleared) {
         (, uint256 closesAt) = revealWindow(roundId);
@@ -236,7 +253,6 @@ abstract contract SealedBidAuction is TenantDirectory, CreditAccounts, IAuctionC
             Bid memory bid = _bids[roundId][cursor];
             if (_settleBid(book, roundId, cursor, bid)) ++round.matched;
             cursor = bid.next;
-            if (gasleft() < CLEARING_GAS_RESERVE) break;
         }
         cleared = cursor == 0;
         round.cursor = cursor;
@@ -327,6 +343,28 @@ abstract contract SealedBidAuction is TenantDirectory, CreditAccounts, IAuctionC
         while (next != 0 && bids[next].pricePerHour >= price) {
             previous = next;
             next = bids[next].next;
+        }
+    }
+
+    // Fresh records are written with one SSTORE per slot: a struct assignment reads each cold slot
+    // first and writes field by field, which costs a reveal about 5,000 gas. Solidity packs struct
+    // fields from the low-order bits in declaration order; the getters' tests pin the layout.
+
+    function _writeCommit(Commit storage slot, uint96 deposit, uint32 roundId) private {
+        uint256 word = uint256(deposit) | (uint256(roundId) << 96);
+        assembly ("memory-safe") {
+            sstore(slot.slot, word)
+        }
+    }
+
+    function _writeBid(Bid storage slot, Bid memory bid) private {
+        uint256 first = uint256(uint160(bid.bidder)) | (uint256(bid.deposit) << 160);
+        uint256 second = uint256(bid.pricePerHour) | (uint256(bid.start) << 64) | (uint256(bid.duration) << 96)
+            | (uint256(bid.offerId) << 128) | (uint256(bid.profileId) << 160) | (uint256(bid.replacesLease) << 176)
+            | (uint256(bid.next) << 208);
+        assembly ("memory-safe") {
+            sstore(slot.slot, first)
+            sstore(add(slot.slot, 1), second)
         }
     }
 

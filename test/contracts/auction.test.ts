@@ -97,10 +97,29 @@ describe("Sealed-bid auction", () => {
       const bid = await commit(w, w.buyer, terms(), DEPOSIT);
       await toRevealWindow(w, round);
       const revealed = only(await reveal(w, w.buyer, bid), "BidRevealed");
-      expect(revealed.args).toMatchObject({ roundId: BigInt(round), bidId: 1n, bidder: w.buyer.address, commitment: bid.commitment });
-      expect(revealed.args.terms.pricePerHour).toBe(parseCredits("3"));
+      expect(revealed.args).toEqual({
+        roundId: BigInt(round),
+        bidId: 1n,
+        bidder: w.buyer.address,
+        offerId: BigInt(auctionOffer),
+        profileId: 0n,
+        start: BigInt(start),
+        duration: BigInt(HOUR),
+        pricePerHour: parseCredits("3"),
+        replacesLease: 0n,
+      });
       const stored = await w.c.market.bidOf(round, 1);
-      expect([stored.bidder, stored.deposit, stored.pricePerHour]).toEqual([w.buyer.address, DEPOSIT, parseCredits("3")]);
+      expect(stored.toObject()).toEqual({
+        bidder: w.buyer.address,
+        deposit: DEPOSIT,
+        pricePerHour: parseCredits("3"),
+        start: BigInt(start),
+        duration: BigInt(HOUR),
+        offerId: BigInt(auctionOffer),
+        profileId: 0n,
+        replacesLease: 0n,
+        next: 0n,
+      });
       expect((await w.c.market.commitOf(w.buyer.address, bid.commitment)).deposit).toBe(0n);
     });
 
@@ -263,7 +282,7 @@ describe("Sealed-bid auction", () => {
       for (const [bidder, bid] of [[w.buyer, first], [w.rival, second], [w.rival, large]] as const) await reveal(w, bidder, bid);
       await toClearing(w, round);
       const events = await clearAll(w, round);
-      const booked = events.filter((e) => e.name === "OfferBooked").map((e) => [e.args.offerId, e.args.pricePerHour]);
+      const booked = events.filter((e) => e.name === "LeaseCreated").map((e) => [e.args.offerId, e.args.cost]);
       // The big node's offer was listed first, so the top bid takes it; the next fits the small node; the Large bid finds nothing left.
       expect(booked).toEqual([
         [BigInt(auctionOffer), parseCredits("9")],

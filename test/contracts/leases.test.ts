@@ -48,6 +48,24 @@ describe("Leases", () => {
     return w.send(agent().reportProvisioned(leaseId, "10.0.0.7"));
   };
 
+  it("records every term of a new lease, pending until provisioned", async () => {
+    const lease = await w.c.leases.leaseOf(leaseId);
+    expect(lease.toObject()).toEqual({
+      buyer: w.buyer.address,
+      nodeId: BigInt(w.nodes.big),
+      start: BigInt(start),
+      end: BigInt(start + SLICES * HOUR),
+      cost,
+      offerId: BigInt(offerId),
+      sliceSeconds: BigInt(HOUR),
+      status: BigInt(LEASE_STATUS.Pending),
+      endReason: 0n,
+      provisionedAt: 0n,
+      endedAt: 0n,
+    });
+    expect(await w.c.leases.leaseCount()).toBe(leaseId);
+  });
+
   describe("agent reports", () => {
     it("takes the provisioned report, with the node's address, from the node's agent only", async () => {
       await expectRevert(w.as(w.seller).leases.reportProvisioned(leaseId, "10.0.0.7"), "UnauthorizedCaller");
