@@ -18,6 +18,8 @@ export default defineConfig({
       optimizer: { enabled: true, runs: 10_000 },
     },
   },
+  paths: { tests: { solidity: "test/solidity" } },
+  test: { solidity: { fuzz: { runs: 512 } } },
   typechain: { outDir: "typechain-types" },
   networks: {
     hardhat: { type: "edr-simulated", chainType: "l1" },

@@ -374,6 +374,16 @@ contract Offers is ReentrancyGuard, IOffers {
         return keccak256(abi.encode(RESERVE_TYPEHASH, block.chainid, address(this), seller, nodeId, reservePerHour, salt));
     }
 
+    /// @notice Why booking `[start, start + duration)` on `offerId` would fail now (`Unfit.None`: it
+    /// would not). Checks everything a booking checks but the buyer and the price.
+    function fitOf(uint32 offerId, uint32 start, uint32 duration) external view returns (Unfit) {
+        Offer memory offer = _offers[offerId];
+        if (offer.status == OfferStatus.None) revert UnknownOffer(offerId);
+        (Unfit reason, uint32 unit) = _fit(offer, start, duration);
+        if (reason != Unfit.None) return reason;
+        return _calendars[offer.nodeId].isFree(start / unit, (uint256(start) + duration) / unit) ? Unfit.None : Unfit.Booked;
+    }
+
     /// @notice True when nothing is booked on `nodeId` during `[start, end)`.
     function isFree(uint32 nodeId, uint256 start, uint256 end) external view returns (bool) {
         (, uint32 unit,) = nodes.bookingInfo(nodeId);
@@ -436,19 +446,26 @@ contract Offers is ReentrancyGuard, IOffers {
         return _tryBook(offerId, offer, bid.start, bid.duration) == Unfit.None;
     }
 
-    /// @dev Checks that `[start, start + duration)` fits the offer and the node, and books it on the
-    /// node's calendar. Writes nothing unless it returns `Unfit.None`.
-    function _tryBook(uint32 offerId, Offer memory offer, uint32 start, uint32 duration) private returns (Unfit) {
-        Unfit reason = _fitTerms(offer, start, duration);
+    /// @dev Books `[start, start + duration)` on the node's calendar when it fits the offer and the
+    /// node; writes nothing unless it returns `Unfit.None`.
+    function _tryBook(uint32 offerId, Offer memory offer, uint32 start, uint32 duration) private returns (Unfit reason) {
+        uint32 unit;
+        (reason, unit) = _fit(offer, start, duration);
         if (reason != Unfit.None) return reason;
-        (uint32 tenantId, uint32 unit, INodes.NodeStatus status) = nodes.bookingInfo(offer.nodeId);
-        if (status != INodes.NodeStatus.Available) return Unfit.NodeUnavailable;
-        if (!market.isActiveTenant(tenantId)) return Unfit.SellerInactive;
-        uint256 end = uint256(start) + duration;
-        if (!_calendars[offer.nodeId].tryBook(start / unit, end / unit)) return Unfit.Booked;
-        uint32 slices = duration / offer.sliceSeconds;
-        if (offer.model == PriceModel.Dynamic) _offers[offerId].bookedSlices = offer.bookedSlices + slices;
-        return Unfit.None;
+        if (!_calendars[offer.nodeId].tryBook(start / unit, (uint256(start) + duration) / unit)) return Unfit.Booked;
+        if (offer.model == PriceModel.Dynamic) {
+            _offers[offerId].bookedSlices = offer.bookedSlices + duration / offer.sliceSeconds;
+        }
+    }
+
+    /// @dev Why a booking would not fit, short of the calendar; also returns the node's calendar unit.
+    function _fit(Offer memory offer, uint32 start, uint32 duration) private view returns (Unfit, uint32 unit) {
+        Unfit reason = _fitTerms(offer, start, duration);
+        if (reason != Unfit.None) return (reason, 0);
+        (uint32 tenantId, uint32 calendarUnit, INodes.NodeStatus status) = nodes.bookingInfo(offer.nodeId);
+        if (status != INodes.NodeStatus.Available) return (Unfit.NodeUnavailable, 0);
+        if (!market.isActiveTenant(tenantId)) return (Unfit.SellerInactive, 0);
+        return (Unfit.None, calendarUnit);
     }
 
     /// @dev The checks that need nothing but the offer itself.

@@ -43,9 +43,10 @@ library NodeCalendar {
         }
     }
 
-    /// @dev The bits of word `word` that fall inside `[fromUnit, toUnit)`.
+    /// @dev The bits of word `word` that fall inside `[fromUnit, toUnit)`; 0 when none do.
     function mask(uint256 word, uint256 fromUnit, uint256 toUnit) internal pure returns (uint256) {
         uint256 first = word << WORD_SHIFT;
+        if (toUnit <= first || fromUnit >= first + WORD_BITS) return 0;
         uint256 low = fromUnit > first ? fromUnit - first : 0;
         uint256 high = toUnit < first + WORD_BITS ? toUnit - first : WORD_BITS;
         uint256 upTo = high == WORD_BITS ? type(uint256).max : (uint256(1) << high) - 1;

@@ -168,6 +168,17 @@ describe("Offers", () => {
       await expectRevert(book(offerId, midnight + 12 * HOUR, 1), "OfferUnfit", { reason: BigInt(UNFIT.OutsideHours) });
     });
 
+    it("tells ahead of time why a booking would not fit", async () => {
+      const offerId = await createOffer(seller(), offerTerms(w.nextHour, { minSlices: 2 }));
+      expect(await w.c.offers.fitOf(offerId, w.nextHour, 2 * HOUR)).toBe(0n);
+      expect(await w.c.offers.fitOf(offerId, w.nextHour, HOUR)).toBe(BigInt(UNFIT.SliceCount));
+      await w.send(book(offerId, w.nextHour, 2));
+      expect(await w.c.offers.fitOf(offerId, w.nextHour + HOUR, 2 * HOUR)).toBe(BigInt(UNFIT.Booked));
+      await w.send(w.as(w.seller).nodes.setStatus(w.nodes.big, NODE_STATUS.Maintenance));
+      expect(await w.c.offers.fitOf(offerId, w.nextHour + 4 * HOUR, 2 * HOUR)).toBe(BigInt(UNFIT.NodeUnavailable));
+      await expectRevert(w.c.offers.fitOf(99, w.nextHour, HOUR), "UnknownOffer");
+    });
+
     it("refuses to book a node in maintenance or of a suspended seller", async () => {
       const offerId = await createOffer(seller(), offerTerms(w.nextHour));
       await w.send(w.as(w.seller).nodes.setStatus(w.nodes.big, NODE_STATUS.Maintenance));
