@@ -23,5 +23,22 @@ export default defineConfig({
   typechain: { outDir: "typechain-types" },
   networks: {
     hardhat: { type: "edr-simulated", chainType: "l1" },
+    // Stands in for a GoQuorum or Besu QBFT network: London rules, no fee market, free gas.
+    quorumSimulated: {
+      type: "edr-simulated",
+      chainType: "l1",
+      chainId: 1337,
+      hardfork: "london",
+      initialBaseFeePerGas: 0,
+      gasPrice: 0,
+    },
+    localhost: { type: "http", chainType: "l1", url: "http://127.0.0.1:8545" },
+    quorum: {
+      type: "http",
+      chainType: "l1",
+      url: configVariable("QUORUM_RPC_URL"),
+      accounts: [configVariable("QUORUM_DEPLOYER_KEY")],
+      gasPrice: 0,
+    },
   },
 });
