@@ -126,11 +126,14 @@ contract Credits is ERC20, ERC1363, AccessControl {
     /// @return requestId The request's id, counting from 1.
     function requestCredits(uint256 amount, string calldata reason) external returns (uint32 requestId) {
         if (amount == 0 || amount > type(uint88).max) revert InvalidAmount(amount);
-        (uint32 tenantId,) = directory.memberOf(msg.sender);
+        (uint32 tenantId, ) = directory.memberOf(msg.sender);
         if (!directory.isActiveTenant(tenantId)) revert NotActiveMember(msg.sender);
         requestId = ++_requestCount;
-        _requests[requestId] =
-            CreditRequest({requester: msg.sender, amount: uint88(amount), status: RequestStatus.Pending});
+        _requests[requestId] = CreditRequest({
+            requester: msg.sender,
+            amount: uint88(amount),
+            status: RequestStatus.Pending
+        });
         emit CreditsRequested(requestId, msg.sender, amount, reason);
     }
 

@@ -76,7 +76,11 @@ contract Leases is ReentrancyGuard, ILeases {
     event LeaseUsageReported(uint32 indexed leaseId, bytes32 recordHash, uint32 meteredUntil);
     /// @notice The lease ended and its escrow was settled.
     event LeaseEnded(
-        uint32 indexed leaseId, Settlement.EndReason reason, uint256 paid, uint256 refund, address indexed by
+        uint32 indexed leaseId,
+        Settlement.EndReason reason,
+        uint256 paid,
+        uint256 refund,
+        address indexed by
     );
     /// @notice The agent wiped the node after the lease.
     event LeaseCleaned(uint32 indexed leaseId, address indexed agent);
@@ -124,7 +128,14 @@ contract Leases is ReentrancyGuard, ILeases {
         _writeNewLease(_leases[leaseId], terms);
         if (terms.replacesLease != 0) _replaces[leaseId] = terms.replacesLease;
         emit LeaseCreated(
-            leaseId, terms.buyer, terms.nodeId, terms.offerId, terms.start, terms.end, terms.cost, terms.replacesLease
+            leaseId,
+            terms.buyer,
+            terms.nodeId,
+            terms.offerId,
+            terms.start,
+            terms.end,
+            terms.cost,
+            terms.replacesLease
         );
         if (bytes(image).length != 0) {
             _images[leaseId] = image;
@@ -235,7 +246,9 @@ contract Leases is ReentrancyGuard, ILeases {
     }
 
     /// @notice A lease's image, node address, last usage record hash and the lease it replaces.
-    function detailsOf(uint32 leaseId)
+    function detailsOf(
+        uint32 leaseId
+    )
         external
         view
         returns (string memory image, string memory nodeAddress, bytes32 usageRecord, uint32 replacesLease)
@@ -249,17 +262,22 @@ contract Leases is ReentrancyGuard, ILeases {
     }
 
     /// @notice What the seller would be paid and the buyer refunded if the lease ended now for `reason`.
-    function previewEnd(uint32 leaseId, Settlement.EndReason reason) external view returns (uint256 paid, uint256 refund) {
+    function previewEnd(
+        uint32 leaseId,
+        Settlement.EndReason reason
+    ) external view returns (uint256 paid, uint256 refund) {
         Lease memory lease = _leases[leaseId];
-        (paid,) = _divide(lease, reason);
+        (paid, ) = _divide(lease, reason);
         refund = lease.cost - paid;
     }
 
     /// @inheritdoc ILeases
     function isReplaceable(uint32 leaseId, address buyer) public view returns (bool) {
         Lease storage lease = _leases[leaseId];
-        return lease.buyer == buyer && (lease.status == LeaseStatus.Pending || lease.status == LeaseStatus.Active)
-            && block.timestamp < lease.end;
+        return
+            lease.buyer == buyer &&
+            (lease.status == LeaseStatus.Pending || lease.status == LeaseStatus.Active) &&
+            block.timestamp < lease.end;
     }
 
     // ---------------------------------------------------------------- internal
@@ -281,20 +299,36 @@ contract Leases is ReentrancyGuard, ILeases {
     /// cold slots first and write field by field. Solidity packs fields from the low-order bits in
     /// declaration order; `leaseOf`'s tests pin the layout.
     function _writeNewLease(Lease storage slot, LeaseTerms calldata terms) private {
-        uint256 first = uint256(uint160(terms.buyer)) | (uint256(terms.nodeId) << 160) | (uint256(terms.start) << 192)
-            | (uint256(terms.end) << 224);
-        uint256 second = uint256(terms.cost) | (uint256(terms.offerId) << 96) | (uint256(terms.sliceSeconds) << 128)
-            | (uint256(uint8(LeaseStatus.Pending)) << 160);
+        uint256 first =
+            uint256(uint160(terms.buyer)) |
+                (uint256(terms.nodeId) << 160) |
+                (uint256(terms.start) << 192) |
+                (uint256(terms.end) << 224);
+        uint256 second =
+            uint256(terms.cost) |
+                (uint256(terms.offerId) << 96) |
+                (uint256(terms.sliceSeconds) << 128) |
+                (uint256(uint8(LeaseStatus.Pending)) << 160);
         assembly ("memory-safe") {
             sstore(slot.slot, first)
             sstore(add(slot.slot, 1), second)
         }
     }
 
-    function _divide(Lease memory lease, Settlement.EndReason reason) private view returns (uint256 paid, uint256 stop) {
-        return Settlement.divide(
-            lease.start, lease.end, lease.sliceSeconds, lease.cost, lease.provisionedAt, reason, block.timestamp
-        );
+    function _divide(
+        Lease memory lease,
+        Settlement.EndReason reason
+    ) private view returns (uint256 paid, uint256 stop) {
+        return
+            Settlement.divide(
+                lease.start,
+                lease.end,
+                lease.sliceSeconds,
+                lease.cost,
+                lease.provisionedAt,
+                reason,
+                block.timestamp
+            );
     }
 
     function _requireLease(uint32 leaseId) private view returns (Lease storage lease) {

@@ -95,7 +95,7 @@ contract Nodes is INodes {
         if (calendarUnit < MIN_CALENDAR_UNIT) revert InvalidCalendarUnit(calendarUnit);
         if (agent == address(0)) revert ZeroAddress();
         _requireValidResources(resources);
-        (uint32 tenantId,) = directory.memberOf(msg.sender);
+        (uint32 tenantId, ) = directory.memberOf(msg.sender);
         nodeId = ++_nodeCount;
         _nodes[nodeId] = Node({
             provider: msg.sender,
@@ -142,7 +142,7 @@ contract Nodes is INodes {
     /// @notice Defines a named profile of needs that pool bids and searches can refer to.
     /// @return profileId The new profile's id.
     function defineProfile(string calldata name, Resources calldata needs) external returns (uint16 profileId) {
-        (uint32 tenantId,) = directory.memberOf(msg.sender);
+        (uint32 tenantId, ) = directory.memberOf(msg.sender);
         if (!directory.isActiveTenant(tenantId)) revert NotActiveMember(msg.sender, 0);
         return _defineProfile(name, needs);
     }
@@ -157,11 +157,9 @@ contract Nodes is INodes {
     }
 
     /// @inheritdoc INodes
-    function bookingInfo(uint32 nodeId)
-        external
-        view
-        returns (uint32 tenantId, uint32 calendarUnit, NodeStatus status)
-    {
+    function bookingInfo(
+        uint32 nodeId
+    ) external view returns (uint32 tenantId, uint32 calendarUnit, NodeStatus status) {
         Node storage n = _nodes[nodeId];
         return (n.tenantId, n.calendarUnit, n.status);
     }
@@ -177,16 +175,22 @@ contract Nodes is INodes {
         if (profileId > _profileCount) return false;
         Resources memory has = _nodes[nodeId].resources;
         Resources memory needs = _profiles[profileId];
-        return has.cores >= needs.cores && has.memoryGiB >= needs.memoryGiB && has.storageGB >= needs.storageGB
-            && has.networkGbps >= needs.networkGbps && has.gpus >= needs.gpus
-            && (needs.arch == Arch.Any || needs.arch == has.arch);
+        return
+            has.cores >= needs.cores &&
+            has.memoryGiB >= needs.memoryGiB &&
+            has.storageGB >= needs.storageGB &&
+            has.networkGbps >= needs.networkGbps &&
+            has.gpus >= needs.gpus &&
+            (needs.arch == Arch.Any || needs.arch == has.arch);
     }
 
     /// @inheritdoc INodes
     function canManage(uint32 nodeId, address account) public view returns (bool) {
         (uint32 tenantId, uint8 roles) = directory.memberOf(account);
-        return tenantId != 0 && tenantId == _nodes[nodeId].tenantId
-            && roles & (MemberRoles.PROVIDER | MemberRoles.TENANT_ADMIN) != 0;
+        return
+            tenantId != 0 &&
+            tenantId == _nodes[nodeId].tenantId &&
+            roles & (MemberRoles.PROVIDER | MemberRoles.TENANT_ADMIN) != 0;
     }
 
     /// @notice The node's free-form attributes.

@@ -121,7 +121,12 @@ contract Offers is ReentrancyGuard, IOffers {
     event ReserveRevealed(uint32 indexed offerId, uint32 indexed roundId, uint256 reservePerHour);
     /// @notice Slices of a fixed or dynamic offer were booked at once for lease `leaseId` at `pricePerHour`.
     event OfferBooked(
-        uint32 indexed offerId, uint32 indexed leaseId, address indexed buyer, uint32 start, uint32 end, uint256 pricePerHour
+        uint32 indexed offerId,
+        uint32 indexed leaseId,
+        address indexed buyer,
+        uint32 start,
+        uint32 end,
+        uint256 pricePerHour
     );
     /// @notice The node's time `[from, to)` went back to its calendar when a lease ended early.
     event CalendarReleased(uint32 indexed nodeId, uint32 indexed offerId, uint256 from, uint256 to);
@@ -173,7 +178,7 @@ contract Offers is ReentrancyGuard, IOffers {
             revert NotActiveMember(msg.sender, MemberRoles.PROVIDER);
         }
         INodes.Node memory node = nodes.node(terms.nodeId);
-        (uint32 tenantId,) = market.memberOf(msg.sender);
+        (uint32 tenantId, ) = market.memberOf(msg.sender);
         if (tenantId != node.tenantId) revert NotOfferManager(msg.sender, terms.nodeId);
         if (node.status != INodes.NodeStatus.Available) revert NodeUnavailable(terms.nodeId);
         _requireValidTerms(terms, node.calendarUnit);
@@ -278,7 +283,8 @@ contract Offers is ReentrancyGuard, IOffers {
         if (offer.model == PriceModel.Auction) revert OfferUnfit(offerId, Unfit.WrongModel);
         uint256 price = _postedPrice(offer);
         if (price > maxPricePerHour) revert PriceAboveLimit(price, maxPricePerHour);
-        if (replacesLease != 0 && !leases.isReplaceable(replacesLease, msg.sender)) revert NotReplaceable(replacesLease);
+        if (replacesLease != 0 && !leases.isReplaceable(replacesLease, msg.sender))
+            revert NotReplaceable(replacesLease);
         uint32 duration = uint32(slices) * offer.sliceSeconds;
         Unfit reason = _tryBook(offerId, offer, start, duration);
         if (reason != Unfit.None) revert OfferUnfit(offerId, reason);
@@ -310,7 +316,16 @@ contract Offers is ReentrancyGuard, IOffers {
         }
         cost = Pricing.cost(bid.pricePerHour, bid.duration);
         // LeaseCreated records the booking; the Market's BidMatched records the price.
-        leaseId = _createLease(offerId, _offers[offerId], bid.buyer, bid.start, bid.duration, cost, bid.replacesLease, "");
+        leaseId = _createLease(
+            offerId,
+            _offers[offerId],
+            bid.buyer,
+            bid.start,
+            bid.duration,
+            cost,
+            bid.replacesLease,
+            ""
+        );
     }
 
     /// @inheritdoc IOffers
@@ -319,7 +334,7 @@ contract Offers is ReentrancyGuard, IOffers {
         if (msg.sender != address(leases)) revert UnauthorizedCaller(msg.sender);
         Offer storage offer = _offers[offerId];
         uint32 nodeId = offer.nodeId;
-        (, uint32 unit,) = nodes.bookingInfo(nodeId);
+        (, uint32 unit, ) = nodes.bookingInfo(nodeId);
         uint256 fromUnit = (from + unit - 1) / unit;
         uint256 toUnit = to / unit;
         if (fromUnit >= toUnit) return;
@@ -366,12 +381,14 @@ contract Offers is ReentrancyGuard, IOffers {
     }
 
     /// @notice The commitment of a sealed reserve, bound to seller, chain, this contract and node.
-    function reserveCommitment(address seller, uint32 nodeId, uint64 reservePerHour, bytes32 salt)
-        public
-        view
-        returns (bytes32)
-    {
-        return keccak256(abi.encode(RESERVE_TYPEHASH, block.chainid, address(this), seller, nodeId, reservePerHour, salt));
+    function reserveCommitment(
+        address seller,
+        uint32 nodeId,
+        uint64 reservePerHour,
+        bytes32 salt
+    ) public view returns (bytes32) {
+        return
+            keccak256(abi.encode(RESERVE_TYPEHASH, block.chainid, address(this), seller, nodeId, reservePerHour, salt));
     }
 
     /// @notice Why booking `[start, start + duration)` on `offerId` would fail now (`Unfit.None`: it
@@ -381,19 +398,26 @@ contract Offers is ReentrancyGuard, IOffers {
         if (offer.status == OfferStatus.None) revert UnknownOffer(offerId);
         (Unfit reason, uint32 unit) = _fit(offer, start, duration);
         if (reason != Unfit.None) return reason;
-        return _calendars[offer.nodeId].isFree(start / unit, (uint256(start) + duration) / unit) ? Unfit.None : Unfit.Booked;
+        return
+            _calendars[offer.nodeId].isFree(start / unit, (uint256(start) + duration) / unit)
+                ? Unfit.None
+                : Unfit.Booked;
     }
 
     /// @notice True when nothing is booked on `nodeId` during `[start, end)`.
     function isFree(uint32 nodeId, uint256 start, uint256 end) external view returns (bool) {
-        (, uint32 unit,) = nodes.bookingInfo(nodeId);
+        (, uint32 unit, ) = nodes.bookingInfo(nodeId);
         if (unit == 0 || end <= start) return false;
         return _calendars[nodeId].isFree(start / unit, (end + unit - 1) / unit);
     }
 
     /// @notice Raw calendar of `nodeId`: `count` words from word `fromWord`; bit `i` of word `w` is
     /// calendar unit `256 * w + i`, i.e. the seconds from `(256 * w + i) * calendarUnit`.
-    function calendarWords(uint32 nodeId, uint256 fromWord, uint256 count) external view returns (uint256[] memory words) {
+    function calendarWords(
+        uint32 nodeId,
+        uint256 fromWord,
+        uint256 count
+    ) external view returns (uint256[] memory words) {
         words = new uint256[](count);
         for (uint256 i; i < count; ++i) {
             words[i] = _calendars[nodeId].words[fromWord + i];
@@ -404,10 +428,11 @@ contract Offers is ReentrancyGuard, IOffers {
     /// or after `from`. Ignores the hours-of-day constraint and minimum length.
     function freeSlices(uint32 offerId, uint256 from, uint256 maxCount) external view returns (uint32[] memory starts) {
         Offer memory offer = _offers[offerId];
-        (, uint32 unit,) = nodes.bookingInfo(offer.nodeId);
+        (, uint32 unit, ) = nodes.bookingInfo(offer.nodeId);
         starts = new uint32[](maxCount);
         uint256 slice = offer.sliceSeconds;
-        uint256 t = from <= offer.start ? offer.start : offer.start + ((from - offer.start + slice - 1) / slice) * slice;
+        uint256 t =
+            from <= offer.start ? offer.start : offer.start + ((from - offer.start + slice - 1) / slice) * slice;
         uint256 found;
         for (; found < maxCount && t + slice <= offer.end; t += slice) {
             if (_calendars[offer.nodeId].isFree(t / unit, (t + slice) / unit)) starts[found++] = uint32(t);
@@ -439,8 +464,10 @@ contract Offers is ReentrancyGuard, IOffers {
     function _tryAuctionOffer(uint32 offerId, BidRequest calldata bid, bool pool) private returns (bool) {
         Offer memory offer = _offers[offerId];
         if (
-            offer.model != PriceModel.Auction || offer.roundId != bid.roundId || offer.reserveSealed
-                || bid.pricePerHour < offer.pricePerHour
+            offer.model != PriceModel.Auction ||
+            offer.roundId != bid.roundId ||
+            offer.reserveSealed ||
+            bid.pricePerHour < offer.pricePerHour
         ) return false;
         if (pool && !nodes.fits(offer.nodeId, bid.profileId)) return false;
         return _tryBook(offerId, offer, bid.start, bid.duration) == Unfit.None;
@@ -448,7 +475,12 @@ contract Offers is ReentrancyGuard, IOffers {
 
     /// @dev Books `[start, start + duration)` on the node's calendar when it fits the offer and the
     /// node; writes nothing unless it returns `Unfit.None`.
-    function _tryBook(uint32 offerId, Offer memory offer, uint32 start, uint32 duration) private returns (Unfit reason) {
+    function _tryBook(
+        uint32 offerId,
+        Offer memory offer,
+        uint32 start,
+        uint32 duration
+    ) private returns (Unfit reason) {
         uint32 unit;
         (reason, unit) = _fit(offer, start, duration);
         if (reason != Unfit.None) return reason;
@@ -493,19 +525,20 @@ contract Offers is ReentrancyGuard, IOffers {
         uint32 replacesLease,
         string memory image
     ) private returns (uint32) {
-        return leases.createLease(
-            ILeases.LeaseTerms({
-                buyer: buyer,
-                nodeId: offer.nodeId,
-                offerId: offerId,
-                start: start,
-                end: start + duration,
-                sliceSeconds: offer.sliceSeconds,
-                cost: uint96(cost),
-                replacesLease: replacesLease
-            }),
-            image
-        );
+        return
+            leases.createLease(
+                ILeases.LeaseTerms({
+                    buyer: buyer,
+                    nodeId: offer.nodeId,
+                    offerId: offerId,
+                    start: start,
+                    end: start + duration,
+                    sliceSeconds: offer.sliceSeconds,
+                    cost: uint96(cost),
+                    replacesLease: replacesLease
+                }),
+                image
+            );
     }
 
     function _postedPrice(Offer memory offer) private pure returns (uint256) {
@@ -534,11 +567,13 @@ contract Offers is ReentrancyGuard, IOffers {
         if ((uint256(terms.maxSlices) * terms.sliceSeconds) / unit > MAX_LEASE_UNITS) {
             revert InvalidOfferTerms("maxSlices");
         }
-        if (uint256(terms.minSlices) * terms.sliceSeconds > terms.end - terms.start) revert InvalidOfferTerms("minSlices");
+        if (uint256(terms.minSlices) * terms.sliceSeconds > terms.end - terms.start)
+            revert InvalidOfferTerms("minSlices");
         if (!DailyWindow.isValid(terms.fromHour, terms.toHour)) revert InvalidOfferTerms("hours");
         bool auction = terms.model == PriceModel.Auction;
         if (!auction && terms.pricePerHour == 0) revert InvalidOfferTerms("pricePerHour");
-        if (terms.sealedReserve != 0 && (!auction || terms.pricePerHour != 0)) revert InvalidOfferTerms("sealedReserve");
+        if (terms.sealedReserve != 0 && (!auction || terms.pricePerHour != 0))
+            revert InvalidOfferTerms("sealedReserve");
         if (terms.model == PriceModel.Dynamic ? terms.surgeBps > MAX_SURGE_BPS : terms.surgeBps != 0) {
             revert InvalidOfferTerms("surgeBps");
         }

@@ -1,4 +1,4 @@
-import { Result, type ParamType } from "ethers";
+import type { ParamType, Result } from "ethers";
 
 /**
  * The plain shape of a decoded ABI value: structs become objects keyed by field name, arrays stay

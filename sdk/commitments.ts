@@ -9,7 +9,10 @@ const uint = (bits: number) =>
     .int()
     .min(0)
     .max(2 ** bits - 1);
-const uint64 = z.bigint().min(0n).max(2n ** 64n - 1n);
+const uint64 = z
+  .bigint()
+  .min(0n)
+  .max(2n ** 64n - 1n);
 
 /** What a sealed bid says. `offerId: 0` makes it a pool bid for any node fitting `profileId` (0: any node). */
 export const bidTermsSchema = z.object({

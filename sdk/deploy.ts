@@ -72,7 +72,9 @@ export async function deployMarket(
   step("Nodes");
   const nodes = await (await new Nodes__factory(deployer).deploy(market)).waitForDeployment();
   step("Leases");
-  const leases = await (await new Leases__factory(deployer).deploy(market, nodes, provisionGraceSeconds)).waitForDeployment();
+  const leases = await (
+    await new Leases__factory(deployer).deploy(market, nodes, provisionGraceSeconds)
+  ).waitForDeployment();
   step("Offers");
   const offers = await (await new Offers__factory(deployer).deploy(market, nodes, leases)).waitForDeployment();
 

@@ -1,4 +1,4 @@
-import { ErrorDescription, Interface, isHexString } from "ethers";
+import { Interface, isHexString, type ErrorDescription } from "ethers";
 
 import { plainArgs } from "./abi-values.js";
 import { contractInterfaces, contractNames } from "./contracts.js";

@@ -8,13 +8,9 @@ import type { Deployment } from "./deployment.js";
 /** The arguments of every event a contract emits, by event name. */
 type EventArgsOf<C> = C extends { filters: infer Filters }
   ? {
-      [Name in keyof Filters as Name extends `${string}(${string}` ? never : Name]: Filters[Name] extends TypedContractEvent<
-        infer _Input,
-        infer _Output,
-        infer Args
-      >
-        ? Decoded<Args>
-        : never;
+      [
+        Name in keyof Filters as Name extends `${string}(${string}` ? never : Name
+      ]: Filters[Name] extends TypedContractEvent<infer _Input, infer _Output, infer Args> ? Decoded<Args> : never;
     }
   : never;
 

@@ -16,7 +16,13 @@ export {
   type SealedBid,
 } from "./commitments.js";
 export { attach, contractInterfaces, contractNames, type ContractName, type MarketContracts } from "./contracts.js";
-export { DEFAULT_PROVISION_GRACE_SECONDS, DEFAULT_SCHEDULE, deployMarket, type AuctionSchedule, type DeployOptions } from "./deploy.js";
+export {
+  DEFAULT_PROVISION_GRACE_SECONDS,
+  DEFAULT_SCHEDULE,
+  deployMarket,
+  type AuctionSchedule,
+  type DeployOptions,
+} from "./deploy.js";
 export { deploymentPath, deploymentSchema, readDeployment, writeDeployment, type Deployment } from "./deployment.js";
 export {
   MarketRevertError,
@@ -35,6 +41,7 @@ export {
   type MarketEvent,
   type MarketEventNamed,
 } from "./events.js";
+export { transactionDefaultsFor } from "./fees.js";
 export { createProvider } from "./provider.js";
 export { ManagedSigner, isNonceConflict, type TransactionDefaults } from "./signer.js";
 export { CREDIT_DECIMALS, SECONDS_PER_HOUR, formatCredits, leaseCost, parseCredits } from "./units.js";

@@ -10,7 +10,10 @@ import {
 } from "ethers";
 
 /** Fields merged into every transaction, e.g. `{ type: 0, gasPrice: 0n }` on a Quorum chain. */
-export type TransactionDefaults = Pick<TransactionRequest, "type" | "gasPrice" | "maxFeePerGas" | "maxPriorityFeePerGas">;
+export type TransactionDefaults = Pick<
+  TransactionRequest,
+  "type" | "gasPrice" | "maxFeePerGas" | "maxPriorityFeePerGas"
+>;
 
 const NONCE_RETRIES = 3;
 
@@ -90,5 +93,9 @@ export class ManagedSigner extends AbstractSigner {
 export function isNonceConflict(error: unknown): boolean {
   if (isError(error, "NONCE_EXPIRED") || isError(error, "REPLACEMENT_UNDERPRICED")) return true;
   const message = error instanceof Error ? error.message.toLowerCase() : "";
-  return message.includes("nonce too low") || message.includes("nonce has already been used") || message.includes("nonce too high");
+  return (
+    message.includes("nonce too low") ||
+    message.includes("nonce has already been used") ||
+    message.includes("nonce too high")
+  );
 }

@@ -48,4 +48,5 @@ interface IAuctionClock {
 
 /// @title IMarket
 /// @notice Everything the other market contracts need from the Market.
+// solhint-disable-next-line no-empty-blocks
 interface IMarket is IMemberDirectory, ICreditLedger, IAuctionClock {}

@@ -43,10 +43,7 @@ interface INodes {
     function node(uint32 nodeId) external view returns (Node memory);
 
     /// @notice The part of a node that booking needs, read in one storage slot.
-    function bookingInfo(uint32 nodeId)
-        external
-        view
-        returns (uint32 tenantId, uint32 calendarUnit, NodeStatus status);
+    function bookingInfo(uint32 nodeId) external view returns (uint32 tenantId, uint32 calendarUnit, NodeStatus status);
 
     /// @notice The agent that operates the node and reports on its leases.
     function agentOf(uint32 nodeId) external view returns (address);

@@ -16,11 +16,12 @@ library Pricing {
     /// @dev Posted price of a dynamic offer: the base price raised linearly with the share of the
     /// offer's slices that are booked, up to `base * (1 + surgeBps / 10000)` when fully booked.
     /// Deterministic, monotonic in demand, and capped.
-    function dynamicPrice(uint256 base, uint256 surgeBps, uint256 booked, uint256 capacity)
-        internal
-        pure
-        returns (uint256)
-    {
+    function dynamicPrice(
+        uint256 base,
+        uint256 surgeBps,
+        uint256 booked,
+        uint256 capacity
+    ) internal pure returns (uint256) {
         if (capacity == 0) return base;
         uint256 sold = booked < capacity ? booked : capacity;
         return base + (base * surgeBps * sold) / (BPS * capacity);

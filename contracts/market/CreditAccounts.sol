@@ -67,10 +67,7 @@ abstract contract CreditAccounts is AccessControl, ReentrancyGuard, AccountLedge
     }
 
     /// @notice ERC-1363 hook: credits sent with `transferAndCall` land in the sender's market account.
-    function onTransferReceived(address, address from, uint256 value, bytes calldata)
-        external
-        returns (bytes4)
-    {
+    function onTransferReceived(address, address from, uint256 value, bytes calldata) external returns (bytes4) {
         if (msg.sender != address(credits)) revert UnauthorizedCaller(msg.sender);
         if (value == 0) revert ZeroAmount();
         _credit(_accounts[from], value);
@@ -130,21 +127,17 @@ abstract contract CreditAccounts is AccessControl, ReentrancyGuard, AccountLedge
     // ---------------------------------------------------------------- views
 
     /// @notice The market account of `account`: its credits and its membership.
-    function accountOf(address account)
-        external
-        view
-        returns (uint256 available, uint256 escrowed, uint32 tenantId, uint8 roles)
-    {
+    function accountOf(
+        address account
+    ) external view returns (uint256 available, uint256 escrowed, uint32 tenantId, uint8 roles) {
         Account memory a = _accounts[account];
         return (a.available, a.escrowed, a.tenantId, a.roles);
     }
 
     /// @notice Available and escrowed credits of many accounts in one call.
-    function balancesOf(address[] calldata accounts)
-        external
-        view
-        returns (uint256[] memory available, uint256[] memory escrowed)
-    {
+    function balancesOf(
+        address[] calldata accounts
+    ) external view returns (uint256[] memory available, uint256[] memory escrowed) {
         available = new uint256[](accounts.length);
         escrowed = new uint256[](accounts.length);
         for (uint256 i; i < accounts.length; ++i) {

@@ -15,10 +15,12 @@ contract Market is SealedBidAuction {
     /// @param admin Operator account: gets the admin and operator roles.
     /// @param treasury_ Account that receives penalties of unrevealed bids.
     /// @param schedule Round schedule and penalty.
-    constructor(IERC20 credits_, address admin, address treasury_, AuctionSchedule memory schedule)
-        CreditAccounts(credits_, treasury_)
-        SealedBidAuction(schedule)
-    {
+    constructor(
+        IERC20 credits_,
+        address admin,
+        address treasury_,
+        AuctionSchedule memory schedule
+    ) CreditAccounts(credits_, treasury_) SealedBidAuction(schedule) {
         if (admin == address(0)) revert ZeroAddress();
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(OPERATOR_ROLE, admin);

@@ -108,10 +108,20 @@ abstract contract SealedBidAuction is TenantDirectory, CreditAccounts, IAuctionC
     );
     /// @notice An unrevealed bid ended: `penalty` to the treasury, `refund` back to the bidder.
     event BidForfeited(
-        uint32 indexed roundId, address indexed bidder, bytes32 commitment, uint256 penalty, uint256 refund
+        uint32 indexed roundId,
+        address indexed bidder,
+        bytes32 commitment,
+        uint256 penalty,
+        uint256 refund
     );
     /// @notice A bid won lease `leaseId` at `cost`; the rest of its deposit, `refund`, was released.
-    event BidMatched(uint32 indexed roundId, uint32 indexed bidId, uint32 indexed leaseId, uint256 cost, uint256 refund);
+    event BidMatched(
+        uint32 indexed roundId,
+        uint32 indexed bidId,
+        uint32 indexed leaseId,
+        uint256 cost,
+        uint256 refund
+    );
     /// @notice A bid found no offer; its whole deposit, `refund`, was released.
     event BidUnmatched(uint32 indexed roundId, uint32 indexed bidId, uint256 refund);
     /// @notice Every revealed bid of the round has been matched or refunded.
@@ -141,8 +151,10 @@ abstract contract SealedBidAuction is TenantDirectory, CreditAccounts, IAuctionC
     constructor(AuctionSchedule memory schedule) {
         if (block.timestamp > type(uint32).max) revert UnsupportedClock(block.timestamp);
         if (
-            schedule.commitSeconds == 0 || schedule.revealSeconds == 0 || schedule.penaltyBps > Pricing.BPS
-                || schedule.genesis > block.timestamp
+            schedule.commitSeconds == 0 ||
+            schedule.revealSeconds == 0 ||
+            schedule.penaltyBps > Pricing.BPS ||
+            schedule.genesis > block.timestamp
         ) revert InvalidSchedule();
         genesis = schedule.genesis;
         commitSeconds = schedule.commitSeconds;
@@ -171,7 +183,8 @@ abstract contract SealedBidAuction is TenantDirectory, CreditAccounts, IAuctionC
     /// @notice Opens the caller's sealed bid in its round's reveal window.
     /// @param terms The bid's terms, as committed.
     /// @param salt The secret committed with them.
-    /// @param hint A revealed bid of the round priced at or above this one (see `insertionHint`); 0 to search from the top.
+    /// @param hint A revealed bid of the round priced at or above this one (see `insertionHint`);
+    /// 0 to search from the top.
     /// @return bidId The bid's id in the round.
     function revealBid(BidTerms calldata terms, bytes32 salt, uint32 hint) external returns (uint32 bidId) {
         bytes32 commitment = bidCommitment(msg.sender, terms, salt);
@@ -191,17 +204,20 @@ abstract contract SealedBidAuction is TenantDirectory, CreditAccounts, IAuctionC
         Round storage round = _rounds[roundId];
         bidId = ++round.revealed;
         (uint32 previous, uint32 next) = _findPlace(round, roundId, terms.pricePerHour, hint);
-        _writeBid(_bids[roundId][bidId], Bid({
-            bidder: msg.sender,
-            deposit: seal.deposit,
-            pricePerHour: terms.pricePerHour,
-            start: terms.start,
-            duration: terms.duration,
-            offerId: terms.offerId,
-            profileId: terms.profileId,
-            replacesLease: terms.replacesLease,
-            next: next
-        }));
+        _writeBid(
+            _bids[roundId][bidId],
+            Bid({
+                bidder: msg.sender,
+                deposit: seal.deposit,
+                pricePerHour: terms.pricePerHour,
+                start: terms.start,
+                duration: terms.duration,
+                offerId: terms.offerId,
+                profileId: terms.profileId,
+                replacesLease: terms.replacesLease,
+                next: next
+            })
+        );
         if (previous == 0) round.head = bidId;
         else _bids[roundId][previous].next = bidId;
         emit BidRevealed(
@@ -321,18 +337,19 @@ abstract contract SealedBidAuction is TenantDirectory, CreditAccounts, IAuctionC
 
     /// @notice The revealed bid after which a bid at `pricePerHour` would be placed: the hint for `revealBid`.
     function insertionHint(uint32 roundId, uint64 pricePerHour) external view returns (uint32 previous) {
-        (previous,) = _findPlace(_rounds[roundId], roundId, pricePerHour, 0);
+        (previous, ) = _findPlace(_rounds[roundId], roundId, pricePerHour, 0);
     }
 
     // ---------------------------------------------------------------- internal
 
     /// @dev Where a bid at `price` goes in the round's order: after every bid priced at or above it.
     /// Starts from `hint` when the hint is a bid priced at or above `price`, else from the top.
-    function _findPlace(Round storage round, uint32 roundId, uint64 price, uint32 hint)
-        private
-        view
-        returns (uint32 previous, uint32 next)
-    {
+    function _findPlace(
+        Round storage round,
+        uint32 roundId,
+        uint64 price,
+        uint32 hint
+    ) private view returns (uint32 previous, uint32 next) {
         mapping(uint32 => Bid) storage bids = _bids[roundId];
         if (hint != 0 && hint < round.revealed && bids[hint].pricePerHour >= price) {
             previous = hint;
@@ -359,9 +376,14 @@ abstract contract SealedBidAuction is TenantDirectory, CreditAccounts, IAuctionC
 
     function _writeBid(Bid storage slot, Bid memory bid) private {
         uint256 first = uint256(uint160(bid.bidder)) | (uint256(bid.deposit) << 160);
-        uint256 second = uint256(bid.pricePerHour) | (uint256(bid.start) << 64) | (uint256(bid.duration) << 96)
-            | (uint256(bid.offerId) << 128) | (uint256(bid.profileId) << 160) | (uint256(bid.replacesLease) << 176)
-            | (uint256(bid.next) << 208);
+        uint256 second =
+            uint256(bid.pricePerHour) |
+                (uint256(bid.start) << 64) |
+                (uint256(bid.duration) << 96) |
+                (uint256(bid.offerId) << 128) |
+                (uint256(bid.profileId) << 160) |
+                (uint256(bid.replacesLease) << 176) |
+                (uint256(bid.next) << 208);
         assembly ("memory-safe") {
             sstore(slot.slot, first)
             sstore(add(slot.slot, 1), second)

@@ -69,8 +69,7 @@ abstract contract TenantDirectory is AccessControl, AccountLedger, IMemberDirect
     function createTenant(string calldata name) external onlyRole(OPERATOR_ROLE) returns (uint32 tenantId) {
         if (bytes(name).length == 0) revert EmptyName();
         tenantId = ++_tenantCount;
-        _tenants[tenantId] =
-            Tenant({status: TenantStatus.Active, memberCount: 0, createdAt: uint32(block.timestamp)});
+        _tenants[tenantId] = Tenant({status: TenantStatus.Active, memberCount: 0, createdAt: uint32(block.timestamp)});
         _tenantNames[tenantId] = name;
         emit TenantCreated(tenantId, name, msg.sender);
     }
@@ -135,11 +134,9 @@ abstract contract TenantDirectory is AccessControl, AccountLedger, IMemberDirect
     // ---------------------------------------------------------------- views
 
     /// @notice The tenant `tenantId`.
-    function tenant(uint32 tenantId)
-        external
-        view
-        returns (string memory name, TenantStatus status, uint32 memberCount, uint32 createdAt)
-    {
+    function tenant(
+        uint32 tenantId
+    ) external view returns (string memory name, TenantStatus status, uint32 memberCount, uint32 createdAt) {
         Tenant memory t = _tenants[tenantId];
         if (t.status == TenantStatus.None) revert UnknownTenant(tenantId);
         return (_tenantNames[tenantId], t.status, t.memberCount, t.createdAt);

@@ -3,7 +3,19 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { bidCommitment, leaseCost, newSalt, parseCredits, reserveCommitment, type BidTerms } from "../../sdk/index.js";
 import { clearAll, commit, currentRound, reveal, toClearing, toRevealWindow } from "../helpers/auction.js";
 import { expectRevert } from "../helpers/revert.js";
-import { HOUR, MODEL, NODE_STATUS, STARTING_CREDITS, createOffer, names, offerTerms, only, openWorld, type World } from "../helpers/world.js";
+import {
+  HOUR,
+  MODEL,
+  NODE_STATUS,
+  STARTING_CREDITS,
+  createOffer,
+  names,
+  offerTerms,
+  only,
+  openWorld,
+  type World,
+  fieldsOf,
+} from "../helpers/world.js";
 
 const PROFILE = { Small: 2, Large: 4 } as const;
 const DEPOSIT = parseCredits("50");
@@ -59,13 +71,20 @@ describe("Sealed-bid auction", () => {
         method: "debug_traceTransaction",
         params: [tx?.hash],
       })) as { structLogs: { op: string; stack: string[] }[] };
-      const stored = trace.structLogs.filter((step) => step.op === "SSTORE").map((step) => BigInt(step.stack.at(-2) ?? 0));
+      const stored = trace.structLogs
+        .filter((step) => step.op === "SSTORE")
+        .map((step) => BigInt(step.stack.at(-2) ?? 0));
       expect(stored.length).toBeGreaterThan(0);
       expect(stored).not.toContain(secretPrice);
     });
 
     it("refuses outsiders, zero deposits, repeats and deposits beyond the available credits", async () => {
-      const sealed = bidCommitment({ chainId: w.deployment.chainId, market: w.deployment.contracts.market }, w.buyer.address, terms(), newSalt());
+      const sealed = bidCommitment(
+        { chainId: w.deployment.chainId, market: w.deployment.contracts.market },
+        w.buyer.address,
+        terms(),
+        newSalt(),
+      );
       await expectRevert(w.as(w.outsider).market.commitBid(sealed, DEPOSIT), "NotActiveMember");
       await expectRevert(w.as(w.buyer).market.commitBid(sealed, 0n), "ZeroAmount");
       await expectRevert(w.as(w.buyer).market.commitBid(sealed, STARTING_CREDITS + 1n), "InsufficientCredits");
@@ -81,7 +100,9 @@ describe("Sealed-bid auction", () => {
       expect(await w.c.market.bidCommitment(w.buyer.address, t, salt)).toBe(expected);
       expect(bidCommitment(domain, w.rival.address, t, salt)).not.toBe(expected);
       expect(bidCommitment({ ...domain, chainId: 1 }, w.buyer.address, t, salt)).not.toBe(expected);
-      expect(bidCommitment({ ...domain, market: w.deployment.contracts.offers }, w.buyer.address, t, salt)).not.toBe(expected);
+      expect(bidCommitment({ ...domain, market: w.deployment.contracts.offers }, w.buyer.address, t, salt)).not.toBe(
+        expected,
+      );
     });
   });
 
@@ -109,7 +130,7 @@ describe("Sealed-bid auction", () => {
         replacesLease: 0n,
       });
       const stored = await w.c.market.bidOf(round, 1);
-      expect(stored.toObject()).toEqual({
+      expect(fieldsOf(stored)).toEqual({
         bidder: w.buyer.address,
         deposit: DEPOSIT,
         pricePerHour: parseCredits("3"),
@@ -127,7 +148,9 @@ describe("Sealed-bid auction", () => {
       const prices = ["3", "7", "5", "7", "1"].map(parseCredits);
       const bids = [];
       for (const [i, pricePerHour] of prices.entries()) {
-        bids.push(await commit(w, i % 2 === 0 ? w.buyer : w.rival, terms({ pricePerHour, start: start + i * HOUR }), DEPOSIT));
+        bids.push(
+          await commit(w, i % 2 === 0 ? w.buyer : w.rival, terms({ pricePerHour, start: start + i * HOUR }), DEPOSIT),
+        );
       }
       await toRevealWindow(w, round);
       for (const [i, bid] of bids.entries()) {
@@ -169,7 +192,9 @@ describe("Sealed-bid auction", () => {
       const free = await commit(w, w.buyer, { ...terms(), pricePerHour: 1n }, DEPOSIT);
       const zeroPrice = { ...free.terms, pricePerHour: 0n };
       const domain = { chainId: w.deployment.chainId, market: w.deployment.contracts.market };
-      await w.send(w.as(w.buyer).market.commitBid(await w.c.market.bidCommitment(w.buyer.address, zeroPrice, free.salt), DEPOSIT));
+      await w.send(
+        w.as(w.buyer).market.commitBid(await w.c.market.bidCommitment(w.buyer.address, zeroPrice, free.salt), DEPOSIT),
+      );
       await toRevealWindow(w, round);
       await expectRevert(w.as(w.buyer).market.revealBid(zeroPrice, free.salt, 0), "InvalidBidTerms");
       expect(bidCommitment(domain, w.buyer.address, free.terms, free.salt)).toBe(free.commitment);
@@ -199,12 +224,20 @@ describe("Sealed-bid auction", () => {
       expect(only(events, "BidUnmatched").args).toMatchObject({ bidId: 1n, refund: DEPOSIT });
       expect(only(events, "LeaseCreated").args).toMatchObject({ buyer: w.rival.address, cost });
       expect([await available(w.buyer.address), await escrowed(w.buyer.address)]).toEqual([STARTING_CREDITS, 0n]);
-      expect([await available(w.rival.address), await escrowed(w.rival.address)]).toEqual([STARTING_CREDITS - cost, cost]);
+      expect([await available(w.rival.address), await escrowed(w.rival.address)]).toEqual([
+        STARTING_CREDITS - cost,
+        cost,
+      ]);
     });
 
     it("matches every bid that fits, each paying as it bid (pay-as-bid)", async () => {
       const a = await commit(w, w.buyer, terms({ pricePerHour: parseCredits("3") }), DEPOSIT);
-      const b = await commit(w, w.rival, terms({ pricePerHour: parseCredits("5"), start: start + HOUR, duration: 2 * HOUR }), DEPOSIT);
+      const b = await commit(
+        w,
+        w.rival,
+        terms({ pricePerHour: parseCredits("5"), start: start + HOUR, duration: 2 * HOUR }),
+        DEPOSIT,
+      );
       await toRevealWindow(w, round);
       await reveal(w, w.buyer, a);
       await reveal(w, w.rival, b);
@@ -236,14 +269,28 @@ describe("Sealed-bid auction", () => {
       );
       expect(await w.c.offers.postedPrice(sealedOffer)).toBe(0n);
       const below = await commit(w, w.buyer, terms({ offerId: sealedOffer, pricePerHour: parseCredits("3") }), DEPOSIT);
-      const above = await commit(w, w.rival, terms({ offerId: sealedOffer, pricePerHour: parseCredits("4"), start: start + HOUR }), DEPOSIT);
-      await expectRevert(w.as(w.seller).offers.revealReserve(sealedOffer, parseCredits("4"), salt), "OutsideRevealWindow");
+      const above = await commit(
+        w,
+        w.rival,
+        terms({ offerId: sealedOffer, pricePerHour: parseCredits("4"), start: start + HOUR }),
+        DEPOSIT,
+      );
+      await expectRevert(
+        w.as(w.seller).offers.revealReserve(sealedOffer, parseCredits("4"), salt),
+        "OutsideRevealWindow",
+      );
       await toRevealWindow(w, round);
       await reveal(w, w.buyer, below);
       await reveal(w, w.rival, above);
-      await expectRevert(w.as(w.seller).offers.revealReserve(sealedOffer, parseCredits("3"), salt), "InvalidReserveReveal");
+      await expectRevert(
+        w.as(w.seller).offers.revealReserve(sealedOffer, parseCredits("3"), salt),
+        "InvalidReserveReveal",
+      );
       await expectRevert(w.as(w.buyer).offers.revealReserve(sealedOffer, parseCredits("4"), salt), "NotOfferManager");
-      const opened = only(await w.send(w.as(w.seller).offers.revealReserve(sealedOffer, parseCredits("4"), salt)), "ReserveRevealed");
+      const opened = only(
+        await w.send(w.as(w.seller).offers.revealReserve(sealedOffer, parseCredits("4"), salt)),
+        "ReserveRevealed",
+      );
       expect(opened.args.reservePerHour).toBe(parseCredits("4"));
       await toClearing(w, round);
       const events = await clearAll(w, round);
@@ -275,11 +322,31 @@ describe("Sealed-bid auction", () => {
         { c: w.as(w.seller), send: w.send },
         offerTerms(w.nextHour, { nodeId: w.nodes.small, model: MODEL.Auction, pricePerHour: parseCredits("1") }),
       );
-      const first = await commit(w, w.buyer, terms({ offerId: 0, profileId: PROFILE.Small, pricePerHour: parseCredits("9") }), DEPOSIT);
-      const second = await commit(w, w.rival, terms({ offerId: 0, profileId: PROFILE.Small, pricePerHour: parseCredits("8") }), DEPOSIT);
-      const large = await commit(w, w.rival, terms({ offerId: 0, profileId: PROFILE.Large, pricePerHour: parseCredits("7") }), DEPOSIT);
+      const first = await commit(
+        w,
+        w.buyer,
+        terms({ offerId: 0, profileId: PROFILE.Small, pricePerHour: parseCredits("9") }),
+        DEPOSIT,
+      );
+      const second = await commit(
+        w,
+        w.rival,
+        terms({ offerId: 0, profileId: PROFILE.Small, pricePerHour: parseCredits("8") }),
+        DEPOSIT,
+      );
+      const large = await commit(
+        w,
+        w.rival,
+        terms({ offerId: 0, profileId: PROFILE.Large, pricePerHour: parseCredits("7") }),
+        DEPOSIT,
+      );
       await toRevealWindow(w, round);
-      for (const [bidder, bid] of [[w.buyer, first], [w.rival, second], [w.rival, large]] as const) await reveal(w, bidder, bid);
+      for (const [bidder, bid] of [
+        [w.buyer, first],
+        [w.rival, second],
+        [w.rival, large],
+      ] as const)
+        await reveal(w, bidder, bid);
       await toClearing(w, round);
       const events = await clearAll(w, round);
       const booked = events.filter((e) => e.name === "LeaseCreated").map((e) => [e.args.offerId, e.args.cost]);
@@ -329,7 +396,9 @@ describe("Sealed-bid auction", () => {
       await toClearing(w, round);
       const snapshot = await w.connection.networkHelpers.takeSnapshot();
       const outcome = (events: Awaited<ReturnType<typeof clearAll>>) =>
-        events.filter((e) => e.name === "BidMatched" || e.name === "BidUnmatched").map((e) => [e.name, e.args.bidId, e.args.refund]);
+        events
+          .filter((e) => e.name === "BidMatched" || e.name === "BidUnmatched")
+          .map((e) => [e.name, e.args.bidId, e.args.refund]);
       const oneCall = outcome(await clearAll(w, round, 100));
       await snapshot.restore();
       const chunked = outcome(await clearAll(w, round, 2));
@@ -343,7 +412,10 @@ describe("Sealed-bid auction", () => {
       const bid = await commit(w, w.buyer, terms(), DEPOSIT);
       await expectRevert(w.c.market.forfeitUnrevealed(w.buyer.address, bid.commitment), "RevealWindowOpen");
       await toClearing(w, round);
-      const forfeited = only(await w.send(w.as(w.outsider).market.forfeitUnrevealed(w.buyer.address, bid.commitment)), "BidForfeited");
+      const forfeited = only(
+        await w.send(w.as(w.outsider).market.forfeitUnrevealed(w.buyer.address, bid.commitment)),
+        "BidForfeited",
+      );
       const penalty = DEPOSIT / 10n;
       expect(forfeited.args).toMatchObject({ roundId: BigInt(round), penalty, refund: DEPOSIT - penalty });
       expect(await available(w.buyer.address)).toBe(STARTING_CREDITS - penalty);
@@ -364,11 +436,21 @@ describe("Sealed-bid auction", () => {
     });
 
     it("put an unsold auction offer into a later round once its round is cleared", async () => {
-      await expectRevert(w.as(w.seller).offers.enrollInRound(auctionOffer, 5n, `0x${"00".repeat(32)}`), "RoundNotCleared");
+      await expectRevert(
+        w.as(w.seller).offers.enrollInRound(auctionOffer, 5n, `0x${"00".repeat(32)}`),
+        "RoundNotCleared",
+      );
       await toClearing(w, round);
       await clearAll(w, round);
-      const enrolled = only(await w.send(w.as(w.seller).offers.enrollInRound(auctionOffer, 5n, `0x${"00".repeat(32)}`)), "OfferEnrolled");
-      expect(enrolled.args).toMatchObject({ offerId: BigInt(auctionOffer), roundId: BigInt(round + 1), reservePerHour: 5n });
+      const enrolled = only(
+        await w.send(w.as(w.seller).offers.enrollInRound(auctionOffer, 5n, `0x${"00".repeat(32)}`)),
+        "OfferEnrolled",
+      );
+      expect(enrolled.args).toMatchObject({
+        offerId: BigInt(auctionOffer),
+        roundId: BigInt(round + 1),
+        reservePerHour: 5n,
+      });
       expect(await w.c.offers.offersInRound(round + 1)).toEqual([BigInt(auctionOffer)]);
       const fixed = await createOffer({ c: w.as(w.seller), send: w.send }, offerTerms(w.nextHour));
       await expectRevert(w.as(w.seller).offers.enrollInRound(fixed, 5n, `0x${"00".repeat(32)}`), "OfferUnfit");

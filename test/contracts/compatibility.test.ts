@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { network } from "hardhat";
 import { describe, expect, it } from "vitest";
 
+import { accounts } from "../helpers/world.js";
 import { ManagedSigner, attach, deployMarket, leaseCost, parseCredits, sealBid } from "../../sdk/index.js";
 
 /** Opcodes Quorum-family chains on London rules do not have, or that the design rules out. */
@@ -71,7 +72,11 @@ describe("Quorum compatibility", () => {
     const found: string[] = [];
     let scanned = 0;
     for (const file of files) {
-      const artifact = JSON.parse(await readFile(file, "utf8")) as { contractName?: string; bytecode?: string; deployedBytecode?: string };
+      const artifact = JSON.parse(await readFile(file, "utf8")) as {
+        contractName?: string;
+        bytecode?: string;
+        deployedBytecode?: string;
+      };
       const { bytecode = "0x", deployedBytecode = "0x" } = artifact;
       if (deployedBytecode.length <= 2) continue;
       scanned += 1;
@@ -91,15 +96,11 @@ describe("Quorum compatibility", () => {
   it("runs the whole flow on London rules with zero gas price and legacy transactions", async () => {
     const connection = await network.connect("quorumSimulated");
     const { ethers, networkHelpers } = connection;
-    const [adminSigner, sellerSigner, agentSigner, buyerSigner] = await ethers.getSigners();
-    if (buyerSigner === undefined) throw new Error("needs four accounts");
+    const [adminSigner, sellerSigner, agentSigner, buyerSigner] = await accounts(connection, 4);
     const legacy = { type: 0, gasPrice: 0n } as const;
-    const [admin, seller, agent, buyer] = [adminSigner, sellerSigner, agentSigner, buyerSigner].map((s) => new ManagedSigner(s, legacy)) as [
-      ManagedSigner,
-      ManagedSigner,
-      ManagedSigner,
-      ManagedSigner,
-    ];
+    const [admin, seller, agent, buyer] = [adminSigner, sellerSigner, agentSigner, buyerSigner].map(
+      (s) => new ManagedSigner(s, legacy),
+    ) as [ManagedSigner, ManagedSigner, ManagedSigner, ManagedSigner];
     const ethBefore = await ethers.provider.getBalance(buyerSigner.address);
     const sent: string[] = [];
     const send = async (tx: Promise<{ hash: string; wait: () => Promise<unknown> }>) => {
@@ -115,17 +116,49 @@ describe("Quorum compatibility", () => {
     await send(c.market.addMember(1, sellerSigner.address, 4));
     await send(c.market.addMember(2, buyerSigner.address, 2));
     await send(c.credits.grant(buyerSigner.address, parseCredits("100"), "start"));
-    await send(as(buyer).credits.transferAndCall(deployment.contracts.market, parseCredits("100")));
-    await send(as(seller).nodes.registerNode({ cores: 8, memoryGiB: 32, storageGB: 500, networkGbps: 10, gpus: 0, arch: 1 }, 60, agentSigner.address, ""));
+    await send(as(buyer).credits["transferAndCall(address,uint256)"](deployment.contracts.market, parseCredits("100")));
+    await send(
+      as(seller).nodes.registerNode(
+        { cores: 8, memoryGiB: 32, storageGB: 500, networkGbps: 10, gpus: 0, arch: 1 },
+        60,
+        agentSigner.address,
+        "",
+      ),
+    );
     const now = await networkHelpers.time.latest();
     const start = Math.ceil(now / 3600) * 3600 + 7200;
-    const offer = { nodeId: 1, start, end: start + 8 * 3600, sliceSeconds: 3600, minSlices: 1, maxSlices: 2, fromHour: 0, toHour: 0, pricePerHour: parseCredits("2"), surgeBps: 0, sealedReserve: `0x${"00".repeat(32)}` };
+    const offer = {
+      nodeId: 1,
+      start,
+      end: start + 8 * 3600,
+      sliceSeconds: 3600,
+      minSlices: 1,
+      maxSlices: 2,
+      fromHour: 0,
+      toHour: 0,
+      pricePerHour: parseCredits("2"),
+      surgeBps: 0,
+      sealedReserve: `0x${"00".repeat(32)}`,
+    };
     await send(as(seller).offers.createOffer({ ...offer, model: 0 }));
     await send(as(seller).offers.createOffer({ ...offer, model: 2, pricePerHour: parseCredits("1") }));
     await send(as(buyer).offers.bookInstant(1, start, 1, parseCredits("2"), 0, "https://img/os.iso"));
 
     const round = Number(await c.market.currentRound());
-    const bid = sealBid({ chainId: deployment.chainId, market: deployment.contracts.market }, buyerSigner.address, { roundId: round, offerId: 2, profileId: 0, start: start + 3600, duration: 3600, pricePerHour: parseCredits("3"), replacesLease: 0 }, parseCredits("10"));
+    const bid = sealBid(
+      { chainId: deployment.chainId, market: deployment.contracts.market },
+      buyerSigner.address,
+      {
+        roundId: round,
+        offerId: 2,
+        profileId: 0,
+        start: start + 3600,
+        duration: 3600,
+        pricePerHour: parseCredits("3"),
+        replacesLease: 0,
+      },
+      parseCredits("10"),
+    );
     await send(as(buyer).market.commitBid(bid.commitment, bid.deposit));
     const [opensAt, closesAt] = await c.market.revealWindow(round);
     await networkHelpers.time.increaseTo(opensAt);

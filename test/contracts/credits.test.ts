@@ -21,7 +21,10 @@ describe("Credits", () => {
     const amount = parseCredits("25");
     const granted = only(await w.send(w.c.credits.grant(w.outsider.address, amount, "pilot")), "CreditsGranted");
     expect(granted.args).toMatchObject({ to: w.outsider.address, amount, by: w.admin.address, memo: "pilot" });
-    const taken = only(await w.send(w.c.credits.take(w.outsider.address, parseCredits("5"), "correction")), "CreditsTaken");
+    const taken = only(
+      await w.send(w.c.credits.take(w.outsider.address, parseCredits("5"), "correction")),
+      "CreditsTaken",
+    );
     expect(taken.args.amount).toBe(parseCredits("5"));
     expect(await w.c.credits.balanceOf(w.outsider.address)).toBe(parseCredits("20"));
   });
@@ -38,7 +41,11 @@ describe("Credits", () => {
       await w.send(w.as(w.buyer).credits.requestCredits(parseCredits("100"), "render job")),
       "CreditsRequested",
     );
-    expect(requested.args).toMatchObject({ requester: w.buyer.address, amount: parseCredits("100"), reason: "render job" });
+    expect(requested.args).toMatchObject({
+      requester: w.buyer.address,
+      amount: parseCredits("100"),
+      reason: "render job",
+    });
     const requestId = requested.args.requestId;
     expect((await w.c.credits.requestOf(requestId)).status).toBe(BigInt(REQUEST.Pending));
 
@@ -46,7 +53,9 @@ describe("Credits", () => {
     expect(only(events, "CreditRequestApproved").args.by).toBe(w.admin.address);
     expect(only(events, "CreditsGranted").args.amount).toBe(parseCredits("100"));
     expect(await w.c.credits.balanceOf(w.buyer.address)).toBe(parseCredits("100"));
-    await expectRevert(w.c.credits.approveRequest(requestId), "RequestNotPending", { status: BigInt(REQUEST.Approved) });
+    await expectRevert(w.c.credits.approveRequest(requestId), "RequestNotPending", {
+      status: BigInt(REQUEST.Approved),
+    });
   });
 
   it("rejects a request with a reason and mints nothing", async () => {

@@ -41,7 +41,8 @@ function generator(seed: number) {
     return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
   };
   const int = (min: number, max: number) => min + Math.floor(next() * (max - min + 1));
-  const pick = <T>(items: readonly T[]): T | undefined => (items.length === 0 ? undefined : items[int(0, items.length - 1)]);
+  const pick = <T>(items: readonly T[]): T | undefined =>
+    items.length === 0 ? undefined : items[int(0, items.length - 1)];
   return { next, int, pick };
 }
 
@@ -94,7 +95,10 @@ class Calendars {
   book(nodeId: number, span: Interval): void {
     const intervals = this.booked.get(nodeId) ?? [];
     const clash = intervals.find((i) => i.start < span.end && span.start < i.end);
-    expect(clash, `node ${nodeId} booked twice: ${JSON.stringify(span)} overlaps ${JSON.stringify(clash)}`).toBeUndefined();
+    expect(
+      clash,
+      `node ${nodeId} booked twice: ${JSON.stringify(span)} overlaps ${JSON.stringify(clash)}`,
+    ).toBeUndefined();
     intervals.push(span);
     this.booked.set(nodeId, intervals);
   }
@@ -193,7 +197,13 @@ async function runSequence(seed: number): Promise<void> {
         case "LeaseCreated": {
           const span = { start: Number(e.args.start), end: Number(e.args.end) };
           calendars.book(Number(e.args.nodeId), span);
-          leases.set(e.args.leaseId, { buyer: e.args.buyer, nodeId: Number(e.args.nodeId), ...span, cost: e.args.cost, live: true });
+          leases.set(e.args.leaseId, {
+            buyer: e.args.buyer,
+            nodeId: Number(e.args.nodeId),
+            ...span,
+            cost: e.args.cost,
+            live: true,
+          });
           break;
         }
         case "CalendarReleased":
@@ -250,7 +260,8 @@ async function runSequence(seed: number): Promise<void> {
     for (const account of accounts) {
       let expected = 0n;
       for (const bid of sealed) if (bid.bidder.address === account.address) expected += bid.deposit;
-      for (const [key, deposit] of openDeposits) if (revealedBy.get(key)?.bidder === account.address) expected += deposit;
+      for (const [key, deposit] of openDeposits)
+        if (revealedBy.get(key)?.bidder === account.address) expected += deposit;
       for (const lease of leases.values()) if (lease.live && lease.buyer === account.address) expected += lease.cost;
       expect(ledger.escrowed.get(account.address) ?? 0n, `escrow of ${account.address}`).toBe(expected);
     }
@@ -288,7 +299,11 @@ async function runSequence(seed: number): Promise<void> {
     const auctions = offers.filter((o) => o.model === MODEL.Auction);
     const candidate = random.pick(auctions);
     if (candidate !== undefined && random.next() < 0.6) {
-      await attempt(() => w.as(w.seller).offers.enrollInRound(candidate.id, parseCredits(String(random.int(1, 3))), `0x${"00".repeat(32)}`));
+      await attempt(() =>
+        w
+          .as(w.seller)
+          .offers.enrollInRound(candidate.id, parseCredits(String(random.int(1, 3))), `0x${"00".repeat(32)}`),
+      );
     }
     if ((await w.c.offers.offersInRound(round)).length === 0) await list(MODEL.Auction);
   }
@@ -300,141 +315,232 @@ async function runSequence(seed: number): Promise<void> {
   }
 
   const actions: [number, string, () => Promise<void>][] = [
-    [10, "list", async () => {
-      await list(random.pick([MODEL.Fixed, MODEL.Dynamic, MODEL.Auction]) as number);
-    }],
-    [12, "book", async () => {
-      const offer = random.pick(offers.filter((o) => o.model !== MODEL.Auction));
-      if (offer === undefined) return;
-      const buyer = random.pick(buyers) as HardhatEthersSigner;
-      const now = await time.latest();
-      const first = Math.max(0, Math.ceil((now - offer.start) / offer.slice));
-      const last = (offer.end - offer.start) / offer.slice - 1;
-      const start = offer.start + random.int(Math.min(first, last), last) * offer.slice;
-      const posted = await w.c.offers.postedPrice(offer.id);
-      const maxPrice = random.next() < 0.9 ? posted : posted - 1n;
-      const events = await attempt(() => w.as(buyer).offers.bookInstant(offer.id, start, random.int(1, 5), maxPrice, 0, "img"));
-      for (const e of events) if (e.name === "OfferBooked") expect(e.args.pricePerHour <= maxPrice).toBe(true);
-    }],
-    [14, "commit", async () => {
-      const round = Number(await w.c.market.currentRound());
-      rounds.add(round);
-      if (random.next() < 0.8) await stockRound(round);
-      const inRound = (await w.c.offers.offersInRound(round)).map(Number);
-      const offer = offers.find((o) => o.id === random.pick(inRound));
-      const bidder = random.pick(buyers) as HardhatEthersSigner;
-      const now = await time.latest();
-      const slices = random.int(1, 3);
-      const future = offer === undefined ? 0 : Math.max(0, Math.ceil((now + HOUR - offer.start) / offer.slice));
-      const room = offer === undefined ? 0 : Math.max(0, (offer.end - offer.start) / offer.slice - future - slices);
-      const start = offer !== undefined ? offer.start + (future + random.int(0, room)) * offer.slice : Math.ceil(now / HOUR) * HOUR + 2 * HOUR;
-      const terms: BidTerms = {
-        roundId: round,
-        offerId: offer !== undefined && random.next() < 0.7 ? offer.id : 0,
-        profileId: random.int(0, 4),
-        start,
-        duration: (offer?.slice ?? HOUR) * slices,
-        pricePerHour: parseCredits(String(random.int(2, 9))) + BigInt(random.int(0, 999_999)),
-        replacesLease: 0,
-      };
-      const salt = newSalt();
-      const maxCost = leaseCost(terms.pricePerHour, terms.duration);
-      const deposit = random.next() < 0.9 ? maxCost + BigInt(random.int(0, 5_000_000)) : maxCost / 2n + 1n;
-      const commitment = bidCommitment(domain, bidder.address, terms, salt);
-      const events = await attempt(() => w.as(bidder).market.commitBid(commitment, deposit));
-      if (events.length === 0) return;
-      sealed.push({ bidder, terms, salt, deposit, commitment });
-      const committed = await w.c.market.queryFilter(w.c.market.filters.BidCommitted(), "latest");
-      const tx = await committed[0]?.getTransaction();
-      const priceWord = terms.pricePerHour.toString(16).padStart(64, "0");
-      for (const text of [tx?.data ?? "", committed[0]?.data ?? ""]) {
-        expect(text.includes(priceWord) || text.includes(salt.slice(2)), "secret terms leaked in a commit").toBe(false);
-      }
-    }],
-    [12, "reveal", async () => {
-      // Bidders reveal while they still can; now and then one forgets (and is forfeited later).
-      const now = await time.latest();
-      const { genesis, commitSeconds, revealSeconds } = w.deployment.schedule;
-      const stillOpen = sealed.filter((b) => genesis + b.terms.roundId * commitSeconds + revealSeconds > now);
-      const bid = random.pick(random.next() < 0.9 && stillOpen.length > 0 ? stillOpen : sealed);
-      if (bid === undefined) return;
-      const [opensAt] = await w.c.market.revealWindow(bid.terms.roundId);
-      if (BigInt(await time.latest()) < opensAt && random.next() < 0.8) await time.increaseTo(opensAt);
-      const hint = random.next() < 0.8 ? await w.c.market.insertionHint(bid.terms.roundId, bid.terms.pricePerHour) : BigInt(random.int(0, 5));
-      const events = await attempt(() => w.as(bid.bidder).market.revealBid(bid.terms, bid.salt, hint));
-      for (const e of events) {
-        if (e.name !== "BidRevealed") continue;
-        const key = `${e.args.roundId}:${e.args.bidId}`;
-        revealedBy.set(key, { bidder: bid.bidder.address, deposit: bid.deposit, price: bid.terms.pricePerHour, duration: bid.terms.duration });
-        openDeposits.set(key, bid.deposit);
-        sealed.splice(sealed.indexOf(bid), 1);
-      }
-    }],
-    [6, "clear", async () => {
-      const round = random.pick([...rounds].filter((r) => !cleared.has(r)));
-      if (round === undefined) return;
-      const [, closesAt] = await w.c.market.revealWindow(round);
-      if (BigInt(await time.latest()) < closesAt && random.next() < 0.5) await time.increaseTo(closesAt);
-      await attempt(() => w.as(random.pick(buyers) as HardhatEthersSigner).market.clearRound(round, random.int(1, 4)));
-    }],
-    [3, "forfeit", async () => {
-      const bid = random.pick(sealed);
-      if (bid === undefined) return;
-      const events = await attempt(() => w.as(w.outsider).market.forfeitUnrevealed(bid.bidder.address, bid.commitment));
-      if (events.some((e) => e.name === "BidForfeited")) sealed.splice(sealed.indexOf(bid), 1);
-    }],
-    [8, "provision", async () => {
-      const leaseId = pickLease();
-      if (leaseId !== undefined) await attempt(() => w.as(w.agent).leases.reportProvisioned(leaseId, "10.0.0.1"));
-    }],
-    [2, "fail", async () => {
-      const leaseId = pickLease();
-      if (leaseId !== undefined) await attempt(() => w.as(w.agent).leases.reportFailed(leaseId, "fault"));
-    }],
-    [4, "release", async () => {
-      const leaseId = pickLease();
-      const lease = leaseId === undefined ? undefined : leases.get(leaseId);
-      const buyer = buyers.find((b) => b.address === lease?.buyer);
-      if (leaseId !== undefined && buyer !== undefined) await attempt(() => w.as(buyer).leases.release(leaseId));
-    }],
-    [2, "preempt", async () => {
-      const leaseId = pickLease();
-      if (leaseId !== undefined) await attempt(() => w.as(w.seller).leases.preempt(leaseId));
-    }],
-    [6, "settle", async () => {
-      const leaseId = pickLease();
-      if (leaseId !== undefined) await attempt(() => w.as(w.outsider).leases.settle(leaseId));
-    }],
-    [3, "reportUsage/clean", async () => {
-      const leaseId = random.pick([...leases.keys()]);
-      if (leaseId === undefined) return;
-      await attempt(() => w.as(w.agent).leases.reportUsage(leaseId, `0x${"12".repeat(32)}`, 1));
-      await attempt(() => w.as(w.agent).leases.reportCleaned(leaseId));
-    }],
-    [10, "time", async () => {
-      const roll = random.next();
-      await time.increase(roll < 0.7 ? random.int(30, 600) : roll < 0.95 ? random.int(600, HOUR) : random.int(2 * HOUR, 6 * HOUR));
-    }],
-    [4, "money", async () => {
-      const member = random.pick(buyers) as HardhatEthersSigner;
-      if (random.next() < 0.5) {
-        const amount = parseCredits(String(random.int(1, 50)));
-        await attempt(() => w.c.credits.grant(member.address, amount, "top-up"));
-        await attempt(() => w.as(member).credits.transferAndCall(w.deployment.contracts.market, amount));
-      } else {
-        await attempt(() => w.as(member).market.withdraw(parseCredits(String(random.int(1, 100)))));
-        const wallet = await w.c.credits.balanceOf(member.address);
-        if (wallet > 0n) await attempt(() => w.c.credits.take(member.address, wallet / 2n + 1n, "correction"));
-      }
-    }],
-    [2, "tenants", async () => {
-      const tenantId = random.pick([w.tenants.buyers, w.tenants.rivals, w.tenants.provider]) as number;
-      await attempt(() => (random.next() < 0.3 ? w.c.market.suspendTenant(tenantId) : w.c.market.resumeTenant(tenantId)));
-    }],
-    [2, "nodes", async () => {
-      const status = random.pick([NODE_STATUS.Available, NODE_STATUS.Maintenance]) as number;
-      await attempt(() => w.as(w.seller).nodes.setStatus(random.pick([w.nodes.big, w.nodes.small]) as number, status));
-    }],
+    [
+      10,
+      "list",
+      async () => {
+        await list(random.pick([MODEL.Fixed, MODEL.Dynamic, MODEL.Auction]) as number);
+      },
+    ],
+    [
+      12,
+      "book",
+      async () => {
+        const offer = random.pick(offers.filter((o) => o.model !== MODEL.Auction));
+        if (offer === undefined) return;
+        const buyer = random.pick(buyers) as HardhatEthersSigner;
+        const now = await time.latest();
+        const first = Math.max(0, Math.ceil((now - offer.start) / offer.slice));
+        const last = (offer.end - offer.start) / offer.slice - 1;
+        const start = offer.start + random.int(Math.min(first, last), last) * offer.slice;
+        const posted = await w.c.offers.postedPrice(offer.id);
+        const maxPrice = random.next() < 0.9 ? posted : posted - 1n;
+        const events = await attempt(() =>
+          w.as(buyer).offers.bookInstant(offer.id, start, random.int(1, 5), maxPrice, 0, "img"),
+        );
+        for (const e of events) if (e.name === "OfferBooked") expect(e.args.pricePerHour <= maxPrice).toBe(true);
+      },
+    ],
+    [
+      14,
+      "commit",
+      async () => {
+        const round = Number(await w.c.market.currentRound());
+        rounds.add(round);
+        if (random.next() < 0.8) await stockRound(round);
+        const inRound = (await w.c.offers.offersInRound(round)).map(Number);
+        const offer = offers.find((o) => o.id === random.pick(inRound));
+        const bidder = random.pick(buyers) as HardhatEthersSigner;
+        const now = await time.latest();
+        const slices = random.int(1, 3);
+        const future = offer === undefined ? 0 : Math.max(0, Math.ceil((now + HOUR - offer.start) / offer.slice));
+        const room = offer === undefined ? 0 : Math.max(0, (offer.end - offer.start) / offer.slice - future - slices);
+        const start =
+          offer !== undefined
+            ? offer.start + (future + random.int(0, room)) * offer.slice
+            : Math.ceil(now / HOUR) * HOUR + 2 * HOUR;
+        const terms: BidTerms = {
+          roundId: round,
+          offerId: offer !== undefined && random.next() < 0.7 ? offer.id : 0,
+          profileId: random.int(0, 4),
+          start,
+          duration: (offer?.slice ?? HOUR) * slices,
+          pricePerHour: parseCredits(String(random.int(2, 9))) + BigInt(random.int(0, 999_999)),
+          replacesLease: 0,
+        };
+        const salt = newSalt();
+        const maxCost = leaseCost(terms.pricePerHour, terms.duration);
+        const deposit = random.next() < 0.9 ? maxCost + BigInt(random.int(0, 5_000_000)) : maxCost / 2n + 1n;
+        const commitment = bidCommitment(domain, bidder.address, terms, salt);
+        const events = await attempt(() => w.as(bidder).market.commitBid(commitment, deposit));
+        if (events.length === 0) return;
+        sealed.push({ bidder, terms, salt, deposit, commitment });
+        const committed = await w.c.market.queryFilter(w.c.market.filters.BidCommitted(), "latest");
+        const tx = await committed[0]?.getTransaction();
+        const priceWord = terms.pricePerHour.toString(16).padStart(64, "0");
+        for (const text of [tx?.data ?? "", committed[0]?.data ?? ""]) {
+          expect(text.includes(priceWord) || text.includes(salt.slice(2)), "secret terms leaked in a commit").toBe(
+            false,
+          );
+        }
+      },
+    ],
+    [
+      12,
+      "reveal",
+      async () => {
+        // Bidders reveal while they still can; now and then one forgets (and is forfeited later).
+        const now = await time.latest();
+        const { genesis, commitSeconds, revealSeconds } = w.deployment.schedule;
+        const stillOpen = sealed.filter((b) => genesis + b.terms.roundId * commitSeconds + revealSeconds > now);
+        const bid = random.pick(random.next() < 0.9 && stillOpen.length > 0 ? stillOpen : sealed);
+        if (bid === undefined) return;
+        const [opensAt] = await w.c.market.revealWindow(bid.terms.roundId);
+        if (BigInt(await time.latest()) < opensAt && random.next() < 0.8) await time.increaseTo(opensAt);
+        const hint =
+          random.next() < 0.8
+            ? await w.c.market.insertionHint(bid.terms.roundId, bid.terms.pricePerHour)
+            : BigInt(random.int(0, 5));
+        const events = await attempt(() => w.as(bid.bidder).market.revealBid(bid.terms, bid.salt, hint));
+        for (const e of events) {
+          if (e.name !== "BidRevealed") continue;
+          const key = `${e.args.roundId}:${e.args.bidId}`;
+          revealedBy.set(key, {
+            bidder: bid.bidder.address,
+            deposit: bid.deposit,
+            price: bid.terms.pricePerHour,
+            duration: bid.terms.duration,
+          });
+          openDeposits.set(key, bid.deposit);
+          sealed.splice(sealed.indexOf(bid), 1);
+        }
+      },
+    ],
+    [
+      6,
+      "clear",
+      async () => {
+        const round = random.pick([...rounds].filter((r) => !cleared.has(r)));
+        if (round === undefined) return;
+        const [, closesAt] = await w.c.market.revealWindow(round);
+        if (BigInt(await time.latest()) < closesAt && random.next() < 0.5) await time.increaseTo(closesAt);
+        await attempt(() =>
+          w.as(random.pick(buyers) as HardhatEthersSigner).market.clearRound(round, random.int(1, 4)),
+        );
+      },
+    ],
+    [
+      3,
+      "forfeit",
+      async () => {
+        const bid = random.pick(sealed);
+        if (bid === undefined) return;
+        const events = await attempt(() =>
+          w.as(w.outsider).market.forfeitUnrevealed(bid.bidder.address, bid.commitment),
+        );
+        if (events.some((e) => e.name === "BidForfeited")) sealed.splice(sealed.indexOf(bid), 1);
+      },
+    ],
+    [
+      8,
+      "provision",
+      async () => {
+        const leaseId = pickLease();
+        if (leaseId !== undefined) await attempt(() => w.as(w.agent).leases.reportProvisioned(leaseId, "10.0.0.1"));
+      },
+    ],
+    [
+      2,
+      "fail",
+      async () => {
+        const leaseId = pickLease();
+        if (leaseId !== undefined) await attempt(() => w.as(w.agent).leases.reportFailed(leaseId, "fault"));
+      },
+    ],
+    [
+      4,
+      "release",
+      async () => {
+        const leaseId = pickLease();
+        const lease = leaseId === undefined ? undefined : leases.get(leaseId);
+        const buyer = buyers.find((b) => b.address === lease?.buyer);
+        if (leaseId !== undefined && buyer !== undefined) await attempt(() => w.as(buyer).leases.release(leaseId));
+      },
+    ],
+    [
+      2,
+      "preempt",
+      async () => {
+        const leaseId = pickLease();
+        if (leaseId !== undefined) await attempt(() => w.as(w.seller).leases.preempt(leaseId));
+      },
+    ],
+    [
+      6,
+      "settle",
+      async () => {
+        const leaseId = pickLease();
+        if (leaseId !== undefined) await attempt(() => w.as(w.outsider).leases.settle(leaseId));
+      },
+    ],
+    [
+      3,
+      "reportUsage/clean",
+      async () => {
+        const leaseId = random.pick([...leases.keys()]);
+        if (leaseId === undefined) return;
+        await attempt(() => w.as(w.agent).leases.reportUsage(leaseId, `0x${"12".repeat(32)}`, 1));
+        await attempt(() => w.as(w.agent).leases.reportCleaned(leaseId));
+      },
+    ],
+    [
+      10,
+      "time",
+      async () => {
+        const roll = random.next();
+        await time.increase(
+          roll < 0.7 ? random.int(30, 600) : roll < 0.95 ? random.int(600, HOUR) : random.int(2 * HOUR, 6 * HOUR),
+        );
+      },
+    ],
+    [
+      4,
+      "money",
+      async () => {
+        const member = random.pick(buyers) as HardhatEthersSigner;
+        if (random.next() < 0.5) {
+          const amount = parseCredits(String(random.int(1, 50)));
+          await attempt(() => w.c.credits.grant(member.address, amount, "top-up"));
+          await attempt(() =>
+            w.as(member).credits["transferAndCall(address,uint256)"](w.deployment.contracts.market, amount),
+          );
+        } else {
+          await attempt(() => w.as(member).market.withdraw(parseCredits(String(random.int(1, 100)))));
+          const wallet = await w.c.credits.balanceOf(member.address);
+          if (wallet > 0n) await attempt(() => w.c.credits.take(member.address, wallet / 2n + 1n, "correction"));
+        }
+      },
+    ],
+    [
+      2,
+      "tenants",
+      async () => {
+        const tenantId = random.pick([w.tenants.buyers, w.tenants.rivals, w.tenants.provider]) as number;
+        await attempt(() =>
+          random.next() < 0.3 ? w.c.market.suspendTenant(tenantId) : w.c.market.resumeTenant(tenantId),
+        );
+      },
+    ],
+    [
+      2,
+      "nodes",
+      async () => {
+        const status = random.pick([NODE_STATUS.Available, NODE_STATUS.Maintenance]) as number;
+        await attempt(() =>
+          w.as(w.seller).nodes.setStatus(random.pick([w.nodes.big, w.nodes.small]) as number, status),
+        );
+      },
+    ],
   ];
   const totalWeight = actions.reduce((sum, [weight]) => sum + weight, 0);
 
@@ -455,14 +561,17 @@ async function runSequence(seed: number): Promise<void> {
       while (!cleared.has(round)) await attempt(() => w.c.market.clearRound(round, 50));
     }
     await time.increase(30 * 24 * HOUR);
-    for (const bid of [...sealed]) await attempt(() => w.c.market.forfeitUnrevealed(bid.bidder.address, bid.commitment));
+    for (const bid of [...sealed])
+      await attempt(() => w.c.market.forfeitUnrevealed(bid.bidder.address, bid.commitment));
     sealed.length = 0;
     for (const [leaseId, lease] of leases) if (lease.live) await attempt(() => w.c.leases.settle(leaseId));
     await check();
     expect([...leases.values()].filter((l) => l.live)).toEqual([]);
     for (const account of accounts) expect(ledger.escrowed.get(account.address) ?? 0n).toBe(0n);
   } catch (error) {
-    throw new Error(`invariant broken: seed ${seed}, step ${step} (${action}); rerun with INVARIANT_SEEDS=${seed}`, { cause: error });
+    throw new Error(`invariant broken: seed ${seed}, step ${step} (${action}); rerun with INVARIANT_SEEDS=${seed}`, {
+      cause: error,
+    });
   }
 }
 

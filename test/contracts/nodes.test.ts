@@ -54,7 +54,10 @@ describe("Nodes", () => {
 
   it("moves a node between available and maintenance, and retires it for good", async () => {
     const sellerNodes = w.as(w.seller).nodes;
-    const changed = only(await w.send(sellerNodes.setStatus(w.nodes.big, NODE_STATUS.Maintenance)), "NodeStatusChanged");
+    const changed = only(
+      await w.send(sellerNodes.setStatus(w.nodes.big, NODE_STATUS.Maintenance)),
+      "NodeStatusChanged",
+    );
     expect(changed.args).toMatchObject({ status: BigInt(NODE_STATUS.Maintenance), by: w.seller.address });
     await expectRevert(sellerNodes.setStatus(w.nodes.big, NODE_STATUS.Maintenance), "InvalidStatusChange");
     await expectRevert(sellerNodes.setStatus(w.nodes.big, NODE_STATUS.None), "InvalidStatusChange");

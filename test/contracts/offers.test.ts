@@ -105,7 +105,9 @@ describe("Offers", () => {
   describe("instant booking at a fixed price", () => {
     it("escrows the cost, books the calendar and makes the lease", async () => {
       const offerId = await createOffer(seller(), offerTerms(w.nextHour));
-      const events = await w.send(w.as(w.buyer).offers.bookInstant(offerId, w.nextHour, 2, MAX_PRICE, 0, "https://img/ubuntu.iso"));
+      const events = await w.send(
+        w.as(w.buyer).offers.bookInstant(offerId, w.nextHour, 2, MAX_PRICE, 0, "https://img/ubuntu.iso"),
+      );
       const cost = leaseCost(parseCredits("2"), 2 * HOUR);
       expect(only(events, "CreditsEscrowed").args).toEqual({ account: w.buyer.address, amount: cost });
       const created = only(events, "LeaseCreated");
@@ -127,9 +129,13 @@ describe("Offers", () => {
     it("never books a node twice for overlapping time, first come first served", async () => {
       const offerId = await createOffer(seller(), offerTerms(w.nextHour));
       await w.send(book(offerId, w.nextHour + HOUR, 2));
-      await expectRevert(w.as(w.rival).offers.bookInstant(offerId, w.nextHour, 2, MAX_PRICE, 0, NO_IMAGE), "OfferUnfit", {
-        reason: BigInt(UNFIT.Booked),
-      });
+      await expectRevert(
+        w.as(w.rival).offers.bookInstant(offerId, w.nextHour, 2, MAX_PRICE, 0, NO_IMAGE),
+        "OfferUnfit",
+        {
+          reason: BigInt(UNFIT.Booked),
+        },
+      );
       await w.send(w.as(w.rival).offers.bookInstant(offerId, w.nextHour, 1, MAX_PRICE, 0, NO_IMAGE));
       await w.send(w.as(w.rival).offers.bookInstant(offerId, w.nextHour + 3 * HOUR, 1, MAX_PRICE, 0, NO_IMAGE));
     });
@@ -190,7 +196,10 @@ describe("Offers", () => {
 
     it("refuses outsiders, auctions, unknown offers and buyers short of credits", async () => {
       const offerId = await createOffer(seller(), offerTerms(w.nextHour, { pricePerHour: STARTING_CREDITS }));
-      await expectRevert(w.as(w.outsider).offers.bookInstant(offerId, w.nextHour, 1, MAX_PRICE, 0, NO_IMAGE), "NotActiveMember");
+      await expectRevert(
+        w.as(w.outsider).offers.bookInstant(offerId, w.nextHour, 1, MAX_PRICE, 0, NO_IMAGE),
+        "NotActiveMember",
+      );
       await expectRevert(book(99, w.nextHour, 1), "UnknownOffer");
       await expectRevert(book(offerId, w.nextHour, 2, 2n * STARTING_CREDITS), "InsufficientCredits", {
         available: STARTING_CREDITS,
@@ -251,7 +260,12 @@ describe("Offers", () => {
       const offerId = await createOffer(seller(), offerTerms(w.nextHour));
       await w.send(book(offerId, w.nextHour + HOUR, 2));
       const free = await w.c.offers.freeSlices(offerId, w.nextHour, 4);
-      expect(free.map(Number)).toEqual([w.nextHour, w.nextHour + 3 * HOUR, w.nextHour + 4 * HOUR, w.nextHour + 5 * HOUR]);
+      expect(free.map(Number)).toEqual([
+        w.nextHour,
+        w.nextHour + 3 * HOUR,
+        w.nextHour + 4 * HOUR,
+        w.nextHour + 5 * HOUR,
+      ]);
       const { fromWord, count } = wordsCovering(w.nextHour, w.nextHour + 24 * HOUR, CALENDAR_UNIT);
       const words = await w.c.offers.calendarWords(w.nodes.big, fromWord, count);
       expect(busyIntervals(words, fromWord, CALENDAR_UNIT)).toEqual([

@@ -95,7 +95,10 @@ describe("Tenants and members", () => {
       caller: w.seller.address,
       tenantId: BigInt(w.tenants.buyers),
     });
-    await expectRevert(w.as(w.buyer).market.addMember(w.tenants.buyers, w.treasury.address, ROLE.BUYER), "NotTenantManager");
+    await expectRevert(
+      w.as(w.buyer).market.addMember(w.tenants.buyers, w.treasury.address, ROLE.BUYER),
+      "NotTenantManager",
+    );
   });
 
   it("stops a suspended tenant's admin from managing members", async () => {

@@ -4,8 +4,18 @@ import { sealBid, type BidTerms, type MarketEvent, type SealedBid } from "../../
 import type { World } from "./world.js";
 
 /** Seals `terms` for `bidder` and commits them with `deposit`. */
-export async function commit(w: World, bidder: HardhatEthersSigner, terms: BidTerms, deposit: bigint): Promise<SealedBid> {
-  const bid = sealBid({ chainId: w.deployment.chainId, market: w.deployment.contracts.market }, bidder.address, terms, deposit);
+export async function commit(
+  w: World,
+  bidder: HardhatEthersSigner,
+  terms: BidTerms,
+  deposit: bigint,
+): Promise<SealedBid> {
+  const bid = sealBid(
+    { chainId: w.deployment.chainId, market: w.deployment.contracts.market },
+    bidder.address,
+    terms,
+    deposit,
+  );
   await w.send(w.as(bidder).market.commitBid(bid.commitment, deposit));
   return bid;
 }

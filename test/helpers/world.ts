@@ -1,5 +1,5 @@
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import type { ContractTransactionResponse } from "ethers";
+import { Result, type ContractTransactionResponse } from "ethers";
 import { network } from "hardhat";
 
 import {
@@ -28,6 +28,24 @@ export const smallNode = { cores: 2, memoryGiB: 4, storageGB: 50, networkGbps: 1
 
 export type Connection = Awaited<ReturnType<typeof network.connect>>;
 
+/** The first `count` development accounts of a connection, as a tuple. */
+export async function accounts<N extends number>(
+  connection: Connection,
+  count: N,
+): Promise<Tuple<HardhatEthersSigner, N>> {
+  const signers = await connection.ethers.getSigners();
+  if (signers.length < count) throw new Error(`the test network needs ${count} accounts, it has ${signers.length}`);
+  return signers.slice(0, count) as Tuple<HardhatEthersSigner, N>;
+}
+
+type Tuple<T, N extends number, Acc extends T[] = []> = Acc["length"] extends N ? Acc : Tuple<T, N, [...Acc, T]>;
+
+/** A struct returned by a contract, as a plain object of its named fields. */
+export function fieldsOf(struct: object): Record<string, unknown> {
+  if (!(struct instanceof Result)) throw new Error("not a decoded struct");
+  return struct.toObject();
+}
+
 /**
  * A deployed market with its cast: an operator; a provider tenant whose member `seller` has
  * registered two nodes run by `agent`; two buyer tenants (`buyer`, `rival`) holding credits in
@@ -55,10 +73,11 @@ export interface World {
   nextHour: number;
 }
 
-export async function openWorld(options: { schedule?: { commitSeconds: number; revealSeconds: number } } = {}): Promise<World> {
+export async function openWorld(
+  options: { schedule?: { commitSeconds: number; revealSeconds: number } } = {},
+): Promise<World> {
   const connection = await network.connect();
-  const [admin, seller, agent, buyer, rival, outsider, treasury] = await connection.ethers.getSigners();
-  if (treasury === undefined) throw new Error("the test network needs seven accounts");
+  const [admin, seller, agent, buyer, rival, outsider, treasury] = await accounts(connection, 7);
   const { deployment, contracts: c } = await deployMarket(admin, {
     treasury: treasury.address,
     schedule: { ...options.schedule, penaltyBps: 1000 },
@@ -75,7 +94,7 @@ export async function openWorld(options: { schedule?: { commitSeconds: number; r
   await send(c.market.addMember(rivals, rival.address, ROLE.BUYER));
   for (const member of [buyer, rival]) {
     await send(c.credits.grant(member.address, STARTING_CREDITS, "welcome"));
-    await send(as(member).credits.transferAndCall(deployment.contracts.market, STARTING_CREDITS));
+    await send(as(member).credits["transferAndCall(address,uint256)"](deployment.contracts.market, STARTING_CREDITS));
   }
   const big = await registerNode({ c: as(seller), send }, bigNode, agent.address);
   const small = await registerNode({ c: as(seller), send }, smallNode, agent.address);
@@ -139,7 +158,9 @@ export async function registerNode(
   agent: string,
   calendarUnit = CALENDAR_UNIT,
 ): Promise<number> {
-  return Number(only(await send(c.nodes.registerNode(resources, calendarUnit, agent, "rack=A1")), "NodeRegistered").args.nodeId);
+  return Number(
+    only(await send(c.nodes.registerNode(resources, calendarUnit, agent, "rack=A1")), "NodeRegistered").args.nodeId,
+  );
 }
 
 /** Offer terms with sensible defaults: a day from `start`, hour slices, 1 to 4 slices per lease. */

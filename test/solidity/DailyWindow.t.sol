@@ -12,24 +12,28 @@ contract DailyWindowTest is Bounds {
         if (fromHour == toHour) return true;
         for (uint256 hourIndex = start / HOUR; hourIndex <= (end - 1) / HOUR; ++hourIndex) {
             uint256 hourOfDay = hourIndex % 24;
-            bool allowed = fromHour < toHour
-                ? hourOfDay >= fromHour && hourOfDay < toHour
-                : hourOfDay >= fromHour || hourOfDay < toHour;
+            bool allowed =
+                fromHour < toHour
+                    ? hourOfDay >= fromHour && hourOfDay < toHour
+                    : hourOfDay >= fromHour || hourOfDay < toHour;
             if (!allowed) return false;
         }
         return true;
     }
 
-    function testFuzz_AgreesWithHourByHourCheck(uint256 fromHour, uint256 toHour, uint256 start, uint256 duration)
-        public
-        pure
-    {
+    function testFuzz_AgreesWithHourByHourCheck(
+        uint256 fromHour,
+        uint256 toHour,
+        uint256 start,
+        uint256 duration
+    ) public pure {
         fromHour = bound(fromHour, 0, 23);
         toHour = bound(toHour, 0, 23);
-        start = bound(start, 1 days, type(uint32).max) / 60 * 60;
+        start = (bound(start, 1 days, type(uint32).max) / 60) * 60;
         duration = bound(duration, 1, 50) * 15 minutes;
         require(
-            DailyWindow.contains(fromHour, toHour, start, start + duration) == naive(fromHour, toHour, start, start + duration),
+            DailyWindow.contains(fromHour, toHour, start, start + duration) ==
+                naive(fromHour, toHour, start, start + duration),
             "disagrees with the hour-by-hour check"
         );
     }

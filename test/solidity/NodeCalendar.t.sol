@@ -37,9 +37,12 @@ contract NodeCalendarTest is Bounds {
         require(calendar.isFree(from, to), "released units read booked");
     }
 
-    function testFuzz_OverlappingBookingLeavesTheFirstUntouched(uint256 from, uint256 span, uint256 shift, uint256 span2)
-        public
-    {
+    function testFuzz_OverlappingBookingLeavesTheFirstUntouched(
+        uint256 from,
+        uint256 span,
+        uint256 shift,
+        uint256 span2
+    ) public {
         from = bound(from, MAX_SPAN, type(uint32).max);
         span = bound(span, 1, MAX_SPAN);
         span2 = bound(span2, 1, MAX_SPAN);

@@ -5,10 +5,12 @@ import {Pricing} from "../../contracts/libraries/Pricing.sol";
 import {Bounds} from "./Bounds.sol";
 
 contract PricingTest is Bounds {
-    function testFuzz_DynamicPriceStaysBetweenBaseAndCap(uint256 base, uint256 surge, uint256 booked, uint256 capacity)
-        public
-        pure
-    {
+    function testFuzz_DynamicPriceStaysBetweenBaseAndCap(
+        uint256 base,
+        uint256 surge,
+        uint256 booked,
+        uint256 capacity
+    ) public pure {
         base = bound(base, 1, type(uint64).max);
         surge = bound(surge, 0, 50_000);
         capacity = bound(capacity, 1, 1e6);

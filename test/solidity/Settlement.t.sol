@@ -13,7 +13,12 @@ contract SettlementTest is Bounds {
         uint256 provisionedAt;
     }
 
-    function make(uint256 seed, uint256 slices, uint256 cost, uint256 provisionDelay) private pure returns (Case memory c) {
+    function make(
+        uint256 seed,
+        uint256 slices,
+        uint256 cost,
+        uint256 provisionDelay
+    ) private pure returns (Case memory c) {
         c.slice = bound(seed, 1, 120) * 60;
         c.start = 1_700_000_000 + (seed % 1000) * c.slice;
         c.end = c.start + bound(slices, 1, 48) * c.slice;
@@ -21,10 +26,14 @@ contract SettlementTest is Bounds {
         c.provisionedAt = provisionDelay % 3 == 0 ? 0 : c.start + bound(provisionDelay, 0, c.end - c.start);
     }
 
-    function testFuzz_NeverPaysMoreThanTheEscrow(uint256 seed, uint256 slices, uint256 cost, uint256 delay, uint256 at, uint8 reason)
-        public
-        pure
-    {
+    function testFuzz_NeverPaysMoreThanTheEscrow(
+        uint256 seed,
+        uint256 slices,
+        uint256 cost,
+        uint256 delay,
+        uint256 at,
+        uint8 reason
+    ) public pure {
         Case memory c = make(seed, slices, cost, delay);
         Settlement.EndReason why = Settlement.EndReason(bound(reason, 1, 5));
         at = bound(at, c.start > 1 days ? c.start - 1 days : 0, c.end + 1 days);
@@ -34,31 +43,79 @@ contract SettlementTest is Bounds {
         if (c.provisionedAt == 0) require(paid == 0, "paid for a node never provisioned");
     }
 
-    function testFuzz_ReleaseChargesUpToTheSliceUnderWay(uint256 seed, uint256 slices, uint256 cost, uint256 at) public pure {
+    function testFuzz_ReleaseChargesUpToTheSliceUnderWay(
+        uint256 seed,
+        uint256 slices,
+        uint256 cost,
+        uint256 at
+    ) public pure {
         Case memory c = make(seed, slices, cost, 1);
         c.provisionedAt = c.start;
         at = bound(at, c.start + 1, c.end - 1);
-        (uint256 paid, uint256 stop) = Settlement.divide(c.start, c.end, c.slice, c.cost, c.provisionedAt, Settlement.EndReason.Released, at);
+        (uint256 paid, uint256 stop) = Settlement.divide(
+            c.start,
+            c.end,
+            c.slice,
+            c.cost,
+            c.provisionedAt,
+            Settlement.EndReason.Released,
+            at
+        );
         require((stop - c.start) % c.slice == 0, "release did not stop on a slice boundary");
         require(stop >= at && stop - at < c.slice, "release stopped outside the slice under way");
-        require(paid == c.cost * (stop - c.start) / (c.end - c.start), "release charged something else");
+        require(paid == (c.cost * (stop - c.start)) / (c.end - c.start), "release charged something else");
     }
 
-    function testFuzz_PreemptionPaysOnlySecondsDelivered(uint256 seed, uint256 slices, uint256 cost, uint256 at, uint256 later) public pure {
+    function testFuzz_PreemptionPaysOnlySecondsDelivered(
+        uint256 seed,
+        uint256 slices,
+        uint256 cost,
+        uint256 at,
+        uint256 later
+    ) public pure {
         Case memory c = make(seed, slices, cost, 1);
         c.provisionedAt = c.start;
         at = bound(at, c.start, c.end);
         later = bound(later, at, c.end);
-        (uint256 paidAt,) = Settlement.divide(c.start, c.end, c.slice, c.cost, c.provisionedAt, Settlement.EndReason.Preempted, at);
-        (uint256 paidLater,) = Settlement.divide(c.start, c.end, c.slice, c.cost, c.provisionedAt, Settlement.EndReason.Preempted, later);
-        require(paidAt == c.cost * (at - c.start) / (c.end - c.start), "preemption charged something else");
+        (uint256 paidAt, ) = Settlement.divide(
+            c.start,
+            c.end,
+            c.slice,
+            c.cost,
+            c.provisionedAt,
+            Settlement.EndReason.Preempted,
+            at
+        );
+        (uint256 paidLater, ) = Settlement.divide(
+            c.start,
+            c.end,
+            c.slice,
+            c.cost,
+            c.provisionedAt,
+            Settlement.EndReason.Preempted,
+            later
+        );
+        require(paidAt == (c.cost * (at - c.start)) / (c.end - c.start), "preemption charged something else");
         require(paidLater >= paidAt, "later preemption paid less");
     }
 
-    function testFuzz_ExpiryPaysFromProvisioning(uint256 seed, uint256 slices, uint256 cost, uint256 delay) public pure {
+    function testFuzz_ExpiryPaysFromProvisioning(
+        uint256 seed,
+        uint256 slices,
+        uint256 cost,
+        uint256 delay
+    ) public pure {
         Case memory c = make(seed, slices, cost, delay);
         if (c.provisionedAt == 0) return;
-        (uint256 paid,) = Settlement.divide(c.start, c.end, c.slice, c.cost, c.provisionedAt, Settlement.EndReason.Expired, c.end);
-        require(paid == c.cost * (c.end - c.provisionedAt) / (c.end - c.start), "expiry charged something else");
+        (uint256 paid, ) = Settlement.divide(
+            c.start,
+            c.end,
+            c.slice,
+            c.cost,
+            c.provisionedAt,
+            Settlement.EndReason.Expired,
+            c.end
+        );
+        require(paid == (c.cost * (c.end - c.provisionedAt)) / (c.end - c.start), "expiry charged something else");
     }
 }
