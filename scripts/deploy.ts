@@ -9,7 +9,7 @@ import { ManagedSigner, deployMarket, transactionDefaultsFor, writeDeployment } 
 import { deploySettingsFromEnv, describeDeployment } from "./lib/deploy-settings.js";
 
 const options = deploySettingsFromEnv(process.env);
-const { ethers, networkName } = await network.connect();
+const { ethers, networkName } = await network.create();
 const [deployer] = await ethers.getSigners();
 if (deployer === undefined) throw new Error(`network ${networkName} has no account to deploy from`);
 

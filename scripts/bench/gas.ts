@@ -43,7 +43,7 @@ const TARGETS: Record<string, number> = {
 };
 const MAX_CLEARING_SPREAD = 0.25;
 
-const connection = await network.connect();
+const connection = await network.create();
 const { networkHelpers } = connection;
 const signers = await connection.ethers.getSigners();
 if (signers.length < 3 + BIDDERS) throw new Error("the benchmark network needs more accounts");

@@ -94,7 +94,7 @@ describe("Quorum compatibility", () => {
   });
 
   it("runs the whole flow on London rules with zero gas price and legacy transactions", async () => {
-    const connection = await network.connect("quorumSimulated");
+    const connection = await network.create("quorumSimulated");
     const { ethers, networkHelpers } = connection;
     const [adminSigner, sellerSigner, agentSigner, buyerSigner] = await accounts(connection, 4);
     const legacy = { type: 0, gasPrice: 0n } as const;

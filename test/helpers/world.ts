@@ -26,7 +26,7 @@ export const STARTING_CREDITS = parseCredits("1000");
 export const bigNode = { cores: 32, memoryGiB: 128, storageGB: 2000, networkGbps: 25, gpus: 0, arch: 1 };
 export const smallNode = { cores: 2, memoryGiB: 4, storageGB: 50, networkGbps: 1, gpus: 0, arch: 1 };
 
-export type Connection = Awaited<ReturnType<typeof network.connect>>;
+export type Connection = Awaited<ReturnType<typeof network.create>>;
 
 /** The first `count` development accounts of a connection, as a tuple. */
 export async function accounts<N extends number>(
@@ -76,7 +76,7 @@ export interface World {
 export async function openWorld(
   options: { schedule?: { commitSeconds: number; revealSeconds: number } } = {},
 ): Promise<World> {
-  const connection = await network.connect();
+  const connection = await network.create();
   const [admin, seller, agent, buyer, rival, outsider, treasury] = await accounts(connection, 7);
   const { deployment, contracts: c } = await deployMarket(admin, {
     treasury: treasury.address,

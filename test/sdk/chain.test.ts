@@ -20,13 +20,13 @@ import {
 } from "../../sdk/index.js";
 
 describe("SDK against a chain", () => {
-  let connection: Awaited<ReturnType<typeof network.connect>>;
+  let connection: Awaited<ReturnType<typeof network.create>>;
   let deployment: Deployment;
   let c: MarketContracts;
   let directory: string;
 
   beforeAll(async () => {
-    connection = await network.connect();
+    connection = await network.create();
     const [admin] = await connection.ethers.getSigners();
     if (admin === undefined) throw new Error("no accounts");
     ({ deployment, contracts: c } = await deployMarket(admin));
