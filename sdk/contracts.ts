@@ -12,7 +12,7 @@ import {
   type Nodes,
   type Offers,
 } from "../typechain-types/index.js";
-import type { Deployment } from "./deployment.js";
+import { readDeployment, type Deployment } from "./deployment.js";
 
 /** The market's contracts, typed. */
 export interface MarketContracts {
@@ -47,4 +47,29 @@ export function attach(deployment: Deployment, runner: ContractRunner): MarketCo
     offers: Offers__factory.connect(contracts.offers, runner),
     leases: Leases__factory.connect(contracts.leases, runner),
   };
+}
+
+/**
+ * Opens the market on the chain `runner` is connected to, from `deployments/<chainId>.json`.
+ * Refuses a deployment file whose contracts are not on that chain, e.g. after a local chain restarted.
+ */
+export async function openDeployment(
+  runner: ContractRunner,
+  directory = "deployments",
+): Promise<{ deployment: Deployment; contracts: MarketContracts }> {
+  const provider = runner.provider;
+  if (provider === null || provider === undefined) throw new Error("the runner needs a provider");
+  const { chainId } = await provider.getNetwork();
+  const deployment = await readDeployment(chainId, directory);
+  const missing = [];
+  for (const name of contractNames) {
+    if ((await provider.getCode(deployment.contracts[name])) === "0x") missing.push(name);
+  }
+  if (missing.length > 0) {
+    throw new Error(
+      `the deployment file for chain ${chainId} names contracts that are not on this chain (${missing.join(", ")}): ` +
+        "the chain was reset or the file is stale; deploy again",
+    );
+  }
+  return { deployment, contracts: attach(deployment, runner) };
 }

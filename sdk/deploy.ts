@@ -1,4 +1,5 @@
-import type { Signer } from "ethers";
+import { isAddress, type Signer } from "ethers";
+import { z } from "zod";
 
 import {
   Credits__factory,
@@ -32,6 +33,21 @@ export interface DeployOptions {
   onStep?: (step: string) => void;
 }
 
+const address = z.string().refine((value) => isAddress(value), { message: "not an address" });
+const optionsSchema = z.object({
+  admin: address.optional(),
+  treasury: address.optional(),
+  schedule: z
+    .object({
+      genesis: z.number().int().nonnegative().optional(),
+      commitSeconds: z.number().int().positive().optional(),
+      revealSeconds: z.number().int().positive().optional(),
+      penaltyBps: z.number().int().min(0).max(10_000).optional(),
+    })
+    .optional(),
+  provisionGraceSeconds: z.number().int().nonnegative().optional(),
+});
+
 /** Ten-minute rounds with five minutes to reveal: far longer than any Quorum block time. */
 export const DEFAULT_SCHEDULE: Readonly<AuctionSchedule> = { commitSeconds: 600, revealSeconds: 300, penaltyBps: 1000 };
 export const DEFAULT_PROVISION_GRACE_SECONDS = 900;
@@ -46,6 +62,11 @@ export async function deployMarket(
   deployer: Signer,
   options: DeployOptions = {},
 ): Promise<{ deployment: Deployment; contracts: MarketContracts }> {
+  const checked = optionsSchema.safeParse(options);
+  if (!checked.success) {
+    const problems = checked.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+    throw new Error(`invalid deployment options: ${problems.join("; ")}`);
+  }
   const step = options.onStep ?? (() => undefined);
   const provider = deployer.provider;
   if (provider === null) throw new Error("the deployer needs a provider");

@@ -15,7 +15,14 @@ export {
   type CommitmentDomain,
   type SealedBid,
 } from "./commitments.js";
-export { attach, contractInterfaces, contractNames, type ContractName, type MarketContracts } from "./contracts.js";
+export {
+  attach,
+  contractInterfaces,
+  contractNames,
+  openDeployment,
+  type ContractName,
+  type MarketContracts,
+} from "./contracts.js";
 export {
   DEFAULT_PROVISION_GRACE_SECONDS,
   DEFAULT_SCHEDULE,

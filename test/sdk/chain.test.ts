@@ -12,6 +12,7 @@ import {
   decodeRevertData,
   deployMarket,
   fetchEvents,
+  openDeployment,
   readDeployment,
   withDecodedRevert,
   writeDeployment,
@@ -41,6 +42,19 @@ describe("SDK against a chain", () => {
     expect(path).toBe(join(directory, "31337.json"));
     expect(await readDeployment(31337, directory)).toEqual(deployment);
     expect(JSON.parse(await readFile(path, "utf8")).contracts.market).toBe(deployment.contracts.market);
+  });
+
+  it("opens the deployment of the chain a runner is connected to", async () => {
+    await writeDeployment(deployment, directory);
+    const opened = await openDeployment(connection.ethers.provider, directory);
+    expect(opened.deployment).toEqual(deployment);
+    expect(await opened.contracts.market.tenantCount()).toBe(await c.market.tenantCount());
+  });
+
+  it("refuses a deployment file whose contracts are not on the chain", async () => {
+    const fresh = await network.create();
+    await writeDeployment(deployment, directory);
+    await expect(openDeployment(fresh.ethers.provider, directory)).rejects.toThrow(/not on this chain.*deploy again/);
   });
 
   it("refuses a missing or malformed deployment with a clear message", async () => {
