@@ -7,9 +7,10 @@
 import { mkdir, writeFile } from "node:fs/promises";
 
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import type { ContractTransactionResponse } from "ethers";
+import { AbiCoder, keccak256, type ContractTransactionResponse } from "ethers";
 import { network } from "hardhat";
 
+import { PlainSealedBidAuction__factory } from "../../typechain-types/index.js";
 import {
   attach,
   deployMarket,
@@ -223,6 +224,28 @@ async function auctionRound(bidCount: number): Promise<number> {
 for (const size of ROUND_SIZES) figures[`clearPerMatch_${size}`] = await auctionRound(size);
 for (const [operation, samples] of Object.entries(gas)) figures[operation] = median(samples);
 
+// ------------------------------------------------------------------ baseline: a textbook sealed-bid auction
+const BASELINE_BIDS = 100;
+const plain = await (await new PlainSealedBidAuction__factory(admin).deploy(c.credits)).waitForDeployment();
+const baseline: Record<string, number[]> = { commitBid: [], revealBid: [] };
+const plainBids = [];
+for (const bidder of bidders) await run(c.credits.connect(bidder).approve(plain, parseCredits("1000000")));
+for (const bidder of bidders) await run(c.credits.grant(bidder.address, parseCredits("100000"), "baseline"));
+for (let i = 0; i < BASELINE_BIDS; i += 1) {
+  const bidder = bidders[i % BIDDERS] as HardhatEthersSigner;
+  const value = nextPrice();
+  const salt = keccak256(AbiCoder.defaultAbiCoder().encode(["uint256"], [i]));
+  const blinded = keccak256(AbiCoder.defaultAbiCoder().encode(["uint256", "bytes32"], [value, salt]));
+  const committed = await (await plain.connect(bidder).commit(blinded, parseCredits("20"))).wait();
+  baseline.commitBid?.push(Number(committed?.gasUsed));
+  plainBids.push({ bidder, index: Math.floor(i / BIDDERS), value, salt });
+}
+for (const { bidder, index, value, salt } of plainBids) {
+  const revealed = await (await plain.connect(bidder).reveal(index, value, salt)).wait();
+  baseline.revealBid?.push(Number(revealed?.gasUsed));
+}
+const baselineFigures = Object.fromEntries(Object.entries(baseline).map(([key, samples]) => [key, median(samples)]));
+
 // ------------------------------------------------------------------ report
 const order = [
   "registerNode",
@@ -243,6 +266,7 @@ console.table(
     return {
       operation,
       gas: value,
+      "textbook auction": baselineFigures[operation] ?? "",
       target: target ?? "",
       ok: target === undefined ? "" : value <= target ? "yes" : "NO",
     };
@@ -261,6 +285,7 @@ await writeFile(
       unit: "gas used per transaction, median; clearPerMatch_N: clearing gas / matched bids",
       ...Object.fromEntries(order.map((key) => [key, figures[key]])),
       clearingSpread: Number(spread.toFixed(3)),
+      baseline: { contract: "PlainSealedBidAuction (textbook blind auction, ERC-20 deposits)", ...baselineFigures },
     },
     null,
     2,
