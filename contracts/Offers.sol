@@ -300,30 +300,31 @@ contract Offers is ReentrancyGuard, IOffers {
     /// bid tries the round's offers from the earliest listed. Invalid or unfitting bids return 0.
     function matchBid(BidRequest calldata bid) external returns (uint32 leaseId, uint256 cost) {
         if (msg.sender != address(market)) revert UnauthorizedCaller(msg.sender);
-        if (bid.replacesLease != 0 && !leases.isReplaceable(bid.replacesLease, bid.buyer)) return (0, 0);
-        uint32 offerId = bid.offerId;
+        BidTerms calldata terms = bid.terms;
+        if (terms.replacesLease != 0 && !leases.isReplaceable(terms.replacesLease, bid.buyer)) return (0, 0);
+        uint32 offerId = terms.offerId;
         if (offerId != 0) {
-            if (!_tryAuctionOffer(offerId, bid, false)) return (0, 0);
+            if (!_tryAuctionOffer(offerId, terms, false)) return (0, 0);
         } else {
-            uint32[] storage candidates = _roundOffers[bid.roundId];
+            uint32[] storage candidates = _roundOffers[terms.roundId];
             uint256 count = candidates.length;
             uint256 i;
             for (; i < count; ++i) {
                 offerId = candidates[i];
-                if (_tryAuctionOffer(offerId, bid, true)) break;
+                if (_tryAuctionOffer(offerId, terms, true)) break;
             }
             if (i == count) return (0, 0);
         }
-        cost = Pricing.cost(bid.pricePerHour, bid.duration);
+        cost = Pricing.cost(terms.pricePerHour, terms.duration);
         // LeaseCreated records the booking; the Market's BidMatched records the price.
         leaseId = _createLease(
             offerId,
             _offers[offerId],
             bid.buyer,
-            bid.start,
-            bid.duration,
+            terms.start,
+            terms.duration,
             cost,
-            bid.replacesLease,
+            terms.replacesLease,
             ""
         );
     }
@@ -461,7 +462,7 @@ contract Offers is ReentrancyGuard, IOffers {
 
     /// @dev Books the bid on auction offer `offerId` when it is in the bid's round, its reserve is
     /// open and met, and (for pool bids) its node fits the bid's profile.
-    function _tryAuctionOffer(uint32 offerId, BidRequest calldata bid, bool pool) private returns (bool) {
+    function _tryAuctionOffer(uint32 offerId, BidTerms calldata bid, bool pool) private returns (bool) {
         Offer memory offer = _offers[offerId];
         if (
             offer.model != PriceModel.Auction ||

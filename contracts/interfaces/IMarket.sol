@@ -42,7 +42,8 @@ interface IAuctionClock {
     /// @notice The reveal phase `[opensAt, closesAt)` of `roundId`; clearing may start at `closesAt`.
     function revealWindow(uint32 roundId) external view returns (uint256 opensAt, uint256 closesAt);
 
-    /// @notice True when every revealed bid of `roundId` has been matched or refunded.
+    /// @notice True when every revealed bid of `roundId` has been matched or refunded (or the reveal
+    /// window closed without any).
     function isRoundCleared(uint32 roundId) external view returns (bool);
 }
 

@@ -4,8 +4,11 @@ pragma solidity 0.8.28;
 /// @title IOffers
 /// @notice What the Market's clearing and the Leases contract need from the offer book.
 interface IOffers {
-    /// @notice A revealed sealed bid, as handed to matching. `offerId == 0` names a pool bid.
-    struct BidRequest {
+    /// @notice What a sealed bid says, hidden until its reveal: a price per hour for `duration`
+    /// seconds from `start`, in round `roundId`. `offerId == 0` makes it a pool bid: any auction
+    /// offer of the round whose node fits profile `profileId` (0: any node). `replacesLease` names a
+    /// lease of the bidder's to release once the new one is provisioned, or 0.
+    struct BidTerms {
         uint32 roundId;
         uint32 offerId;
         uint16 profileId;
@@ -13,6 +16,11 @@ interface IOffers {
         uint32 duration;
         uint64 pricePerHour;
         uint32 replacesLease;
+    }
+
+    /// @notice A revealed bid, as handed to matching.
+    struct BidRequest {
+        BidTerms terms;
         address buyer;
     }
 

@@ -24,18 +24,6 @@ abstract contract SealedBidAuction is TenantDirectory, CreditAccounts, IAuctionC
         "uint64 pricePerHour,uint32 replacesLease)"
     );
 
-    /// @notice What a sealed bid says, hidden until its reveal. `offerId == 0` makes it a pool bid:
-    /// any auction offer in the round whose node fits profile `profileId` (0: any node).
-    struct BidTerms {
-        uint32 roundId;
-        uint32 offerId;
-        uint16 profileId;
-        uint32 start;
-        uint32 duration;
-        uint64 pricePerHour;
-        uint32 replacesLease;
-    }
-
     /// @notice Round schedule and penalty, fixed at deployment.
     struct AuctionSchedule {
         uint64 genesis;
@@ -186,7 +174,7 @@ abstract contract SealedBidAuction is TenantDirectory, CreditAccounts, IAuctionC
     /// @param hint A revealed bid of the round priced at or above this one (see `insertionHint`);
     /// 0 to search from the top.
     /// @return bidId The bid's id in the round.
-    function revealBid(BidTerms calldata terms, bytes32 salt, uint32 hint) external returns (uint32 bidId) {
+    function revealBid(IOffers.BidTerms calldata terms, bytes32 salt, uint32 hint) external returns (uint32 bidId) {
         bytes32 commitment = bidCommitment(msg.sender, terms, salt);
         Commit memory seal = _commits[msg.sender][commitment];
         if (seal.deposit == 0) revert UnknownCommitment(msg.sender, commitment);
@@ -285,8 +273,12 @@ abstract contract SealedBidAuction is TenantDirectory, CreditAccounts, IAuctionC
     }
 
     /// @inheritdoc IAuctionClock
+    /// @dev A round whose reveal window closed without a revealed bid has nothing to clear.
     function isRoundCleared(uint32 roundId) external view returns (bool) {
-        return _rounds[roundId].state == RoundState.Cleared;
+        Round storage round = _rounds[roundId];
+        if (round.state == RoundState.Cleared) return true;
+        (, uint256 closesAt) = revealWindow(roundId);
+        return round.revealed == 0 && block.timestamp >= closesAt;
     }
 
     /// @notice The commit phase `[opensAt, closesAt)` of `roundId`.
@@ -302,7 +294,11 @@ abstract contract SealedBidAuction is TenantDirectory, CreditAccounts, IAuctionC
     }
 
     /// @notice The commitment a bidder seals for `terms` and `salt`.
-    function bidCommitment(address bidder, BidTerms calldata terms, bytes32 salt) public view returns (bytes32) {
+    function bidCommitment(
+        address bidder,
+        IOffers.BidTerms calldata terms,
+        bytes32 salt
+    ) public view returns (bytes32) {
         return keccak256(abi.encode(BID_TYPEHASH, block.chainid, address(this), bidder, terms, salt));
     }
 
@@ -398,13 +394,15 @@ abstract contract SealedBidAuction is TenantDirectory, CreditAccounts, IAuctionC
         if (_isActiveMember(account, MemberRoles.BUYER)) {
             (leaseId, cost) = book.matchBid(
                 IOffers.BidRequest({
-                    roundId: roundId,
-                    offerId: bid.offerId,
-                    profileId: bid.profileId,
-                    start: bid.start,
-                    duration: bid.duration,
-                    pricePerHour: bid.pricePerHour,
-                    replacesLease: bid.replacesLease,
+                    terms: IOffers.BidTerms({
+                        roundId: roundId,
+                        offerId: bid.offerId,
+                        profileId: bid.profileId,
+                        start: bid.start,
+                        duration: bid.duration,
+                        pricePerHour: bid.pricePerHour,
+                        replacesLease: bid.replacesLease
+                    }),
                     buyer: bid.bidder
                 })
             );

@@ -456,6 +456,13 @@ describe("Sealed-bid auction", () => {
       await expectRevert(w.as(w.seller).offers.enrollInRound(fixed, 5n, `0x${"00".repeat(32)}`), "OfferUnfit");
     });
 
+    it("count a round nobody revealed in as cleared once its reveal window closes", async () => {
+      expect(await w.c.market.isRoundCleared(round)).toBe(false);
+      await toClearing(w, round);
+      expect(await w.c.market.isRoundCleared(round)).toBe(true);
+      await w.send(w.as(w.seller).offers.enrollInRound(auctionOffer, 5n, `0x${"00".repeat(32)}`));
+    });
+
     it("keep a round's offers in listing order when an older offer re-enrols", async () => {
       await toClearing(w, round);
       await clearAll(w, round);

@@ -276,13 +276,15 @@ describe("Offers", () => {
 
   it("lets only the Market match bids and only the lease registry release calendar time", async () => {
     const bid = {
-      roundId: 1,
-      offerId: 1,
-      profileId: 0,
-      start: w.nextHour,
-      duration: HOUR,
-      pricePerHour: 1n,
-      replacesLease: 0,
+      terms: {
+        roundId: 1,
+        offerId: 1,
+        profileId: 0,
+        start: w.nextHour,
+        duration: HOUR,
+        pricePerHour: 1n,
+        replacesLease: 0,
+      },
       buyer: w.buyer.address,
     };
     await expectRevert(w.as(w.buyer).offers.matchBid(bid), "UnauthorizedCaller");

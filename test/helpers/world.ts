@@ -74,9 +74,15 @@ export interface World {
 }
 
 export async function openWorld(
-  options: { schedule?: { commitSeconds: number; revealSeconds: number } } = {},
+  options: {
+    schedule?: { commitSeconds: number; revealSeconds: number };
+    /** Start the chain's clock here rather than now, so that a run can be replayed exactly. */
+    initialDate?: string;
+  } = {},
 ): Promise<World> {
-  const connection = await network.create();
+  const connection = await network.create(
+    options.initialDate === undefined ? undefined : { override: { initialDate: options.initialDate } },
+  );
   const [admin, seller, agent, buyer, rival, outsider, treasury] = await accounts(connection, 7);
   const { deployment, contracts: c } = await deployMarket(admin, {
     treasury: treasury.address,
