@@ -24,6 +24,21 @@ export {
   type MarketContracts,
 } from "./contracts.js";
 export {
+  Arch,
+  CreditRequestStatus,
+  EndReason,
+  LeaseStatus,
+  MemberRole,
+  NodeStatus,
+  OfferStatus,
+  PriceModel,
+  RoundState,
+  StandardProfile,
+  TenantStatus,
+  Unfit,
+  nameOf,
+} from "./enums.js";
+export {
   DEFAULT_PROVISION_GRACE_SECONDS,
   DEFAULT_SCHEDULE,
   deployMarket,

@@ -19,6 +19,8 @@ import {
   sealBid,
   type MarketContracts,
   type MarketEvent,
+  MemberRole,
+  PriceModel,
 } from "../../sdk/index.js";
 
 const HOUR = 3600;
@@ -29,8 +31,6 @@ const CLEARING_CHUNK = 100;
 /** Every auction offer sells ten one-hour slices, one bid each, so rounds differ only in size. */
 const SLICES_PER_OFFER = 10;
 const ROUND_SIZES = [10, 100, 1000] as const;
-const ROLE = { BUYER: 2, PROVIDER: 4 } as const;
-const MODEL = { Fixed: 0, Auction: 2 } as const;
 const NODE = { cores: 32, memoryGiB: 128, storageGB: 2000, networkGbps: 25, gpus: 0, arch: 1 };
 const NO_SEAL = `0x${"00".repeat(32)}`;
 
@@ -98,9 +98,9 @@ function prices(seed: number): () => bigint {
 // ------------------------------------------------------------------ the cast
 const providerTenant = idOf((await run(c.market.createTenant("Provider"))).events, "TenantCreated");
 const buyerTenant = idOf((await run(c.market.createTenant("Buyers"))).events, "TenantCreated");
-await run(c.market.addMember(providerTenant, seller.address, ROLE.PROVIDER));
+await run(c.market.addMember(providerTenant, seller.address, MemberRole.Provider));
 for (const bidder of bidders) {
-  await run(c.market.addMember(buyerTenant, bidder.address, ROLE.BUYER));
+  await run(c.market.addMember(buyerTenant, bidder.address, MemberRole.Buyer));
   await run(c.credits.grant(bidder.address, parseCredits("1000000"), "bench"));
   await run(
     as(bidder).credits["transferAndCall(address,uint256)"](deployment.contracts.market, parseCredits("1000000")),
@@ -135,7 +135,7 @@ function offerTerms(nodeId: bigint, start: number, slices: number, model: number
     end: start + slices * HOUR,
     sliceSeconds: HOUR,
     minSlices: 1,
-    maxSlices: model === MODEL.Auction ? 1 : 4,
+    maxSlices: model === PriceModel.Auction ? 1 : 4,
     fromHour: 0,
     toHour: 0,
     model,
@@ -149,7 +149,7 @@ function offerTerms(nodeId: bigint, start: number, slices: number, model: number
 const leaseIds: bigint[] = [];
 for (const nodeId of nodeIds) {
   const listed = await run(
-    as(seller).offers.createOffer(offerTerms(nodeId, windowStart, 24, MODEL.Fixed, parseCredits("2"))),
+    as(seller).offers.createOffer(offerTerms(nodeId, windowStart, 24, PriceModel.Fixed, parseCredits("2"))),
   );
   gas.createOffer?.push(listed.gas);
   const offerId = idOf(listed.events, "OfferCreated");
@@ -175,7 +175,13 @@ async function auctionRound(bidCount: number): Promise<number> {
   const slots: { offerId: bigint; start: number }[] = [];
   for (let i = 0; i < bidCount / SLICES_PER_OFFER; i += 1) {
     const start = windowStart + Math.floor(i / NODES) * SLICES_PER_OFFER * HOUR;
-    const terms = offerTerms(nodeIds[i % NODES] as bigint, start, SLICES_PER_OFFER, MODEL.Auction, parseCredits("1"));
+    const terms = offerTerms(
+      nodeIds[i % NODES] as bigint,
+      start,
+      SLICES_PER_OFFER,
+      PriceModel.Auction,
+      parseCredits("1"),
+    );
     const offerId = idOf((await run(as(seller).offers.createOffer(terms))).events, "OfferCreated");
     for (let slice = 0; slice < SLICES_PER_OFFER; slice += 1) slots.push({ offerId, start: start + slice * HOUR });
   }

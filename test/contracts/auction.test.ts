@@ -1,12 +1,20 @@
 import { beforeEach, describe, expect, it } from "vitest";
 
-import { bidCommitment, leaseCost, newSalt, parseCredits, reserveCommitment, type BidTerms } from "../../sdk/index.js";
+import {
+  bidCommitment,
+  leaseCost,
+  newSalt,
+  parseCredits,
+  reserveCommitment,
+  type BidTerms,
+  PriceModel,
+  NodeStatus,
+  StandardProfile,
+} from "../../sdk/index.js";
 import { clearAll, commit, currentRound, reveal, toClearing, toRevealWindow } from "../helpers/auction.js";
 import { expectRevert } from "../helpers/revert.js";
 import {
   HOUR,
-  MODEL,
-  NODE_STATUS,
   STARTING_CREDITS,
   createOffer,
   names,
@@ -17,7 +25,6 @@ import {
   fieldsOf,
 } from "../helpers/world.js";
 
-const PROFILE = { Small: 2, Large: 4 } as const;
 const DEPOSIT = parseCredits("50");
 
 describe("Sealed-bid auction", () => {
@@ -31,7 +38,7 @@ describe("Sealed-bid auction", () => {
     start = w.nextHour + 2 * HOUR;
     auctionOffer = await createOffer(
       { c: w.as(w.seller), send: w.send },
-      offerTerms(w.nextHour, { model: MODEL.Auction, pricePerHour: parseCredits("1") }),
+      offerTerms(w.nextHour, { model: PriceModel.Auction, pricePerHour: parseCredits("1") }),
     );
     round = await currentRound(w);
   });
@@ -265,7 +272,7 @@ describe("Sealed-bid auction", () => {
       );
       const sealedOffer = await createOffer(
         { c: w.as(w.seller), send: w.send },
-        offerTerms(w.nextHour, { nodeId: w.nodes.small, model: MODEL.Auction, pricePerHour: 0n, sealedReserve }),
+        offerTerms(w.nextHour, { nodeId: w.nodes.small, model: PriceModel.Auction, pricePerHour: 0n, sealedReserve }),
       );
       expect(await w.c.offers.postedPrice(sealedOffer)).toBe(0n);
       const below = await commit(w, w.buyer, terms({ offerId: sealedOffer, pricePerHour: parseCredits("3") }), DEPOSIT);
@@ -308,7 +315,7 @@ describe("Sealed-bid auction", () => {
       );
       const sealedOffer = await createOffer(
         { c: w.as(w.seller), send: w.send },
-        offerTerms(w.nextHour, { nodeId: w.nodes.small, model: MODEL.Auction, pricePerHour: 0n, sealedReserve }),
+        offerTerms(w.nextHour, { nodeId: w.nodes.small, model: PriceModel.Auction, pricePerHour: 0n, sealedReserve }),
       );
       const bid = await commit(w, w.buyer, terms({ offerId: sealedOffer }), DEPOSIT);
       await toRevealWindow(w, round);
@@ -320,24 +327,24 @@ describe("Sealed-bid auction", () => {
     it("gives a pool bid the earliest listed offer whose node fits its profile", async () => {
       const smallOffer = await createOffer(
         { c: w.as(w.seller), send: w.send },
-        offerTerms(w.nextHour, { nodeId: w.nodes.small, model: MODEL.Auction, pricePerHour: parseCredits("1") }),
+        offerTerms(w.nextHour, { nodeId: w.nodes.small, model: PriceModel.Auction, pricePerHour: parseCredits("1") }),
       );
       const first = await commit(
         w,
         w.buyer,
-        terms({ offerId: 0, profileId: PROFILE.Small, pricePerHour: parseCredits("9") }),
+        terms({ offerId: 0, profileId: StandardProfile.Small, pricePerHour: parseCredits("9") }),
         DEPOSIT,
       );
       const second = await commit(
         w,
         w.rival,
-        terms({ offerId: 0, profileId: PROFILE.Small, pricePerHour: parseCredits("8") }),
+        terms({ offerId: 0, profileId: StandardProfile.Small, pricePerHour: parseCredits("8") }),
         DEPOSIT,
       );
       const large = await commit(
         w,
         w.rival,
-        terms({ offerId: 0, profileId: PROFILE.Large, pricePerHour: parseCredits("7") }),
+        terms({ offerId: 0, profileId: StandardProfile.Large, pricePerHour: parseCredits("7") }),
         DEPOSIT,
       );
       await toRevealWindow(w, round);
@@ -379,7 +386,7 @@ describe("Sealed-bid auction", () => {
       await reveal(w, w.buyer, wrongOffer);
       await reveal(w, w.rival, taken);
       await w.send(w.as(w.buyer).offers.bookInstant(fixed, start + 3 * HOUR, 1, parseCredits("10"), 0, ""));
-      await w.send(w.as(w.seller).nodes.setStatus(w.nodes.small, NODE_STATUS.Maintenance));
+      await w.send(w.as(w.seller).nodes.setStatus(w.nodes.small, NodeStatus.Maintenance));
       await toClearing(w, round);
       expect(names(await clearAll(w, round))).toEqual(["BidUnmatched", "BidUnmatched", "RoundCleared"]);
     });
@@ -468,7 +475,7 @@ describe("Sealed-bid auction", () => {
       await clearAll(w, round);
       const newer = await createOffer(
         { c: w.as(w.seller), send: w.send },
-        offerTerms(w.nextHour, { nodeId: w.nodes.small, model: MODEL.Auction }),
+        offerTerms(w.nextHour, { nodeId: w.nodes.small, model: PriceModel.Auction }),
       );
       await w.send(w.as(w.seller).offers.enrollInRound(auctionOffer, 1n, `0x${"00".repeat(32)}`));
       expect(await w.c.offers.offersInRound(round + 1)).toEqual([BigInt(auctionOffer), BigInt(newer)]);

@@ -1,10 +1,8 @@
 import { beforeEach, describe, expect, it } from "vitest";
 
-import { parseCredits } from "../../sdk/index.js";
+import { parseCredits, CreditRequestStatus } from "../../sdk/index.js";
 import { expectRevert } from "../helpers/revert.js";
 import { STARTING_CREDITS, only, openWorld, type World } from "../helpers/world.js";
-
-const REQUEST = { Pending: 1, Approved: 2, Rejected: 3, Cancelled: 4 } as const;
 
 describe("Credits", () => {
   let w: World;
@@ -47,14 +45,14 @@ describe("Credits", () => {
       reason: "render job",
     });
     const requestId = requested.args.requestId;
-    expect((await w.c.credits.requestOf(requestId)).status).toBe(BigInt(REQUEST.Pending));
+    expect((await w.c.credits.requestOf(requestId)).status).toBe(BigInt(CreditRequestStatus.Pending));
 
     const events = await w.send(w.c.credits.approveRequest(requestId));
     expect(only(events, "CreditRequestApproved").args.by).toBe(w.admin.address);
     expect(only(events, "CreditsGranted").args.amount).toBe(parseCredits("100"));
     expect(await w.c.credits.balanceOf(w.buyer.address)).toBe(parseCredits("100"));
     await expectRevert(w.c.credits.approveRequest(requestId), "RequestNotPending", {
-      status: BigInt(REQUEST.Approved),
+      status: BigInt(CreditRequestStatus.Approved),
     });
   });
 
@@ -70,7 +68,7 @@ describe("Credits", () => {
     const { requestId } = only(await w.send(w.as(w.buyer).credits.requestCredits(7n, "x")), "CreditsRequested").args;
     await expectRevert(w.as(w.rival).credits.cancelRequest(requestId), "NotRequester");
     await w.send(w.as(w.buyer).credits.cancelRequest(requestId));
-    expect((await w.c.credits.requestOf(requestId)).status).toBe(BigInt(REQUEST.Cancelled));
+    expect((await w.c.credits.requestOf(requestId)).status).toBe(BigInt(CreditRequestStatus.Cancelled));
     await expectRevert(w.c.credits.approveRequest(requestId), "RequestNotPending");
   });
 

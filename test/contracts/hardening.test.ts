@@ -7,9 +7,9 @@ import { network } from "hardhat";
 import { beforeEach, describe, expect, it } from "vitest";
 
 import { ReentrantCredits__factory, Market__factory } from "../../typechain-types/index.js";
-import { decodeRevertData, deployMarket, parseCredits } from "../../sdk/index.js";
+import { decodeRevertData, deployMarket, parseCredits, PriceModel } from "../../sdk/index.js";
 import { expectRevert } from "../helpers/revert.js";
-import { MODEL, accounts, createOffer, offerTerms, openWorld, type World } from "../helpers/world.js";
+import { accounts, createOffer, offerTerms, openWorld, type World } from "../helpers/world.js";
 
 describe("Hardening", () => {
   describe("with the real credits", () => {
@@ -45,12 +45,12 @@ describe("Hardening", () => {
       const [nextRoundOpens] = await w.c.market.commitWindow((await w.c.market.currentRound()) + 1n);
       await w.connection.networkHelpers.time.increaseTo(nextRoundOpens);
       for (let i = 0; i < limit; i += 1) {
-        await createOffer(seller, offerTerms(w.nextHour + i * 3600, { model: MODEL.Auction }));
+        await createOffer(seller, offerTerms(w.nextHour + i * 3600, { model: PriceModel.Auction }));
       }
       const round = await w.c.market.currentRound();
       expect(await w.c.offers.offersInRound(round)).toHaveLength(limit);
       await expectRevert(
-        w.as(w.seller).offers.createOffer(offerTerms(w.nextHour, { model: MODEL.Auction })),
+        w.as(w.seller).offers.createOffer(offerTerms(w.nextHour, { model: PriceModel.Auction })),
         "RoundFull",
         { roundId: round },
       );

@@ -22,8 +22,10 @@ import {
   parseCredits,
   type BidTerms,
   type MarketEvent,
+  PriceModel,
+  NodeStatus,
 } from "../../sdk/index.js";
-import { HOUR, MODEL, NODE_STATUS, openWorld } from "../helpers/world.js";
+import { HOUR, openWorld } from "../helpers/world.js";
 
 const SEEDS = (process.env.INVARIANT_SEEDS ?? "1,2,3,4,5,6,7,8,9,10").split(",").map(Number);
 /** What happened, over all seeds: the coverage test below checks every kind of step occurred. */
@@ -286,8 +288,8 @@ async function runSequence(seed: number): Promise<void> {
         fromHour: random.next() < 0.2 ? random.int(0, 23) : 0,
         toHour: random.next() < 0.2 ? random.int(0, 23) : 0,
         model,
-        pricePerHour: parseCredits(String(random.int(1, model === MODEL.Auction ? 3 : 5))),
-        surgeBps: model === MODEL.Dynamic ? random.int(0, 20_000) : 0,
+        pricePerHour: parseCredits(String(random.int(1, model === PriceModel.Auction ? 3 : 5))),
+        surgeBps: model === PriceModel.Dynamic ? random.int(0, 20_000) : 0,
         sealedReserve: `0x${"00".repeat(32)}`,
       }),
     );
@@ -298,7 +300,7 @@ async function runSequence(seed: number): Promise<void> {
 
   /** Brings an auction offer into the current round, as a seller would: re-enrol an unsold one, or list. */
   async function stockRound(round: number): Promise<void> {
-    const auctions = offers.filter((o) => o.model === MODEL.Auction);
+    const auctions = offers.filter((o) => o.model === PriceModel.Auction);
     const candidate = random.pick(auctions);
     if (candidate !== undefined && random.next() < 0.6) {
       await attempt(() =>
@@ -307,7 +309,7 @@ async function runSequence(seed: number): Promise<void> {
           .offers.enrollInRound(candidate.id, parseCredits(String(random.int(1, 3))), `0x${"00".repeat(32)}`),
       );
     }
-    if ((await w.c.offers.offersInRound(round)).length === 0) await list(MODEL.Auction);
+    if ((await w.c.offers.offersInRound(round)).length === 0) await list(PriceModel.Auction);
   }
 
   /** Mostly a live lease: that is where agents, buyers and owners act. */
@@ -321,14 +323,14 @@ async function runSequence(seed: number): Promise<void> {
       10,
       "list",
       async () => {
-        await list(random.pick([MODEL.Fixed, MODEL.Dynamic, MODEL.Auction]) as number);
+        await list(random.pick([PriceModel.Fixed, PriceModel.Dynamic, PriceModel.Auction]) as number);
       },
     ],
     [
       12,
       "book",
       async () => {
-        const offer = random.pick(offers.filter((o) => o.model !== MODEL.Auction));
+        const offer = random.pick(offers.filter((o) => o.model !== PriceModel.Auction));
         if (offer === undefined) return;
         const buyer = random.pick(buyers) as HardhatEthersSigner;
         const now = await time.latest();
@@ -538,7 +540,7 @@ async function runSequence(seed: number): Promise<void> {
       "nodes",
       async () => {
         // Maintenance is a short episode: most changes bring a node back.
-        const status = random.next() < 0.25 ? NODE_STATUS.Maintenance : NODE_STATUS.Available;
+        const status = random.next() < 0.25 ? NodeStatus.Maintenance : NodeStatus.Available;
         await attempt(() =>
           w.as(w.seller).nodes.setStatus(random.pick([w.nodes.big, w.nodes.small]) as number, status),
         );

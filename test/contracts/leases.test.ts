@@ -1,12 +1,9 @@
 import { beforeEach, describe, expect, it } from "vitest";
 
-import { leaseCost, parseCredits } from "../../sdk/index.js";
+import { leaseCost, parseCredits, PriceModel, LeaseStatus, EndReason } from "../../sdk/index.js";
 import { expectRevert } from "../helpers/revert.js";
 import {
-  END_REASON,
   HOUR,
-  LEASE_STATUS,
-  MODEL,
   STARTING_CREDITS,
   createOffer,
   offerTerms,
@@ -61,7 +58,7 @@ describe("Leases", () => {
       cost,
       offerId: BigInt(offerId),
       sliceSeconds: BigInt(HOUR),
-      status: BigInt(LEASE_STATUS.Pending),
+      status: BigInt(LeaseStatus.Pending),
       endReason: 0n,
       provisionedAt: 0n,
       endedAt: 0n,
@@ -79,7 +76,7 @@ describe("Leases", () => {
         nodeAddress: "10.0.0.7",
       });
       const lease = await w.c.leases.leaseOf(leaseId);
-      expect([lease.status, lease.provisionedAt]).toEqual([BigInt(LEASE_STATUS.Active), BigInt(start + 60)]);
+      expect([lease.status, lease.provisionedAt]).toEqual([BigInt(LeaseStatus.Active), BigInt(start + 60)]);
       expect((await w.c.leases.detailsOf(leaseId)).nodeAddress).toBe("10.0.0.7");
       await expectRevert(agent().reportProvisioned(leaseId, "10.0.0.8"), "InvalidLeaseStatus");
     });
@@ -99,7 +96,7 @@ describe("Leases", () => {
       const events = await w.send(agent().reportFailed(leaseId, "BMC unreachable"));
       expect(only(events, "LeaseFailed").args.reason).toBe("BMC unreachable");
       expect(only(events, "LeaseEnded").args).toMatchObject({
-        reason: BigInt(END_REASON.Failed),
+        reason: BigInt(EndReason.Failed),
         paid: 0n,
         refund: cost,
       });
@@ -116,12 +113,12 @@ describe("Leases", () => {
 
     it("takes the cleaned report only after the lease ended", async () => {
       await expectRevert(agent().reportCleaned(leaseId), "InvalidLeaseStatus", {
-        status: BigInt(LEASE_STATUS.Pending),
+        status: BigInt(LeaseStatus.Pending),
       });
       await w.send(agent().reportFailed(leaseId, "no power"));
       const cleaned = only(await w.send(agent().reportCleaned(leaseId)), "LeaseCleaned");
       expect(cleaned.args.agent).toBe(w.agent.address);
-      expect((await w.c.leases.leaseOf(leaseId)).status).toBe(BigInt(LEASE_STATUS.Cleaned));
+      expect((await w.c.leases.leaseOf(leaseId)).status).toBe(BigInt(LeaseStatus.Cleaned));
     });
   });
 
@@ -133,7 +130,7 @@ describe("Leases", () => {
       const ended = only(await w.send(w.as(w.outsider).leases.settle(leaseId)), "LeaseEnded");
       const paid = leaseCost(PRICE, SLICES * HOUR - 360);
       expect(ended.args).toMatchObject({
-        reason: BigInt(END_REASON.Expired),
+        reason: BigInt(EndReason.Expired),
         paid,
         refund: cost - paid,
         by: w.outsider.address,
@@ -146,12 +143,12 @@ describe("Leases", () => {
     it("lets the buyer release early, paying up to the end of the slice under way", async () => {
       await provision(start);
       await w.connection.networkHelpers.time.increaseTo(start + HOUR + 5);
-      const preview = await w.c.leases.previewEnd(leaseId, END_REASON.Released);
+      const preview = await w.c.leases.previewEnd(leaseId, EndReason.Released);
       await expectRevert(w.as(w.rival).leases.release(leaseId), "UnauthorizedCaller");
       await at(start + HOUR + 10);
       const ended = only(await w.send(w.as(w.buyer).leases.release(leaseId)), "LeaseEnded");
       const paid = leaseCost(PRICE, 2 * HOUR);
-      expect(ended.args).toMatchObject({ reason: BigInt(END_REASON.Released), paid, refund: cost - paid });
+      expect(ended.args).toMatchObject({ reason: BigInt(EndReason.Released), paid, refund: cost - paid });
       expect([preview.paid, preview.refund]).toEqual([paid, cost - paid]);
       expect(await w.c.offers.isFree(w.nodes.big, start + 2 * HOUR, start + SLICES * HOUR)).toBe(true);
       expect(await w.c.offers.isFree(w.nodes.big, start + HOUR, start + 2 * HOUR)).toBe(false);
@@ -170,7 +167,7 @@ describe("Leases", () => {
       await at(start + 1000);
       const ended = only(await w.send(w.as(w.seller).leases.preempt(leaseId)), "LeaseEnded");
       expect(ended.args).toMatchObject({
-        reason: BigInt(END_REASON.Preempted),
+        reason: BigInt(EndReason.Preempted),
         paid: leaseCost(PRICE, 1000),
         by: w.seller.address,
       });
@@ -182,7 +179,7 @@ describe("Leases", () => {
       await expectRevert(w.c.leases.settle(leaseId), "NotDue", { at: BigInt(start + GRACE) });
       await at(start + GRACE);
       const ended = only(await w.send(w.as(w.outsider).leases.settle(leaseId)), "LeaseEnded");
-      expect(ended.args).toMatchObject({ reason: BigInt(END_REASON.TimedOut), paid: 0n, refund: cost });
+      expect(ended.args).toMatchObject({ reason: BigInt(EndReason.TimedOut), paid: 0n, refund: cost });
       await expectRevert(agent().reportProvisioned(leaseId, "late"), "InvalidLeaseStatus");
     });
 
@@ -208,7 +205,12 @@ describe("Leases", () => {
     it("lowers a dynamic price again when booked slices come back", async () => {
       const dynamic = await createOffer(
         { c: w.as(w.seller), send: w.send },
-        offerTerms(start, { nodeId: w.nodes.small, model: MODEL.Dynamic, surgeBps: 10_000, end: start + 8 * HOUR }),
+        offerTerms(start, {
+          nodeId: w.nodes.small,
+          model: PriceModel.Dynamic,
+          surgeBps: 10_000,
+          end: start + 8 * HOUR,
+        }),
       );
       const base = await w.c.offers.postedPrice(dynamic);
       const events = await w.send(w.as(w.buyer).offers.bookInstant(dynamic, start, 4, 2n * base, 0, ""));
@@ -235,20 +237,20 @@ describe("Leases", () => {
       await provision(start);
       const newLease = await bookFor(w.buyer, start + SLICES * HOUR, 2, leaseId);
       expect((await w.c.leases.detailsOf(newLease)).replacesLease).toBe(leaseId);
-      expect((await w.c.leases.leaseOf(leaseId)).status).toBe(BigInt(LEASE_STATUS.Active));
+      expect((await w.c.leases.leaseOf(leaseId)).status).toBe(BigInt(LeaseStatus.Active));
 
       await at(start + SLICES * HOUR - 1200);
       const events = await w.send(agent().reportProvisioned(newLease, "10.0.0.9"));
       const ended = only(events, "LeaseEnded");
-      expect(ended.args).toMatchObject({ leaseId, reason: BigInt(END_REASON.Released) });
-      expect((await w.c.leases.leaseOf(leaseId)).status).toBe(BigInt(LEASE_STATUS.Ended));
+      expect(ended.args).toMatchObject({ leaseId, reason: BigInt(EndReason.Released) });
+      expect((await w.c.leases.leaseOf(leaseId)).status).toBe(BigInt(LeaseStatus.Ended));
     });
 
     it("keeps the old lease when the new one fails", async () => {
       await provision(start);
       const newLease = await bookFor(w.buyer, start + SLICES * HOUR, 2, leaseId);
       await w.send(agent().reportFailed(newLease, "no image"));
-      expect((await w.c.leases.leaseOf(leaseId)).status).toBe(BigInt(LEASE_STATUS.Active));
+      expect((await w.c.leases.leaseOf(leaseId)).status).toBe(BigInt(LeaseStatus.Active));
     });
   });
 });

@@ -1,10 +1,8 @@
+import { MemberRole, NodeStatus, StandardProfile, Arch } from "../../sdk/index.js";
 import { beforeEach, describe, expect, it } from "vitest";
 
 import { expectRevert } from "../helpers/revert.js";
-import { NODE_STATUS, ROLE, bigNode, only, openWorld, smallNode, type World } from "../helpers/world.js";
-
-const PROFILE = { Micro: 1, Small: 2, Medium: 3, Large: 4 } as const;
-const ARCH = { Any: 0, X86_64: 1, Aarch64: 2 } as const;
+import { bigNode, only, openWorld, smallNode, type World } from "../helpers/world.js";
 
 describe("Nodes", () => {
   let w: World;
@@ -32,7 +30,7 @@ describe("Nodes", () => {
       arch: 1n,
     });
     const node = await w.c.nodes.node(registered.args.nodeId);
-    expect(node.status).toBe(BigInt(NODE_STATUS.Available));
+    expect(node.status).toBe(BigInt(NodeStatus.Available));
     expect(await w.c.nodes.agentOf(registered.args.nodeId)).toBe(w.agent.address);
     expect(await w.c.nodes.attributesOf(registered.args.nodeId)).toBe("gpu=A100");
     expect(await w.c.nodes.nodesOfTenant(w.tenants.provider)).toEqual([1n, 2n, 3n]);
@@ -40,7 +38,7 @@ describe("Nodes", () => {
 
   it("lets only active providers register, with a valid unit, agent and resources", async () => {
     await expectRevert(w.as(w.buyer).nodes.registerNode(bigNode, 60, w.agent.address, ""), "NotActiveMember", {
-      roles: BigInt(ROLE.PROVIDER),
+      roles: BigInt(MemberRole.Provider),
     });
     const sellerNodes = w.as(w.seller).nodes;
     await expectRevert(sellerNodes.registerNode(bigNode, 4, w.agent.address, ""), "InvalidCalendarUnit", {
@@ -54,20 +52,17 @@ describe("Nodes", () => {
 
   it("moves a node between available and maintenance, and retires it for good", async () => {
     const sellerNodes = w.as(w.seller).nodes;
-    const changed = only(
-      await w.send(sellerNodes.setStatus(w.nodes.big, NODE_STATUS.Maintenance)),
-      "NodeStatusChanged",
-    );
-    expect(changed.args).toMatchObject({ status: BigInt(NODE_STATUS.Maintenance), by: w.seller.address });
-    await expectRevert(sellerNodes.setStatus(w.nodes.big, NODE_STATUS.Maintenance), "InvalidStatusChange");
-    await expectRevert(sellerNodes.setStatus(w.nodes.big, NODE_STATUS.None), "InvalidStatusChange");
-    await w.send(sellerNodes.setStatus(w.nodes.big, NODE_STATUS.Retired));
-    await expectRevert(sellerNodes.setStatus(w.nodes.big, NODE_STATUS.Available), "NodeRetired");
+    const changed = only(await w.send(sellerNodes.setStatus(w.nodes.big, NodeStatus.Maintenance)), "NodeStatusChanged");
+    expect(changed.args).toMatchObject({ status: BigInt(NodeStatus.Maintenance), by: w.seller.address });
+    await expectRevert(sellerNodes.setStatus(w.nodes.big, NodeStatus.Maintenance), "InvalidStatusChange");
+    await expectRevert(sellerNodes.setStatus(w.nodes.big, NodeStatus.None), "InvalidStatusChange");
+    await w.send(sellerNodes.setStatus(w.nodes.big, NodeStatus.Retired));
+    await expectRevert(sellerNodes.setStatus(w.nodes.big, NodeStatus.Available), "NodeRetired");
     await expectRevert(sellerNodes.setAgent(w.nodes.big, w.outsider.address), "NodeRetired");
   });
 
   it("lets only the node's tenant's providers and admins manage it", async () => {
-    await expectRevert(w.as(w.buyer).nodes.setStatus(w.nodes.big, NODE_STATUS.Maintenance), "NotNodeManager", {
+    await expectRevert(w.as(w.buyer).nodes.setStatus(w.nodes.big, NodeStatus.Maintenance), "NotNodeManager", {
       caller: w.buyer.address,
       nodeId: BigInt(w.nodes.big),
     });
@@ -92,11 +87,11 @@ describe("Nodes", () => {
 
   it("defines the standard profiles and lets members add their own", async () => {
     expect(await w.c.nodes.profileCount()).toBe(4n);
-    const [name, needs] = await w.c.nodes.profile(PROFILE.Small);
+    const [name, needs] = await w.c.nodes.profile(StandardProfile.Small);
     expect(name).toBe("Small");
     expect([needs.cores, needs.memoryGiB]).toEqual([2n, 4n]);
     const defined = only(
-      await w.send(w.as(w.buyer).nodes.defineProfile("Arm render", { ...smallNode, cores: 8, arch: ARCH.Aarch64 })),
+      await w.send(w.as(w.buyer).nodes.defineProfile("Arm render", { ...smallNode, cores: 8, arch: Arch.Aarch64 })),
       "ProfileDefined",
     );
     expect(defined.args).toMatchObject({ profileId: 5n, name: "Arm render", by: w.buyer.address });
@@ -105,12 +100,12 @@ describe("Nodes", () => {
   });
 
   it("says whether a node fits a profile, resource by resource and by architecture", async () => {
-    expect(await w.c.nodes.fits(w.nodes.big, PROFILE.Large)).toBe(true);
-    expect(await w.c.nodes.fits(w.nodes.small, PROFILE.Small)).toBe(true);
-    expect(await w.c.nodes.fits(w.nodes.small, PROFILE.Medium)).toBe(false);
+    expect(await w.c.nodes.fits(w.nodes.big, StandardProfile.Large)).toBe(true);
+    expect(await w.c.nodes.fits(w.nodes.small, StandardProfile.Small)).toBe(true);
+    expect(await w.c.nodes.fits(w.nodes.small, StandardProfile.Medium)).toBe(false);
     expect(await w.c.nodes.fits(w.nodes.small, 0)).toBe(true);
     expect(await w.c.nodes.fits(w.nodes.small, 77)).toBe(false);
-    await w.send(w.as(w.buyer).nodes.defineProfile("Arm", { ...smallNode, arch: ARCH.Aarch64 }));
+    await w.send(w.as(w.buyer).nodes.defineProfile("Arm", { ...smallNode, arch: Arch.Aarch64 }));
     await w.send(w.as(w.buyer).nodes.defineProfile("GPU", { ...smallNode, gpus: 1 }));
     expect(await w.c.nodes.fits(w.nodes.big, 5)).toBe(false);
     expect(await w.c.nodes.fits(w.nodes.big, 6)).toBe(false);

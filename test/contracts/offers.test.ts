@@ -1,12 +1,18 @@
 import { beforeEach, describe, expect, it } from "vitest";
 
-import { busyIntervals, leaseCost, parseCredits, wordsCovering } from "../../sdk/index.js";
+import {
+  busyIntervals,
+  leaseCost,
+  parseCredits,
+  wordsCovering,
+  PriceModel,
+  NodeStatus,
+  Unfit,
+} from "../../sdk/index.js";
 import { expectRevert } from "../helpers/revert.js";
 import {
   CALENDAR_UNIT,
   HOUR,
-  MODEL,
-  NODE_STATUS,
   STARTING_CREDITS,
   createOffer,
   offerTerms,
@@ -15,18 +21,6 @@ import {
   type World,
 } from "../helpers/world.js";
 
-const UNFIT = {
-  Closed: 1,
-  WrongModel: 2,
-  Started: 3,
-  OutsideWindow: 4,
-  Misaligned: 5,
-  SliceCount: 6,
-  OutsideHours: 7,
-  NodeUnavailable: 8,
-  SellerInactive: 9,
-  Booked: 10,
-} as const;
 const NO_IMAGE = "";
 const MAX_PRICE = parseCredits("1000");
 
@@ -73,8 +67,8 @@ describe("Offers", () => {
         [{ pricePerHour: 0n }, "pricePerHour"],
         [{ sealedReserve: `0x${"ab".repeat(32)}` }, "sealedReserve"],
         [{ surgeBps: 100 }, "surgeBps"],
-        [{ model: MODEL.Dynamic, surgeBps: 50_001 }, "surgeBps"],
-        [{ model: MODEL.Auction, pricePerHour: 1n, sealedReserve: `0x${"ab".repeat(32)}` }, "sealedReserve"],
+        [{ model: PriceModel.Dynamic, surgeBps: 50_001 }, "surgeBps"],
+        [{ model: PriceModel.Auction, pricePerHour: 1n, sealedReserve: `0x${"ab".repeat(32)}` }, "sealedReserve"],
       ];
       for (const [override, field] of cases) {
         await expectRevert(offers.createOffer(offerTerms(now, override)), "InvalidOfferTerms", { field });
@@ -85,7 +79,7 @@ describe("Offers", () => {
       const terms = offerTerms(w.nextHour);
       await expectRevert(w.as(w.buyer).offers.createOffer(terms), "NotActiveMember");
       await expectRevert(w.as(w.seller).offers.createOffer({ ...terms, nodeId: 99 }), "UnknownNode");
-      await w.send(w.as(w.seller).nodes.setStatus(terms.nodeId, NODE_STATUS.Maintenance));
+      await w.send(w.as(w.seller).nodes.setStatus(terms.nodeId, NodeStatus.Maintenance));
       await expectRevert(w.as(w.seller).offers.createOffer(terms), "NodeUnavailable");
     });
 
@@ -97,8 +91,8 @@ describe("Offers", () => {
       await expectRevert(w.as(w.seller).offers.setPrice(offerId, 0n), "InvalidOfferTerms", { field: "pricePerHour" });
       await expectRevert(w.as(w.buyer).offers.closeOffer(offerId), "NotOfferManager");
       await w.send(w.as(w.seller).offers.closeOffer(offerId));
-      await expectRevert(w.as(w.seller).offers.closeOffer(offerId), "OfferUnfit", { reason: BigInt(UNFIT.Closed) });
-      await expectRevert(book(offerId, w.nextHour, 1), "OfferUnfit", { reason: BigInt(UNFIT.Closed) });
+      await expectRevert(w.as(w.seller).offers.closeOffer(offerId), "OfferUnfit", { reason: BigInt(Unfit.Closed) });
+      await expectRevert(book(offerId, w.nextHour, 1), "OfferUnfit", { reason: BigInt(Unfit.Closed) });
     });
   });
 
@@ -133,7 +127,7 @@ describe("Offers", () => {
         w.as(w.rival).offers.bookInstant(offerId, w.nextHour, 2, MAX_PRICE, 0, NO_IMAGE),
         "OfferUnfit",
         {
-          reason: BigInt(UNFIT.Booked),
+          reason: BigInt(Unfit.Booked),
         },
       );
       await w.send(w.as(w.rival).offers.bookInstant(offerId, w.nextHour, 1, MAX_PRICE, 0, NO_IMAGE));
@@ -142,9 +136,12 @@ describe("Offers", () => {
 
     it("shares one calendar between every offer of a node, whatever the price model", async () => {
       const fixed = await createOffer(seller(), offerTerms(w.nextHour));
-      const dynamic = await createOffer(seller(), offerTerms(w.nextHour, { model: MODEL.Dynamic, surgeBps: 5000 }));
+      const dynamic = await createOffer(
+        seller(),
+        offerTerms(w.nextHour, { model: PriceModel.Dynamic, surgeBps: 5000 }),
+      );
       await w.send(book(fixed, w.nextHour, 2));
-      await expectRevert(book(dynamic, w.nextHour + HOUR, 1), "OfferUnfit", { reason: BigInt(UNFIT.Booked) });
+      await expectRevert(book(dynamic, w.nextHour + HOUR, 1), "OfferUnfit", { reason: BigInt(Unfit.Booked) });
       await w.send(book(dynamic, w.nextHour + 2 * HOUR, 1));
       const other = await createOffer(seller(), offerTerms(w.nextHour, { nodeId: w.nodes.small }));
       await w.send(book(other, w.nextHour, 2));
@@ -154,13 +151,13 @@ describe("Offers", () => {
       const offerId = await createOffer(seller(), offerTerms(w.nextHour, { minSlices: 2, maxSlices: 3 }));
       const unfit = async (start: number, slices: number, reason: number) =>
         expectRevert(book(offerId, start, slices), "OfferUnfit", { offerId: BigInt(offerId), reason: BigInt(reason) });
-      await unfit(w.nextHour + 60, 2, UNFIT.Misaligned);
-      await unfit(w.nextHour, 1, UNFIT.SliceCount);
-      await unfit(w.nextHour, 4, UNFIT.SliceCount);
-      await unfit(w.nextHour + 23 * HOUR, 2, UNFIT.OutsideWindow);
-      await unfit(w.nextHour - HOUR, 2, UNFIT.OutsideWindow);
+      await unfit(w.nextHour + 60, 2, Unfit.Misaligned);
+      await unfit(w.nextHour, 1, Unfit.SliceCount);
+      await unfit(w.nextHour, 4, Unfit.SliceCount);
+      await unfit(w.nextHour + 23 * HOUR, 2, Unfit.OutsideWindow);
+      await unfit(w.nextHour - HOUR, 2, Unfit.OutsideWindow);
       await w.connection.networkHelpers.time.increaseTo(w.nextHour + 2 * HOUR);
-      await unfit(w.nextHour, 2, UNFIT.Started);
+      await unfit(w.nextHour, 2, Unfit.Started);
     });
 
     it("sells an off-peak offer only inside its daily hours, across midnight", async () => {
@@ -170,28 +167,28 @@ describe("Offers", () => {
         offerTerms(midnight - 2 * HOUR, { end: midnight + 22 * HOUR, fromHour: 22, toHour: 6, maxSlices: 10 }),
       );
       await w.send(book(offerId, midnight - 2 * HOUR, 8));
-      await expectRevert(book(offerId, midnight + 5 * HOUR, 2), "OfferUnfit", { reason: BigInt(UNFIT.OutsideHours) });
-      await expectRevert(book(offerId, midnight + 12 * HOUR, 1), "OfferUnfit", { reason: BigInt(UNFIT.OutsideHours) });
+      await expectRevert(book(offerId, midnight + 5 * HOUR, 2), "OfferUnfit", { reason: BigInt(Unfit.OutsideHours) });
+      await expectRevert(book(offerId, midnight + 12 * HOUR, 1), "OfferUnfit", { reason: BigInt(Unfit.OutsideHours) });
     });
 
     it("tells ahead of time why a booking would not fit", async () => {
       const offerId = await createOffer(seller(), offerTerms(w.nextHour, { minSlices: 2 }));
       expect(await w.c.offers.fitOf(offerId, w.nextHour, 2 * HOUR)).toBe(0n);
-      expect(await w.c.offers.fitOf(offerId, w.nextHour, HOUR)).toBe(BigInt(UNFIT.SliceCount));
+      expect(await w.c.offers.fitOf(offerId, w.nextHour, HOUR)).toBe(BigInt(Unfit.SliceCount));
       await w.send(book(offerId, w.nextHour, 2));
-      expect(await w.c.offers.fitOf(offerId, w.nextHour + HOUR, 2 * HOUR)).toBe(BigInt(UNFIT.Booked));
-      await w.send(w.as(w.seller).nodes.setStatus(w.nodes.big, NODE_STATUS.Maintenance));
-      expect(await w.c.offers.fitOf(offerId, w.nextHour + 4 * HOUR, 2 * HOUR)).toBe(BigInt(UNFIT.NodeUnavailable));
+      expect(await w.c.offers.fitOf(offerId, w.nextHour + HOUR, 2 * HOUR)).toBe(BigInt(Unfit.Booked));
+      await w.send(w.as(w.seller).nodes.setStatus(w.nodes.big, NodeStatus.Maintenance));
+      expect(await w.c.offers.fitOf(offerId, w.nextHour + 4 * HOUR, 2 * HOUR)).toBe(BigInt(Unfit.NodeUnavailable));
       await expectRevert(w.c.offers.fitOf(99, w.nextHour, HOUR), "UnknownOffer");
     });
 
     it("refuses to book a node in maintenance or of a suspended seller", async () => {
       const offerId = await createOffer(seller(), offerTerms(w.nextHour));
-      await w.send(w.as(w.seller).nodes.setStatus(w.nodes.big, NODE_STATUS.Maintenance));
-      await expectRevert(book(offerId, w.nextHour, 1), "OfferUnfit", { reason: BigInt(UNFIT.NodeUnavailable) });
-      await w.send(w.as(w.seller).nodes.setStatus(w.nodes.big, NODE_STATUS.Available));
+      await w.send(w.as(w.seller).nodes.setStatus(w.nodes.big, NodeStatus.Maintenance));
+      await expectRevert(book(offerId, w.nextHour, 1), "OfferUnfit", { reason: BigInt(Unfit.NodeUnavailable) });
+      await w.send(w.as(w.seller).nodes.setStatus(w.nodes.big, NodeStatus.Available));
       await w.send(w.c.market.suspendTenant(w.tenants.provider));
-      await expectRevert(book(offerId, w.nextHour, 1), "OfferUnfit", { reason: BigInt(UNFIT.SellerInactive) });
+      await expectRevert(book(offerId, w.nextHour, 1), "OfferUnfit", { reason: BigInt(Unfit.SellerInactive) });
     });
 
     it("refuses outsiders, auctions, unknown offers and buyers short of credits", async () => {
@@ -205,8 +202,8 @@ describe("Offers", () => {
         available: STARTING_CREDITS,
         needed: 2n * STARTING_CREDITS,
       });
-      const auction = await createOffer(seller(), offerTerms(w.nextHour, { model: MODEL.Auction }));
-      await expectRevert(book(auction, w.nextHour, 1), "OfferUnfit", { reason: BigInt(UNFIT.WrongModel) });
+      const auction = await createOffer(seller(), offerTerms(w.nextHour, { model: PriceModel.Auction }));
+      await expectRevert(book(auction, w.nextHour, 1), "OfferUnfit", { reason: BigInt(Unfit.WrongModel) });
     });
 
     it("protects the buyer from a price raised while its booking is in flight", async () => {
@@ -234,7 +231,7 @@ describe("Offers", () => {
       const base = parseCredits("2");
       const offerId = await createOffer(
         seller(),
-        offerTerms(w.nextHour, { model: MODEL.Dynamic, surgeBps: 10_000, end: w.nextHour + 8 * HOUR }),
+        offerTerms(w.nextHour, { model: PriceModel.Dynamic, surgeBps: 10_000, end: w.nextHour + 8 * HOUR }),
       );
       expect(await w.c.offers.postedPrice(offerId)).toBe(base);
       const events = await w.send(book(offerId, w.nextHour, 2));
@@ -247,7 +244,10 @@ describe("Offers", () => {
     });
 
     it("charges the price posted when the booking lands, and the next buyer more", async () => {
-      const offerId = await createOffer(seller(), offerTerms(w.nextHour, { model: MODEL.Dynamic, surgeBps: 10_000 }));
+      const offerId = await createOffer(
+        seller(),
+        offerTerms(w.nextHour, { model: PriceModel.Dynamic, surgeBps: 10_000 }),
+      );
       const first = only(await w.send(book(offerId, w.nextHour, 4)), "LeaseCreated").args.cost;
       const second = only(await w.send(book(offerId, w.nextHour + 4 * HOUR, 4)), "LeaseCreated").args.cost;
       expect(second).toBeGreaterThan(first);

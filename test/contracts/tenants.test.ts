@@ -1,9 +1,8 @@
+import { MemberRole, TenantStatus } from "../../sdk/index.js";
 import { beforeEach, describe, expect, it } from "vitest";
 
 import { expectRevert } from "../helpers/revert.js";
-import { ROLE, createTenant, only, openWorld, type World } from "../helpers/world.js";
-
-const TENANT_STATUS = { Active: 1, Suspended: 2, Deleted: 3 } as const;
+import { createTenant, only, openWorld, type World } from "../helpers/world.js";
 
 describe("Tenants and members", () => {
   let w: World;
@@ -16,7 +15,7 @@ describe("Tenants and members", () => {
     const created = only(events, "TenantCreated");
     expect(created.args).toMatchObject({ name: "Edge Compute GmbH", by: w.admin.address });
     const [name, status, memberCount] = await w.c.market.tenant(created.args.tenantId);
-    expect([name, Number(status), Number(memberCount)]).toEqual(["Edge Compute GmbH", TENANT_STATUS.Active, 0]);
+    expect([name, Number(status), Number(memberCount)]).toEqual(["Edge Compute GmbH", TenantStatus.Active, 0]);
     expect(await w.c.market.tenantCount()).toBe(created.args.tenantId);
   });
 
@@ -31,15 +30,15 @@ describe("Tenants and members", () => {
 
   it("suspends a tenant so that its members can start nothing new, and resumes it", async () => {
     await w.send(w.c.market.suspendTenant(w.tenants.buyers));
-    expect(await w.c.market.isActiveMember(w.buyer.address, ROLE.BUYER)).toBe(false);
+    expect(await w.c.market.isActiveMember(w.buyer.address, MemberRole.Buyer)).toBe(false);
     await expectRevert(w.as(w.buyer).market.commitBid(`0x${"11".repeat(32)}`, 1n), "NotActiveMember");
     await expectRevert(w.c.market.suspendTenant(w.tenants.buyers), "InvalidTenantStatus", {
-      status: BigInt(TENANT_STATUS.Suspended),
+      status: BigInt(TenantStatus.Suspended),
     });
 
     const events = await w.send(w.c.market.resumeTenant(w.tenants.buyers));
-    expect(only(events, "TenantStatusChanged").args.status).toBe(BigInt(TENANT_STATUS.Active));
-    expect(await w.c.market.isActiveMember(w.buyer.address, ROLE.BUYER)).toBe(true);
+    expect(only(events, "TenantStatusChanged").args.status).toBe(BigInt(TenantStatus.Active));
+    expect(await w.c.market.isActiveMember(w.buyer.address, MemberRole.Buyer)).toBe(true);
   });
 
   it("deletes a tenant for good, keeping its members' credits", async () => {
@@ -47,7 +46,10 @@ describe("Tenants and members", () => {
     expect(await w.c.market.isActiveTenant(w.tenants.buyers)).toBe(false);
     await expectRevert(w.c.market.resumeTenant(w.tenants.buyers), "InvalidTenantStatus");
     await expectRevert(w.c.market.deleteTenant(w.tenants.buyers), "InvalidTenantStatus");
-    await expectRevert(w.c.market.addMember(w.tenants.buyers, w.outsider.address, ROLE.BUYER), "InvalidTenantStatus");
+    await expectRevert(
+      w.c.market.addMember(w.tenants.buyers, w.outsider.address, MemberRole.Buyer),
+      "InvalidTenantStatus",
+    );
     const [available] = await w.c.market.accountOf(w.buyer.address);
     await w.send(w.as(w.buyer).market.withdraw(available));
     expect(await w.c.credits.balanceOf(w.buyer.address)).toBe(available);
@@ -56,19 +58,19 @@ describe("Tenants and members", () => {
   it("rejects unknown tenants", async () => {
     await expectRevert(w.c.market.tenant(99), "UnknownTenant", { tenantId: 99n });
     await expectRevert(w.c.market.suspendTenant(99), "UnknownTenant");
-    await expectRevert(w.c.market.addMember(99, w.outsider.address, ROLE.BUYER), "UnknownTenant");
+    await expectRevert(w.c.market.addMember(99, w.outsider.address, MemberRole.Buyer), "UnknownTenant");
   });
 
   it("adds, re-roles and removes members, emitting who did it", async () => {
     const added = only(
-      await w.send(w.c.market.addMember(w.tenants.buyers, w.outsider.address, ROLE.BUYER)),
+      await w.send(w.c.market.addMember(w.tenants.buyers, w.outsider.address, MemberRole.Buyer)),
       "MemberAdded",
     );
     expect(added.args).toMatchObject({ tenantId: BigInt(w.tenants.buyers), account: w.outsider.address, roles: 2n });
     expect(await w.c.market.memberOf(w.outsider.address)).toEqual([BigInt(w.tenants.buyers), 2n]);
 
-    await w.send(w.c.market.setMemberRoles(w.outsider.address, ROLE.BUYER | ROLE.PROVIDER));
-    expect(await w.c.market.isActiveMember(w.outsider.address, ROLE.PROVIDER)).toBe(true);
+    await w.send(w.c.market.setMemberRoles(w.outsider.address, MemberRole.Buyer | MemberRole.Provider));
+    expect(await w.c.market.isActiveMember(w.outsider.address, MemberRole.Provider)).toBe(true);
 
     const removed = only(await w.send(w.c.market.removeMember(w.outsider.address)), "MemberRemoved");
     expect(removed.args.by).toBe(w.admin.address);
@@ -78,10 +80,10 @@ describe("Tenants and members", () => {
   });
 
   it("refuses a member of another tenant, the zero address and roles that do not exist", async () => {
-    await expectRevert(w.c.market.addMember(w.tenants.rivals, w.buyer.address, ROLE.BUYER), "AlreadyMember", {
+    await expectRevert(w.c.market.addMember(w.tenants.rivals, w.buyer.address, MemberRole.Buyer), "AlreadyMember", {
       tenantId: BigInt(w.tenants.buyers),
     });
-    await expectRevert(w.c.market.addMember(w.tenants.rivals, `0x${"00".repeat(20)}`, ROLE.BUYER), "ZeroAccount");
+    await expectRevert(w.c.market.addMember(w.tenants.rivals, `0x${"00".repeat(20)}`, MemberRole.Buyer), "ZeroAccount");
     await expectRevert(w.c.market.addMember(w.tenants.rivals, w.outsider.address, 0), "InvalidRoles");
     await expectRevert(w.c.market.addMember(w.tenants.rivals, w.outsider.address, 8), "InvalidRoles", { roles: 8n });
     await expectRevert(w.c.market.removeMember(w.outsider.address), "NotMember");
@@ -89,14 +91,14 @@ describe("Tenants and members", () => {
 
   it("lets a tenant admin manage its own tenant's members, and no other", async () => {
     const sellerMarket = w.as(w.seller).market;
-    await w.send(sellerMarket.addMember(w.tenants.provider, w.outsider.address, ROLE.PROVIDER));
-    expect(await w.c.market.isActiveMember(w.outsider.address, ROLE.PROVIDER)).toBe(true);
+    await w.send(sellerMarket.addMember(w.tenants.provider, w.outsider.address, MemberRole.Provider));
+    expect(await w.c.market.isActiveMember(w.outsider.address, MemberRole.Provider)).toBe(true);
     await expectRevert(sellerMarket.removeMember(w.buyer.address), "NotTenantManager", {
       caller: w.seller.address,
       tenantId: BigInt(w.tenants.buyers),
     });
     await expectRevert(
-      w.as(w.buyer).market.addMember(w.tenants.buyers, w.treasury.address, ROLE.BUYER),
+      w.as(w.buyer).market.addMember(w.tenants.buyers, w.treasury.address, MemberRole.Buyer),
       "NotTenantManager",
     );
   });
@@ -104,15 +106,15 @@ describe("Tenants and members", () => {
   it("stops a suspended tenant's admin from managing members", async () => {
     await w.send(w.c.market.suspendTenant(w.tenants.provider));
     await expectRevert(
-      w.as(w.seller).market.addMember(w.tenants.provider, w.outsider.address, ROLE.PROVIDER),
+      w.as(w.seller).market.addMember(w.tenants.provider, w.outsider.address, MemberRole.Provider),
       "NotTenantManager",
     );
   });
 
   it("builds the tenant directory from a fresh tenant", async () => {
     const tenantId = await createTenant(w, "Fresh");
-    await w.send(w.c.market.addMember(tenantId, w.outsider.address, ROLE.TENANT_ADMIN));
-    await w.send(w.as(w.outsider).market.addMember(tenantId, w.treasury.address, ROLE.BUYER));
-    expect(await w.c.market.memberOf(w.treasury.address)).toEqual([BigInt(tenantId), BigInt(ROLE.BUYER)]);
+    await w.send(w.c.market.addMember(tenantId, w.outsider.address, MemberRole.TenantAdmin));
+    await w.send(w.as(w.outsider).market.addMember(tenantId, w.treasury.address, MemberRole.Buyer));
+    expect(await w.c.market.memberOf(w.treasury.address)).toEqual([BigInt(tenantId), BigInt(MemberRole.Buyer)]);
   });
 });

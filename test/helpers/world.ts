@@ -6,6 +6,8 @@ import {
   attach,
   deployMarket,
   eventsOfReceipt,
+  MemberRole,
+  PriceModel,
   parseCredits,
   type Deployment,
   type MarketContracts,
@@ -14,11 +16,6 @@ import {
 } from "../../sdk/index.js";
 
 export const HOUR = 3600;
-export const ROLE = { TENANT_ADMIN: 1, BUYER: 2, PROVIDER: 4 } as const;
-export const MODEL = { Fixed: 0, Dynamic: 1, Auction: 2 } as const;
-export const NODE_STATUS = { None: 0, Available: 1, Maintenance: 2, Retired: 3 } as const;
-export const LEASE_STATUS = { None: 0, Pending: 1, Active: 2, Ended: 3, Cleaned: 4 } as const;
-export const END_REASON = { None: 0, Expired: 1, Released: 2, Preempted: 3, Failed: 4, TimedOut: 5 } as const;
 export const CALENDAR_UNIT = 60;
 export const STARTING_CREDITS = parseCredits("1000");
 
@@ -95,9 +92,9 @@ export async function openWorld(
   const provider = await createTenant(m, "Rack Owners Inc");
   const buyers = await createTenant(m, "Render Farm Ltd");
   const rivals = await createTenant(m, "Climate Lab");
-  await send(c.market.addMember(provider, seller.address, ROLE.PROVIDER | ROLE.TENANT_ADMIN));
-  await send(c.market.addMember(buyers, buyer.address, ROLE.BUYER));
-  await send(c.market.addMember(rivals, rival.address, ROLE.BUYER));
+  await send(c.market.addMember(provider, seller.address, MemberRole.Provider | MemberRole.TenantAdmin));
+  await send(c.market.addMember(buyers, buyer.address, MemberRole.Buyer));
+  await send(c.market.addMember(rivals, rival.address, MemberRole.Buyer));
   for (const member of [buyer, rival]) {
     await send(c.credits.grant(member.address, STARTING_CREDITS, "welcome"));
     await send(as(member).credits["transferAndCall(address,uint256)"](deployment.contracts.market, STARTING_CREDITS));
@@ -180,7 +177,7 @@ export function offerTerms(start: number, overrides: Partial<OfferTermsInput> = 
     maxSlices: 4,
     fromHour: 0,
     toHour: 0,
-    model: MODEL.Fixed,
+    model: PriceModel.Fixed,
     pricePerHour: parseCredits("2"),
     surgeBps: 0,
     sealedReserve: `0x${"00".repeat(32)}`,

@@ -1,6 +1,16 @@
 import { describe, expect, it } from "vitest";
 
-import { busyIntervals, formatCredits, leaseCost, parseCredits, wordOf, wordsCovering } from "../../sdk/index.js";
+import {
+  EndReason,
+  Unfit,
+  busyIntervals,
+  formatCredits,
+  leaseCost,
+  nameOf,
+  parseCredits,
+  wordOf,
+  wordsCovering,
+} from "../../sdk/index.js";
 
 describe("Credit units", () => {
   it("parse and format six-decimal credits", () => {
@@ -36,5 +46,13 @@ describe("Calendar decoding", () => {
     expect(wordOf(256)).toBe(1);
     expect(wordsCovering(0, 256 * 60, 60)).toEqual({ fromWord: 0, count: 1 });
     expect(wordsCovering(255 * 60, 257 * 60, 60)).toEqual({ fromWord: 0, count: 2 });
+  });
+});
+
+describe("Enum names", () => {
+  it("names an enum value read from the chain", () => {
+    expect(nameOf(EndReason, 2n)).toBe("Released");
+    expect(nameOf(Unfit, 10)).toBe("Booked");
+    expect(nameOf(EndReason, 99n)).toBeUndefined();
   });
 });
