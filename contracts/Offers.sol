@@ -209,10 +209,14 @@ contract Offers is ReentrancyGuard, IOffers {
         if (auction) _enroll(offerId, roundId, terms.pricePerHour, terms.sealedReserve);
     }
 
-    /// @notice Stops an offer from taking bookings. Leases already made go on.
+    /// @notice Stops an offer from taking bookings. Leases already made go on. An auction offer
+    /// closes only once its round is cleared: a seller cannot back out after seeing the bids.
     function closeOffer(uint32 offerId) external {
         Offer storage offer = _requireOfferManager(offerId);
         if (offer.status != OfferStatus.Open) revert OfferUnfit(offerId, Unfit.Closed);
+        if (offer.model == PriceModel.Auction && !market.isRoundCleared(offer.roundId)) {
+            revert RoundNotCleared(offer.roundId);
+        }
         offer.status = OfferStatus.Closed;
         emit OfferClosed(offerId, msg.sender);
     }
@@ -285,6 +289,8 @@ contract Offers is ReentrancyGuard, IOffers {
         if (price > maxPricePerHour) revert PriceAboveLimit(price, maxPricePerHour);
         if (replacesLease != 0 && !leases.isReplaceable(replacesLease, msg.sender))
             revert NotReplaceable(replacesLease);
+        // Bounded by the offer's window once the slice count is checked, so it fits 32 bits.
+        if (slices > offer.maxSlices) revert OfferUnfit(offerId, Unfit.SliceCount);
         uint32 duration = uint32(slices) * offer.sliceSeconds;
         Unfit reason = _tryBook(offerId, offer, start, duration);
         if (reason != Unfit.None) revert OfferUnfit(offerId, reason);

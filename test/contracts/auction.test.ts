@@ -463,6 +463,17 @@ describe("Sealed-bid auction", () => {
       await expectRevert(w.as(w.seller).offers.enrollInRound(fixed, 5n, `0x${"00".repeat(32)}`), "OfferUnfit");
     });
 
+    it("do not let a seller close an auction offer between the bids and the clearing", async () => {
+      const bid = await commit(w, w.buyer, terms(), DEPOSIT);
+      await toRevealWindow(w, round);
+      await reveal(w, w.buyer, bid);
+      await expectRevert(w.as(w.seller).offers.closeOffer(auctionOffer), "RoundNotCleared", { roundId: BigInt(round) });
+      await toClearing(w, round);
+      await expectRevert(w.as(w.seller).offers.closeOffer(auctionOffer), "RoundNotCleared");
+      expect(names(await clearAll(w, round))).toContain("BidMatched");
+      await w.send(w.as(w.seller).offers.closeOffer(auctionOffer));
+    });
+
     it("count a round nobody revealed in as cleared once its reveal window closes", async () => {
       expect(await w.c.market.isRoundCleared(round)).toBe(false);
       await toClearing(w, round);

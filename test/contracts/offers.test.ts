@@ -154,6 +154,7 @@ describe("Offers", () => {
       await unfit(w.nextHour + 60, 2, Unfit.Misaligned);
       await unfit(w.nextHour, 1, Unfit.SliceCount);
       await unfit(w.nextHour, 4, Unfit.SliceCount);
+      await unfit(w.nextHour, 65_535, Unfit.SliceCount);
       await unfit(w.nextHour + 23 * HOUR, 2, Unfit.OutsideWindow);
       await unfit(w.nextHour - HOUR, 2, Unfit.OutsideWindow);
       await w.connection.networkHelpers.time.increaseTo(w.nextHour + 2 * HOUR);
