@@ -239,6 +239,8 @@ contract Offers is ReentrancyGuard, IOffers {
         if (offer.model != PriceModel.Auction) revert OfferUnfit(offerId, Unfit.WrongModel);
         if (offer.status != OfferStatus.Open) revert OfferUnfit(offerId, Unfit.Closed);
         if (!market.isRoundCleared(offer.roundId)) revert RoundNotCleared(offer.roundId);
+        (uint32 tenantId, , ) = nodes.bookingInfo(offer.nodeId);
+        if (!market.isActiveTenant(tenantId)) revert OfferUnfit(offerId, Unfit.SellerInactive);
         if (sealedReserve != 0 && reservePerHour != 0) revert InvalidOfferTerms("reserve");
         uint32 roundId = market.currentRound();
         offer.roundId = roundId;

@@ -10,6 +10,7 @@ import {
   PriceModel,
   NodeStatus,
   StandardProfile,
+  Unfit,
 } from "../../sdk/index.js";
 import { clearAll, commit, currentRound, reveal, toClearing, toRevealWindow } from "../helpers/auction.js";
 import { expectRevert } from "../helpers/revert.js";
@@ -479,6 +480,14 @@ describe("Sealed-bid auction", () => {
       await toClearing(w, round);
       expect(await w.c.market.isRoundCleared(round)).toBe(true);
       await w.send(w.as(w.seller).offers.enrollInRound(auctionOffer, 5n, `0x${"00".repeat(32)}`));
+    });
+
+    it("take no offer of a suspended seller into a new round", async () => {
+      await toClearing(w, round);
+      await w.send(w.c.market.suspendTenant(w.tenants.provider));
+      await expectRevert(w.as(w.seller).offers.enrollInRound(auctionOffer, 5n, `0x${"00".repeat(32)}`), "OfferUnfit", {
+        reason: BigInt(Unfit.SellerInactive),
+      });
     });
 
     it("keep a round's offers in listing order when an older offer re-enrols", async () => {
