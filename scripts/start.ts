@@ -6,7 +6,7 @@
 import { network } from "hardhat";
 
 import { ManagedSigner, createProvider, deployMarket, writeDeployment } from "../sdk/index.js";
-import { deploySettingsFromEnv, describeDeployment } from "./lib/deploy-settings.js";
+import { deploySettingsFromEnv, describeDeployment, summaryLine } from "./lib/deploy-settings.js";
 
 const HOST = "127.0.0.1";
 const DEFAULT_PORT = 8545;
@@ -29,12 +29,16 @@ const deployer = new ManagedSigner(await provider.getSigner(0));
 const { deployment } = await deployMarket(deployer, options);
 const path = await writeDeployment(deployment);
 
-console.log(`Metalmarket is running.
-  chain     ${rpcUrl} (Hardhat EDR, automine)
-${describeDeployment(deployment)}
-  deployment file ${path}
-  operator  ${deployment.admin} (the chain's first development account)
-Press Ctrl-C to stop.`);
+console.log(
+  [
+    "Metalmarket is running.",
+    summaryLine("chain", `${rpcUrl} (Hardhat EDR, automine)`),
+    describeDeployment(deployment),
+    summaryLine("file", path),
+    summaryLine("operator", `${deployment.admin} (the chain's first development account)`),
+    "Press Ctrl-C to stop.",
+  ].join("\n"),
+);
 
 let stopping = false;
 async function stop(signal: string): Promise<void> {

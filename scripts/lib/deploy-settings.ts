@@ -36,18 +36,27 @@ export function deploySettingsFromEnv(env: NodeJS.ProcessEnv): DeployOptions {
   };
 }
 
+/** Width of the label column in terminal summaries. */
+export const LABEL_WIDTH = 10;
+
+/** One aligned `label  value` line of a terminal summary. */
+export function summaryLine(label: string, value: string): string {
+  return `  ${label.padEnd(LABEL_WIDTH)}${value}`;
+}
+
 /** A short, aligned summary of a deployment for the terminal. */
 export function describeDeployment(deployment: {
   chainId: number;
   contracts: Record<string, string>;
   schedule: { commitSeconds: number; revealSeconds: number; penaltyBps: number };
 }): string {
-  const width = Math.max(...Object.keys(deployment.contracts).map((name) => name.length));
-  const lines = Object.entries(deployment.contracts).map(([name, addr]) => `  ${name.padEnd(width)}  ${addr}`);
   const { commitSeconds, revealSeconds, penaltyBps } = deployment.schedule;
   return [
-    `chain id ${deployment.chainId}`,
-    ...lines,
-    `  rounds: ${commitSeconds} s to commit, ${revealSeconds} s to reveal; unrevealed bids lose ${penaltyBps / 100}%`,
+    summaryLine("chain id", String(deployment.chainId)),
+    ...Object.entries(deployment.contracts).map(([name, address]) => summaryLine(name, address)),
+    summaryLine(
+      "rounds",
+      `${commitSeconds} s to commit, ${revealSeconds} s to reveal; unrevealed bids lose ${penaltyBps / 100}%`,
+    ),
   ].join("\n");
 }
