@@ -1,4 +1,4 @@
-import { isAddress, type Signer } from "ethers";
+import type { Signer } from "ethers";
 import { z } from "zod";
 
 import {
@@ -10,6 +10,7 @@ import {
 } from "../typechain-types/index.js";
 import { attach, type MarketContracts } from "./contracts.js";
 import type { Deployment } from "./deployment.js";
+import { addressSchema, basisPointsSchema, parseOrThrow } from "./validation.js";
 
 /** How sealed-bid rounds run: commit phase (also the round spacing), reveal phase, penalty. */
 export interface AuctionSchedule {
@@ -33,16 +34,15 @@ export interface DeployOptions {
   onStep?: (step: string) => void;
 }
 
-const address = z.string().refine((value) => isAddress(value), { message: "not an address" });
 const optionsSchema = z.object({
-  admin: address.optional(),
-  treasury: address.optional(),
+  admin: addressSchema.optional(),
+  treasury: addressSchema.optional(),
   schedule: z
     .object({
       genesis: z.number().int().nonnegative().optional(),
       commitSeconds: z.number().int().positive().optional(),
       revealSeconds: z.number().int().positive().optional(),
-      penaltyBps: z.number().int().min(0).max(10_000).optional(),
+      penaltyBps: basisPointsSchema.optional(),
     })
     .optional(),
   provisionGraceSeconds: z.number().int().nonnegative().optional(),
@@ -62,11 +62,7 @@ export async function deployMarket(
   deployer: Signer,
   options: DeployOptions = {},
 ): Promise<{ deployment: Deployment; contracts: MarketContracts }> {
-  const checked = optionsSchema.safeParse(options);
-  if (!checked.success) {
-    const problems = checked.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
-    throw new Error(`invalid deployment options: ${problems.join("; ")}`);
-  }
+  parseOrThrow(optionsSchema, options, "invalid deployment options");
   const step = options.onStep ?? (() => undefined);
   const provider = deployer.provider;
   if (provider === null) throw new Error("the deployer needs a provider");

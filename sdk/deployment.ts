@@ -1,10 +1,9 @@
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
-import { isAddress } from "ethers";
 import { z } from "zod";
 
-const address = z.string().refine((value) => isAddress(value), { message: "not an address" });
+import { addressSchema as address, basisPointsSchema } from "./validation.js";
 
 /** A deployment of the market on one chain, as written to `deployments/<chainId>.json`. */
 export const deploymentSchema = z.object({
@@ -23,7 +22,7 @@ export const deploymentSchema = z.object({
     genesis: z.number().int().nonnegative(),
     commitSeconds: z.number().int().positive(),
     revealSeconds: z.number().int().positive(),
-    penaltyBps: z.number().int().min(0).max(10_000),
+    penaltyBps: basisPointsSchema,
   }),
   provisionGraceSeconds: z.number().int().nonnegative(),
 });

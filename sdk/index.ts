@@ -67,3 +67,4 @@ export { transactionDefaultsFor } from "./fees.js";
 export { createProvider } from "./provider.js";
 export { ManagedSigner, isNonceConflict, type TransactionDefaults } from "./signer.js";
 export { CREDIT_DECIMALS, SECONDS_PER_HOUR, formatCredits, leaseCost, parseCredits } from "./units.js";
+export { addressSchema, basisPointsSchema, parseOrThrow } from "./validation.js";

@@ -1,10 +1,8 @@
-import { isAddress } from "ethers";
 import { z } from "zod";
 
-import type { DeployOptions } from "../../sdk/index.js";
+import { addressSchema as address, basisPointsSchema, parseOrThrow, type DeployOptions } from "../../sdk/index.js";
 
 const seconds = z.coerce.number().int().positive();
-const address = z.string().refine((value) => isAddress(value), { message: "not an address" });
 
 /** Deployment settings read from the environment; every one is optional. */
 const settingsSchema = z.object({
@@ -12,18 +10,13 @@ const settingsSchema = z.object({
   MARKET_TREASURY: address.optional(),
   MARKET_COMMIT_SECONDS: seconds.optional(),
   MARKET_REVEAL_SECONDS: seconds.optional(),
-  MARKET_PENALTY_BPS: z.coerce.number().int().min(0).max(10_000).optional(),
+  MARKET_PENALTY_BPS: z.coerce.number().pipe(basisPointsSchema).optional(),
   MARKET_PROVISION_GRACE_SECONDS: seconds.optional(),
 });
 
 /** Reads deployment options from environment variables, naming the variable at fault. */
 export function deploySettingsFromEnv(env: NodeJS.ProcessEnv): DeployOptions {
-  const parsed = settingsSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
-    throw new Error(`invalid deployment settings: ${problems.join("; ")}`);
-  }
-  const s = parsed.data;
+  const s = parseOrThrow(settingsSchema, env, "invalid deployment settings");
   return {
     admin: s.MARKET_ADMIN,
     treasury: s.MARKET_TREASURY,
