@@ -311,30 +311,24 @@ contract Offers is ReentrancyGuard, IOffers {
         BidTerms calldata terms = bid.terms;
         if (terms.replacesLease != 0 && !leases.isReplaceable(terms.replacesLease, bid.buyer)) return (0, 0);
         uint32 offerId = terms.offerId;
+        Offer memory offer;
         if (offerId != 0) {
-            if (!_tryAuctionOffer(offerId, terms, false)) return (0, 0);
+            offer = _offers[offerId];
+            if (!_tryAuctionOffer(offerId, offer, terms, false)) return (0, 0);
         } else {
             uint32[] storage candidates = _roundOffers[terms.roundId];
             uint256 count = candidates.length;
             uint256 i;
             for (; i < count; ++i) {
                 offerId = candidates[i];
-                if (_tryAuctionOffer(offerId, terms, true)) break;
+                offer = _offers[offerId];
+                if (_tryAuctionOffer(offerId, offer, terms, true)) break;
             }
             if (i == count) return (0, 0);
         }
         cost = Pricing.cost(terms.pricePerHour, terms.duration);
         // LeaseCreated records the booking; the Market's BidMatched records the price.
-        leaseId = _createLease(
-            offerId,
-            _offers[offerId],
-            bid.buyer,
-            terms.start,
-            terms.duration,
-            cost,
-            terms.replacesLease,
-            ""
-        );
+        leaseId = _createLease(offerId, offer, bid.buyer, terms.start, terms.duration, cost, terms.replacesLease, "");
     }
 
     /// @inheritdoc IOffers
@@ -470,8 +464,12 @@ contract Offers is ReentrancyGuard, IOffers {
 
     /// @dev Books the bid on auction offer `offerId` when it is in the bid's round, its reserve is
     /// open and met, and (for pool bids) its node fits the bid's profile.
-    function _tryAuctionOffer(uint32 offerId, BidTerms calldata bid, bool pool) private returns (bool) {
-        Offer memory offer = _offers[offerId];
+    function _tryAuctionOffer(
+        uint32 offerId,
+        Offer memory offer,
+        BidTerms calldata bid,
+        bool pool
+    ) private returns (bool) {
         if (
             offer.model != PriceModel.Auction ||
             offer.roundId != bid.roundId ||
