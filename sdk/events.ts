@@ -1,4 +1,4 @@
-import type { Log, Provider } from "ethers";
+import type { Interface, Log, Provider } from "ethers";
 
 import type { TypedContractEvent } from "../typechain-types/common.js";
 import { plainArgs, type Decoded } from "./abi-values.js";
@@ -65,18 +65,26 @@ export function createEventDecoder(deployment: Deployment): (log: Log) => Market
   };
 }
 
-/** Every market event in blocks `[fromBlock, toBlock]`, in chain order. */
+/** Narrows a fetch to some events of one contract, e.g. an agent following its leases. */
+export interface EventFilter {
+  contract: ContractName;
+  events: readonly string[];
+}
+
+/** Every market event in blocks `[fromBlock, toBlock]` (or those `filter` names), in chain order. */
 export async function fetchEvents(
   provider: Provider,
   deployment: Deployment,
   fromBlock: number,
   toBlock: number | "latest" = "latest",
+  filter?: EventFilter,
 ): Promise<MarketEvent[]> {
   const decode = createEventDecoder(deployment);
   const logs = await provider.getLogs({
-    address: contractNames.map((name) => deployment.contracts[name]),
+    address: filter === undefined ? contractNames.map((name) => deployment.contracts[name]) : deployment.contracts[filter.contract],
     fromBlock,
     toBlock,
+    ...(filter === undefined ? {} : { topics: [filter.events.map((name) => topicOf(filter.contract, name))] }),
   });
   const events: MarketEvent[] = [];
   for (const log of logs) {
@@ -84,6 +92,14 @@ export async function fetchEvents(
     if (event !== undefined) events.push(event);
   }
   return events;
+}
+
+function topicOf(contract: ContractName, name: string): string {
+  // Each contract's interface types its own event names; any of them takes a plain name.
+  const iface: Interface = contractInterfaces[contract];
+  const event = iface.getEvent(name);
+  if (event === null) throw new Error(`${contract} has no event ${name}`);
+  return event.topicHash;
 }
 
 /** The market events emitted by one mined transaction. */

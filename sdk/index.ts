@@ -58,6 +58,7 @@ export {
   createEventDecoder,
   eventsOfReceipt,
   fetchEvents,
+  type EventFilter,
   type EventLocation,
   type EventRecord,
   type MarketEvent,

@@ -1,0 +1,5 @@
+export * from "./client.js";
+export * from "./errors.js";
+export * from "./sequences.js";
+export * from "./system.js";
+export type { TlsOptions } from "./transport.js";

@@ -1,0 +1,301 @@
+import { linkOf, membersOf, sleep, type Answer, type RedfishClient, type RedfishDocument } from "./client.js";
+import { RedfishUnsupportedError, RedfishTimeoutError } from "./errors.js";
+
+export type PowerTarget = "On" | "Off";
+
+export interface BootOverride {
+  target: string;
+  enabled: string;
+  mode: string | undefined;
+}
+
+export interface VirtualMedia {
+  path: string;
+  image: string | null;
+  inserted: boolean;
+}
+
+/** What a machine has, as its BMC reports it: enough to register it with its true profile. */
+export interface Inventory {
+  systemId: string;
+  manufacturer: string | undefined;
+  model: string | undefined;
+  serialNumber: string | undefined;
+  cores: number;
+  threads: number;
+  memoryGiB: number;
+  storageGB: number;
+  arch: "x86_64" | "aarch64" | "riscv64" | "unknown";
+  nics: { id: string; macAddress: string; speedMbps: number | undefined; ipv4: string[] }[];
+}
+
+export interface PowerOptions {
+  timeoutMs?: number;
+  pollMs?: number;
+}
+
+const CD_MEDIA_TYPES = new Set(["CD", "DVD"]);
+const RESET = "#ComputerSystem.Reset";
+/** Reset types to reach each power state, best first. */
+const RESETS_FOR: Record<PowerTarget, string[]> = { On: ["On", "ForceOn", "PushPowerButton"], Off: ["ForceOff", "PushPowerButton"] };
+
+/** One ComputerSystem behind a BMC: power, boot override, virtual media and inventory. */
+export class RedfishSystem {
+  private constructor(
+    readonly client: RedfishClient,
+    readonly path: string,
+  ) {}
+
+  /** Finds the system: by id, or the only one when the BMC manages just one. */
+  static async open(client: RedfishClient, systemId?: string): Promise<RedfishSystem> {
+    const root = await client.get("/redfish/v1/");
+    const collection = linkOf(root, "Systems");
+    if (collection === undefined) throw new RedfishUnsupportedError("the BMC lists no Systems");
+    const members = membersOf(await client.get(collection));
+    const path =
+      systemId === undefined
+        ? members.length === 1
+          ? members[0]
+          : undefined
+        : members.find((member) => member.replace(/\/$/, "").endsWith(`/${systemId}`));
+    if (path === undefined) {
+      throw new RedfishUnsupportedError(
+        systemId === undefined ? `the BMC manages ${members.length} systems: name one` : `the BMC has no system ${systemId}`,
+      );
+    }
+    return new RedfishSystem(client, path);
+  }
+
+  read(): Promise<RedfishDocument> {
+    return this.client.get(this.path);
+  }
+
+  async powerState(): Promise<string> {
+    return String((await this.read()).PowerState ?? "Unknown");
+  }
+
+  /** The reset types the BMC allows, from the action's annotation or its ActionInfo. */
+  async resetTypes(system?: RedfishDocument): Promise<{ target: string; allowed: string[] }> {
+    const action = ((system ?? (await this.read())).Actions as Record<string, Record<string, unknown>> | undefined)?.[RESET];
+    const target = action?.target;
+    if (typeof target !== "string") throw new RedfishUnsupportedError("the system has no ComputerSystem.Reset action");
+    let allowed = action?.["ResetType@Redfish.AllowableValues"];
+    const info = action?.["@Redfish.ActionInfo"];
+    if (allowed === undefined && typeof info === "string") {
+      const parameters = (await this.client.get(info)).Parameters as { Name?: string; AllowableValues?: string[] }[] | undefined;
+      allowed = parameters?.find((p) => p.Name === "ResetType")?.AllowableValues;
+    }
+    return { target, allowed: Array.isArray(allowed) ? allowed.map(String) : [] };
+  }
+
+  /** Sends `ComputerSystem.Reset`, refusing a type the BMC does not list. */
+  async reset(resetType: string, system?: RedfishDocument): Promise<Answer> {
+    const { target, allowed } = await this.resetTypes(system);
+    if (allowed.length > 0 && !allowed.includes(resetType)) {
+      throw new RedfishUnsupportedError(`reset type ${resetType} is not one of ${allowed.join(", ")}`);
+    }
+    return this.client.post(target, { ResetType: resetType });
+  }
+
+  /**
+   * Brings the power to `target` and waits until the BMC reports it. Sends nothing when it is
+   * there or on its way; answers the reset's status, or undefined when none was needed.
+   */
+  async setPower(target: PowerTarget, options: PowerOptions = {}): Promise<number | undefined> {
+    const system = await this.read();
+    const state = String(system.PowerState);
+    let status: number | undefined;
+    if (state !== target && state !== `Powering${target}`) {
+      const { allowed } = await this.resetTypes(system);
+      const resetType = RESETS_FOR[target].find((type) => allowed.length === 0 || allowed.includes(type));
+      if (resetType === undefined) throw new RedfishUnsupportedError(`no reset type reaches power ${target}`);
+      status = (await this.reset(resetType, system)).status;
+    }
+    await this.waitForPower(target, options);
+    return status;
+  }
+
+  /** Polls `PowerState` until it is `target`. */
+  async waitForPower(target: PowerTarget, { timeoutMs = 120_000, pollMs = 1_000 }: PowerOptions = {}): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const state = await this.powerState();
+      if (state === target) return;
+      if (Date.now() >= deadline) throw new RedfishTimeoutError(`power stayed ${state}, not ${target}, for ${timeoutMs} ms`);
+      await sleep(pollMs);
+    }
+  }
+
+  async bootOverride(system?: RedfishDocument): Promise<BootOverride> {
+    const boot = ((system ?? (await this.read())).Boot ?? {}) as Record<string, unknown>;
+    return {
+      target: String(boot.BootSourceOverrideTarget ?? "None"),
+      enabled: String(boot.BootSourceOverrideEnabled ?? "Disabled"),
+      mode: typeof boot.BootSourceOverrideMode === "string" ? boot.BootSourceOverrideMode : undefined,
+    };
+  }
+
+  /**
+   * Sets a one-time boot from `target`, checked against the BMC's allowable values, keeping the
+   * boot mode (UEFI or Legacy) unless `mode` is given. Answers the PATCH status, or undefined
+   * when the override was already set.
+   */
+  async setBootOnce(target: string, mode?: string): Promise<number | undefined> {
+    const system = await this.read();
+    const boot = (system.Boot ?? {}) as Record<string, unknown>;
+    checkAllowed(boot, "BootSourceOverrideTarget", target);
+    if (mode !== undefined) checkAllowed(boot, "BootSourceOverrideMode", mode);
+    const current = await this.bootOverride(system);
+    if (current.target === target && current.enabled === "Once" && (mode === undefined || current.mode === mode)) return undefined;
+    const change: Record<string, string> = { BootSourceOverrideTarget: target, BootSourceOverrideEnabled: "Once" };
+    if (mode !== undefined) change.BootSourceOverrideMode = mode;
+    return (await this.client.patch(this.path, { Boot: change })).status;
+  }
+
+  /** The virtual CD or DVD drive: under the System, or under a Manager of it (older BMCs). */
+  async virtualCd(): Promise<VirtualMedia> {
+    const system = await this.read();
+    const collections = [linkOf(system, "VirtualMedia")];
+    const managers = ((system.Links as Record<string, unknown> | undefined)?.ManagedBy ?? []) as { "@odata.id"?: string }[];
+    for (const manager of managers) {
+      if (manager["@odata.id"] !== undefined) collections.push(linkOf(await this.client.get(manager["@odata.id"]), "VirtualMedia"));
+    }
+    for (const collection of collections) {
+      if (collection === undefined) continue;
+      for (const member of membersOf(await this.client.get(collection))) {
+        const media = await this.client.get(member);
+        const types = Array.isArray(media.MediaTypes) ? media.MediaTypes.map(String) : [];
+        if (types.some((type) => CD_MEDIA_TYPES.has(type))) return mediaOf(member, media);
+      }
+    }
+    throw new RedfishUnsupportedError("the BMC offers no virtual CD or DVD drive");
+  }
+
+  async readMedia(path: string): Promise<VirtualMedia> {
+    return mediaOf(path, await this.client.get(path));
+  }
+
+  /** Ejects the drive's media; answers the status, or undefined when it was empty. */
+  async ejectMedia(media: VirtualMedia): Promise<number | undefined> {
+    const current = await this.readMedia(media.path);
+    if (!current.inserted) return undefined;
+    const action = await this.#action(media.path, "#VirtualMedia.EjectMedia");
+    if (action !== undefined) return (await this.client.post(action, {})).status;
+    return (await this.client.patch(media.path, { Image: null, Inserted: false })).status;
+  }
+
+  /** Inserts `image` (a URL the BMC fetches); answers the status, or undefined when it was already in. */
+  async insertMedia(media: VirtualMedia, image: string): Promise<number | undefined> {
+    const current = await this.readMedia(media.path);
+    if (current.inserted && current.image === image) return undefined;
+    const action = await this.#action(media.path, "#VirtualMedia.InsertMedia");
+    if (action !== undefined) {
+      return (await this.client.post(action, { Image: image, Inserted: true, WriteProtected: true })).status;
+    }
+    return (await this.client.patch(media.path, { Image: image, Inserted: true, WriteProtected: true })).status;
+  }
+
+  /** The machine's cores, memory, disks and NICs. */
+  async inventory(): Promise<Inventory> {
+    const system = await this.read();
+    const processors = await this.#members(linkOf(system, "Processors"));
+    const cpus = processors.filter((p) => p.ProcessorType === undefined || p.ProcessorType === "CPU");
+    const summary = (system.ProcessorSummary ?? {}) as Record<string, unknown>;
+    const cores = cpus.length > 0 ? sum(cpus.map((p) => Number(p.TotalCores ?? 0))) : Number(summary.CoreCount ?? 0);
+    const threads = cpus.length > 0 ? sum(cpus.map((p) => Number(p.TotalThreads ?? 0))) : Number(summary.LogicalProcessorCount ?? 0);
+
+    const memorySummary = Number((system.MemorySummary as Record<string, unknown> | undefined)?.TotalSystemMemoryGiB);
+    const memoryGiB = Number.isFinite(memorySummary)
+      ? memorySummary
+      : sum((await this.#members(linkOf(system, "Memory"))).map((m) => Number(m.CapacityMiB ?? 0))) / 1024;
+
+    const disks: number[] = [];
+    for (const storage of await this.#members(linkOf(system, "SimpleStorage"))) {
+      for (const device of (storage.Devices ?? []) as { CapacityBytes?: number; Status?: { State?: string } }[]) {
+        if (device.Status?.State !== "Absent" && typeof device.CapacityBytes === "number") disks.push(device.CapacityBytes);
+      }
+    }
+    for (const storage of await this.#members(linkOf(system, "Storage"))) {
+      for (const drive of (storage.Drives ?? []) as { "@odata.id"?: string }[]) {
+        if (drive["@odata.id"] === undefined) continue;
+        const capacity = (await this.client.get(drive["@odata.id"])).CapacityBytes;
+        if (typeof capacity === "number") disks.push(capacity);
+      }
+    }
+
+    const interfaces = (await this.#members(linkOf(system, "EthernetInterfaces"))).filter((nic) => typeof nic.MACAddress === "string");
+    // Where the BMC types its interfaces, VLANs and the host-to-BMC link are not NICs of the machine.
+    const typed = interfaces.some((nic) => nic.EthernetInterfaceType !== undefined);
+    const nics = interfaces
+      .filter((nic) => !typed || nic.EthernetInterfaceType === "Physical")
+      .map((nic) => ({
+        id: String(nic.Id),
+        macAddress: String(nic.MACAddress),
+        speedMbps: typeof nic.SpeedMbps === "number" ? nic.SpeedMbps : undefined,
+        ipv4: ((nic.IPv4Addresses ?? []) as { Address?: string }[]).map((a) => a.Address).filter((a): a is string => a !== undefined),
+      }));
+
+    const architecture = String(cpus[0]?.InstructionSet ?? cpus[0]?.ProcessorArchitecture ?? "");
+    return {
+      systemId: String(system.Id),
+      manufacturer: optionalString(system.Manufacturer),
+      model: optionalString(system.Model),
+      serialNumber: optionalString(system.SerialNumber),
+      cores,
+      threads,
+      memoryGiB: Math.floor(memoryGiB),
+      storageGB: Math.floor(sum(disks) / 1e9),
+      arch: /x86|x64/i.test(architecture) ? "x86_64" : /arm|aarch/i.test(architecture) ? "aarch64" : /risc/i.test(architecture) ? "riscv64" : "unknown",
+      nics,
+    };
+  }
+
+  /** The chassis' power draw in watts, where the BMC reports it. */
+  async powerDraw(): Promise<number | undefined> {
+    const system = await this.read();
+    const chassis = ((system.Links as Record<string, unknown> | undefined)?.Chassis ?? []) as { "@odata.id"?: string }[];
+    const first = chassis[0]?.["@odata.id"];
+    if (first === undefined) return undefined;
+    const document = await this.client.get(first);
+    const metrics = linkOf(document, "EnvironmentMetrics");
+    if (metrics !== undefined) {
+      const reading = ((await this.client.get(metrics)).PowerWatts as { Reading?: unknown } | undefined)?.Reading;
+      if (typeof reading === "number") return reading;
+    }
+    const power = linkOf(document, "Power");
+    if (power === undefined) return undefined;
+    const controls = (await this.client.get(power)).PowerControl as { PowerConsumedWatts?: unknown }[] | undefined;
+    const consumed = controls?.[0]?.PowerConsumedWatts;
+    return typeof consumed === "number" ? consumed : undefined;
+  }
+
+  async #action(path: string, name: string): Promise<string | undefined> {
+    const actions = (await this.client.get(path)).Actions as Record<string, { target?: unknown }> | undefined;
+    const target = actions?.[name]?.target;
+    return typeof target === "string" ? target : undefined;
+  }
+
+  async #members(collection: string | undefined): Promise<RedfishDocument[]> {
+    if (collection === undefined) return [];
+    return Promise.all(membersOf(await this.client.get(collection)).map((member) => this.client.get(member)));
+  }
+}
+
+function checkAllowed(boot: Record<string, unknown>, property: string, value: string): void {
+  const allowed = boot[`${property}@Redfish.AllowableValues`];
+  if (Array.isArray(allowed) && !allowed.includes(value)) {
+    throw new RedfishUnsupportedError(`${property} ${value} is not one of ${allowed.join(", ")}`);
+  }
+}
+
+function mediaOf(path: string, media: RedfishDocument): VirtualMedia {
+  return { path, image: typeof media.Image === "string" ? media.Image : null, inserted: media.Inserted === true };
+}
+
+function optionalString(value: unknown): string | undefined {
+  return typeof value === "string" ? value : undefined;
+}
+
+function sum(values: number[]): number {
+  return values.reduce((total, value) => total + value, 0);
+}

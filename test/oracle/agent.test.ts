@@ -1,0 +1,164 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+
+import type { BmcFleet } from "../../oracle/bmc-sim/fleet.js";
+import type { ProviderAgent } from "../../oracle/agent/agent.js";
+import type { AgentStore } from "../../oracle/agent/store.js";
+import { usageRecordHash } from "../../oracle/agent/usage.js";
+import { EndReason, LeaseStatus } from "../../sdk/index.js";
+import {
+  LEASE_IMAGE,
+  WIPE_IMAGE,
+  bookNow,
+  listNow,
+  operated,
+  startAgent,
+  startFleet,
+  waitFor,
+  waitForPhase,
+} from "../helpers/agent.js";
+import { bigNode, openWorld, registerNode, type World } from "../helpers/world.js";
+
+describe("the provider agent", () => {
+  let world: World;
+  let fleet: BmcFleet;
+  let agent: ProviderAgent;
+  let store: AgentStore;
+
+  beforeEach(async () => {
+    world = await openWorld();
+    fleet = await startFleet(2);
+    ({ agent, store } = await startAgent(world, [operated(world.nodes.big, fleet.bmcs[0]!), operated(world.nodes.small, fleet.bmcs[1]!)]));
+  });
+
+  afterEach(async () => {
+    await agent.stop();
+    store.close();
+    await fleet.close();
+    await world.connection.close();
+  });
+
+  const leaseOf = async (leaseId: number) => world.c.leases.leaseOf(leaseId);
+  const detailsOf = async (leaseId: number) => world.c.leases.detailsOf(leaseId);
+  const available = async () => (await world.c.market.accountOf(world.buyer.address)).available;
+
+  it("boots a new lease's image from virtual CD and reports the node's address on-chain", async () => {
+    const bmc = fleet.bmcs[0]!;
+    const leaseId = await bookNow(world, await listNow(world, world.nodes.big), 2);
+
+    await waitForPhase(store, leaseId, "running");
+    expect((await leaseOf(leaseId)).status).toBe(BigInt(LeaseStatus.Active));
+    expect((await detailsOf(leaseId)).nodeAddress).toBe(bmc.ipv4);
+    expect(bmc.powerState).toBe("On");
+    expect(bmc.boots.at(-1)).toEqual({ target: "Cd", image: LEASE_IMAGE });
+    // A one-time override is spent by the boot it served.
+    expect(bmc.bootOverride.enabled).toBe("Disabled");
+    expect(store.steps(leaseId).map((s) => s.step)).toEqual([
+      "power-off",
+      "eject-media",
+      "insert-image",
+      "boot-once-cd",
+      "power-on",
+      "report-provisioned",
+    ]);
+  });
+
+  it("cleans the node after an early release and anchors the usage record's hash", async () => {
+    const bmc = fleet.bmcs[0]!;
+    const leaseId = await bookNow(world, await listNow(world, world.nodes.big), 2);
+    await waitForPhase(store, leaseId, "running");
+    await waitFor("a few usage samples", () => store.samples(leaseId).length >= 3);
+
+    await world.send(world.as(world.buyer).leases.release(leaseId));
+    await waitForPhase(store, leaseId, "done");
+
+    const lease = await leaseOf(leaseId);
+    expect(lease.status).toBe(BigInt(LeaseStatus.Cleaned));
+    expect(lease.endReason).toBe(BigInt(EndReason.Released));
+    expect(bmc.boots.map((b) => b.image)).toEqual([LEASE_IMAGE, WIPE_IMAGE]);
+    expect(bmc.powerState).toBe("Off");
+    expect(bmc.cd).toEqual({ image: null, inserted: false });
+    const samples = store.samples(leaseId);
+    expect(samples.every((s) => s.powerState === "On" && (s.watts ?? 0) > 100)).toBe(true);
+    expect((await detailsOf(leaseId)).usageRecord).toBe(usageRecordHash(leaseId, samples));
+  });
+
+  it("settles a lease that ran to its end, then cleans the node", async () => {
+    const leaseId = await bookNow(world, await listNow(world, world.nodes.small), 1);
+    await waitForPhase(store, leaseId, "running");
+
+    await world.connection.networkHelpers.time.increase(120);
+    await waitForPhase(store, leaseId, "done");
+
+    const lease = await leaseOf(leaseId);
+    expect(lease.status).toBe(BigInt(LeaseStatus.Cleaned));
+    expect(lease.endReason).toBe(BigInt(EndReason.Expired));
+    expect(store.steps(leaseId).filter((s) => s.sequence === "end" && s.result === "done").map((s) => s.step)).toContain("close-lease");
+  });
+
+  it("reports a lease failed, refunding the buyer, when the BMC keeps failing", async () => {
+    const bmc = fleet.bmcs[0]!;
+    bmc.faults = { failAll: true };
+    const before = await available();
+    const leaseId = await bookNow(world, await listNow(world, world.nodes.big), 2);
+
+    await waitFor("the failure on-chain", async () => (await leaseOf(leaseId)).status === BigInt(LeaseStatus.Ended));
+    const lease = await leaseOf(leaseId);
+    expect(lease.endReason).toBe(BigInt(EndReason.Failed));
+    expect(await available()).toBe(before);
+    // The node is cleaned once the BMC answers again.
+    bmc.faults = {};
+    await waitForPhase(store, leaseId, "done");
+    expect((await leaseOf(leaseId)).status).toBe(BigInt(LeaseStatus.Cleaned));
+  });
+
+  it("reports a lease failed when the node's power never comes on", async () => {
+    const bmc = fleet.bmcs[1]!;
+    bmc.setState({ power: "Off" });
+    bmc.faults = { stuckPower: true };
+    const leaseId = await bookNow(world, await listNow(world, world.nodes.small), 1);
+
+    const lease = await waitForPhase(store, leaseId, "ending");
+    expect(lease.endCause).toMatch(/^Failed: power-on: power stayed Off/);
+    bmc.faults = {};
+    await waitForPhase(store, leaseId, "done");
+    expect((await leaseOf(leaseId)).endReason).toBe(BigInt(EndReason.Failed));
+  });
+
+  it("keeps provisioning other leases while one BMC is down", async () => {
+    fleet.bmcs[0]!.faults = { dropNext: 1_000 };
+    const stalled = await bookNow(world, await listNow(world, world.nodes.big), 2);
+    const healthy = await bookNow(world, await listNow(world, world.nodes.small), 2);
+
+    await waitForPhase(store, healthy, "running");
+    expect(store.lease(stalled)?.phase).not.toBe("running");
+  });
+
+  it("rides out a few dropped connections and 503s without failing the lease", async () => {
+    fleet.bmcs[0]!.faults = { dropNext: 1, failNext: 2 };
+    const leaseId = await bookNow(world, await listNow(world, world.nodes.big), 2);
+    await waitForPhase(store, leaseId, "running");
+    expect(fleet.bmcs[0]!.requests.filter((r) => r.status === 503 || r.status === 0)).toHaveLength(3);
+  });
+
+  it("stops a start sequence and cleans up when the buyer releases before provisioning ends", async () => {
+    const bmc = fleet.bmcs[0]!;
+    bmc.faults = { latencyMs: 30 };
+    const leaseId = await bookNow(world, await listNow(world, world.nodes.big), 2);
+    await waitFor("the start to begin", () => store.lease(leaseId)?.phase === "starting");
+    await world.send(world.as(world.buyer).leases.release(leaseId));
+
+    await waitForPhase(store, leaseId, "done");
+    expect((await leaseOf(leaseId)).status).toBe(BigInt(LeaseStatus.Cleaned));
+    expect((await detailsOf(leaseId)).nodeAddress).toBe("");
+  });
+
+  it("ignores leases on nodes another agent operates", async () => {
+    const foreign = await registerNode({ c: world.as(world.seller), send: world.send }, bigNode, world.outsider.address);
+    const leaseId = await bookNow(world, await listNow(world, foreign), 1);
+    const mine = await bookNow(world, await listNow(world, world.nodes.big), 1);
+
+    await waitForPhase(store, mine, "running");
+    expect(store.lease(leaseId)).toBeUndefined();
+    expect(store.handledEvents().map((e) => e.leaseId)).toEqual([mine]);
+  });
+});
