@@ -65,6 +65,7 @@ export {
   type MarketEventNamed,
 } from "./events.js";
 export { transactionDefaultsFor } from "./fees.js";
+export { createKeystore, loadWallet, readPassword, type KeySource } from "./keys.js";
 export { createProvider } from "./provider.js";
 export { ManagedSigner, isNonceConflict, type TransactionDefaults } from "./signer.js";
 export { CREDIT_DECIMALS, SECONDS_PER_HOUR, formatCredits, leaseCost, parseCredits } from "./units.js";

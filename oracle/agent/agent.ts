@@ -254,6 +254,9 @@ export class ProviderAgent {
           break;
         case "starting":
           if (lease.endCause !== null) {
+            // Ended before the agent saw its own report through (a crash between the two): the node
+            // did run for the buyer, so its record gets a sample before the power goes off.
+            if ((await this.#deps.contracts.leases.leaseOf(leaseId)).provisionedAt !== 0n) await this.#sample(lease);
             store.enterPhase(leaseId, "ending");
             break;
           }
@@ -380,7 +383,8 @@ export class ProviderAgent {
         run: async () => {
           const samples = store.samples(leaseId);
           const last = samples.at(-1);
-          if (!lease.provisioned || last === undefined) return undefined;
+          // Samples exist only for a lease the node ran: one provisioned on-chain.
+          if (last === undefined) return undefined;
           const hash = usageRecordHash(leaseId, samples);
           const [, , usageRecord] = await contracts.leases.detailsOf(leaseId);
           if (usageRecord === hash) return undefined;

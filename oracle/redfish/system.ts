@@ -23,6 +23,7 @@ export interface Inventory {
   serialNumber: string | undefined;
   cores: number;
   threads: number;
+  gpus: number;
   memoryGiB: number;
   storageGB: number;
   arch: "x86_64" | "aarch64" | "riscv64" | "unknown";
@@ -200,6 +201,7 @@ export class RedfishSystem {
     const system = await this.read();
     const processors = await this.#members(linkOf(system, "Processors"));
     const cpus = processors.filter((p) => p.ProcessorType === undefined || p.ProcessorType === "CPU");
+    const gpus = processors.filter((p) => p.ProcessorType === "GPU").length;
     const summary = (system.ProcessorSummary ?? {}) as Record<string, unknown>;
     const cores = cpus.length > 0 ? sum(cpus.map((p) => Number(p.TotalCores ?? 0))) : Number(summary.CoreCount ?? 0);
     const threads = cpus.length > 0 ? sum(cpus.map((p) => Number(p.TotalThreads ?? 0))) : Number(summary.LogicalProcessorCount ?? 0);
@@ -243,6 +245,7 @@ export class RedfishSystem {
       serialNumber: optionalString(system.SerialNumber),
       cores,
       threads,
+      gpus,
       memoryGiB: Math.floor(memoryGiB),
       storageGB: Math.floor(sum(disks) / 1e9),
       arch: /x86|x64/i.test(architecture) ? "x86_64" : /arm|aarch/i.test(architecture) ? "aarch64" : /risc/i.test(architecture) ? "riscv64" : "unknown",

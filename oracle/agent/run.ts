@@ -1,0 +1,38 @@
+import { ManagedSigner, createProvider, loadWallet, openDeployment, transactionDefaultsFor } from "../../sdk/index.js";
+import type { Logger } from "../log.js";
+import { ProviderAgent } from "./agent.js";
+import type { ResolvedAgentConfig } from "./config.js";
+import { AgentStore } from "./store.js";
+
+/** A running agent process's parts, to stop together. */
+export interface RunningAgent {
+  agent: ProviderAgent;
+  store: AgentStore;
+  close(): Promise<void>;
+}
+
+/** Opens the chain, the key and the store a configuration names, and starts the agent. */
+export async function startAgent(config: ResolvedAgentConfig, logger: Logger): Promise<RunningAgent> {
+  const provider = createProvider(config.rpcUrl);
+  const store = new AgentStore(config.databasePath);
+  try {
+    const wallet = await loadWallet(config.key, provider);
+    const signer = new ManagedSigner(wallet, await transactionDefaultsFor(provider));
+    const { deployment, contracts } = await openDeployment(signer, config.deployments);
+    const agent = new ProviderAgent({ provider, deployment, contracts, store, nodes: config.nodes, logger, options: config.options });
+    await agent.start();
+    return {
+      agent,
+      store,
+      async close() {
+        await agent.stop();
+        store.close();
+        provider.destroy();
+      },
+    };
+  } catch (error) {
+    store.close();
+    provider.destroy();
+    throw error;
+  }
+}

@@ -1,0 +1,129 @@
+import { readFile } from "node:fs/promises";
+
+import { Command, Option } from "commander";
+
+import { readAgentConfig } from "../../oracle/agent/config.js";
+import { attributesOf, resourcesOf } from "../../oracle/agent/enroll.js";
+import { startAgent } from "../../oracle/agent/run.js";
+import { createLogger } from "../../oracle/log.js";
+import {
+  ManagedSigner,
+  createKeystore,
+  createProvider,
+  eventsOfReceipt,
+  loadWallet,
+  openDeployment,
+  readPassword,
+  transactionDefaultsFor,
+  withDecodedRevert,
+} from "../../sdk/index.js";
+import { openSystem, printJson, seconds, withBmcOptions, type BmcFlags } from "./options.js";
+
+const DEFAULT_CALENDAR_UNIT_SECONDS = 60;
+
+interface ChainFlags {
+  rpc: string;
+  deployments: string;
+  keystore?: string;
+  keyPasswordFile?: string;
+  privateKey?: string;
+}
+
+function withChainOptions(command: Command): Command {
+  return command
+    .option("--rpc <url>", "the chain's JSON-RPC URL", "http://127.0.0.1:8545")
+    .option("--deployments <dir>", "folder of <chainId>.json deployment files", "deployments")
+    .option("--keystore <file>", "encrypted keystore of the account that signs")
+    .option("--key-password-file <file>", "file holding the keystore's password")
+    .addOption(new Option("--private-key <hex>", "raw key, for development chains only").env("MARKET_PRIVATE_KEY").hideHelp());
+}
+
+/** `market agent ...`: run a provider's agent, enroll machines, make its key. */
+export function agentCommand(): Command {
+  const command = new Command("agent").description("the provider's agent: provisions leased nodes through their BMCs");
+
+  command
+    .command("run")
+    .description("follow the chain and provision, meter and clean the configured nodes' leases")
+    .requiredOption("--config <file>", "the agent's JSON configuration")
+    .addOption(new Option("--log-level <level>", "least severe log level").choices(["debug", "info", "warn", "error"]).default("info"))
+    .action(async (flags: { config: string; logLevel: "debug" | "info" | "warn" | "error" }) => {
+      const logger = createLogger(flags.logLevel);
+      const running = await startAgent(await readAgentConfig(flags.config), logger);
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once("SIGINT", stop);
+        process.once("SIGTERM", stop);
+      });
+      await running.close();
+    });
+
+  withChainOptions(withBmcOptions(command.command("enroll")))
+    .description("read a machine's inventory from its BMC and register it on-chain with that profile")
+    .option("--agent <address>", "the account of the agent that will operate the node (default: the signer)")
+    .option("--calendar-unit <seconds>", "the node's calendar resolution", String(DEFAULT_CALENDAR_UNIT_SECONDS))
+    .option("--dry-run", "print the profile without registering")
+    .action(async (flags: BmcFlags & ChainFlags & { agent?: string; calendarUnit: string; dryRun?: boolean }) => {
+      const system = await openSystem(flags);
+      let inventory;
+      try {
+        inventory = await system.inventory();
+      } finally {
+        await system.client.close();
+      }
+      const resources = resourcesOf(inventory);
+      const attributes = attributesOf(inventory);
+      if (flags.dryRun === true) {
+        printJson({ resources, attributes, inventory });
+        return;
+      }
+      const provider = createProvider(flags.rpc);
+      try {
+        const wallet = await loadWallet(
+          flags.keystore !== undefined
+            ? { keystore: flags.keystore, ...(flags.keyPasswordFile === undefined ? {} : { passwordFile: flags.keyPasswordFile }) }
+            : flags.privateKey !== undefined
+              ? { privateKey: flags.privateKey }
+              : {},
+          provider,
+        );
+        const signer = new ManagedSigner(wallet, await transactionDefaultsFor(provider));
+        const { deployment, contracts } = await openDeployment(signer, flags.deployments);
+        const agent = flags.agent ?? wallet.address;
+        const calendarUnit = seconds(flags.calendarUnit, "--calendar-unit");
+        const receipt = await withDecodedRevert(async () => (await contracts.nodes.registerNode(resources, calendarUnit, agent, attributes)).wait());
+        const registered = eventsOfReceipt(deployment, receipt ?? { logs: [] }).find((event) => event.name === "NodeRegistered");
+        printJson({
+          nodeId: registered === undefined ? null : Number(registered.args.nodeId),
+          agent,
+          resources,
+          attributes,
+          transactionHash: receipt?.hash,
+        });
+      } finally {
+        provider.destroy();
+      }
+    });
+
+  command
+    .command("keygen")
+    .description("make a new account for an agent, encrypted at rest in a keystore file")
+    .requiredOption("--out <file>", "where to write the keystore (never overwritten)")
+    .requiredOption("--password-file <file>", "file holding the password that encrypts it")
+    .action(async (flags: { out: string; passwordFile: string }) => {
+      const password = await readPassword(flags.passwordFile);
+      if (password.length < 12) throw new Error("use a keystore password of at least 12 characters");
+      printJson({ address: await createKeystore(flags.out, password), keystore: flags.out });
+    });
+
+  return command;
+}
+
+/** Reads a file's text, naming the flag that pointed at it when it cannot. */
+export async function readFlagFile(path: string, flag: string): Promise<string> {
+  try {
+    return await readFile(path, "utf8");
+  } catch (error) {
+    throw new Error(`${flag}: cannot read ${path}`, { cause: error });
+  }
+}

@@ -1,0 +1,60 @@
+import { readFile } from "node:fs/promises";
+
+import { Option, type Command } from "commander";
+
+import { RedfishClient, RedfishSystem } from "../../oracle/redfish/index.js";
+import { readPassword } from "../../sdk/index.js";
+
+/** The options every command that talks to one BMC takes. */
+export interface BmcFlags {
+  bmc: string;
+  user: string;
+  password?: string;
+  passwordFile?: string;
+  system?: string;
+  insecure?: boolean;
+  caFile?: string;
+  timeout: string;
+}
+
+export function withBmcOptions(command: Command): Command {
+  return command
+    .requiredOption("--bmc <url>", "the BMC's base URL, e.g. https://10.0.0.17")
+    .requiredOption("--user <name>", "BMC user name")
+    .addOption(new Option("--password <password>", "BMC password (visible to other users of this machine: prefer --password-file)").env("REDFISH_PASSWORD"))
+    .option("--password-file <file>", "file holding the BMC password")
+    .option("--system <id>", "the ComputerSystem's id; needed when the BMC manages several")
+    .option("--ca-file <file>", "PEM of the CA that signed the BMC's certificate")
+    .option("--insecure", "accept any BMC certificate (isolated management networks only)")
+    .option("--timeout <seconds>", "per-request timeout", "30");
+}
+
+/** Opens the system the flags name. The caller closes its client. */
+export async function openSystem(flags: BmcFlags): Promise<RedfishSystem> {
+  const password = flags.passwordFile !== undefined ? await readPassword(flags.passwordFile) : flags.password;
+  if (password === undefined) throw new Error("give the BMC password with --password-file, --password or REDFISH_PASSWORD");
+  const client = new RedfishClient({
+    url: flags.bmc,
+    credentials: { username: flags.user, password },
+    timeoutMs: seconds(flags.timeout, "--timeout") * 1000,
+    insecure: flags.insecure === true,
+    ...(flags.caFile === undefined ? {} : { ca: await readFile(flags.caFile) }),
+  });
+  try {
+    return await RedfishSystem.open(client, flags.system);
+  } catch (error) {
+    await client.close();
+    throw error;
+  }
+}
+
+/** A positive number of seconds from a flag, or a clear error naming the flag. */
+export function seconds(value: string, flag: string): number {
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed <= 0) throw new Error(`${flag} must be a positive number of seconds, not "${value}"`);
+  return parsed;
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, (_, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2)}\n`);
+}
