@@ -1,0 +1,233 @@
+import selfsigned from "selfsigned";
+import { afterEach, describe, expect, it } from "vitest";
+
+import { SimulatedBmc, type BmcOptions } from "../../oracle/bmc-sim/bmc.js";
+import {
+  RedfishClient,
+  RedfishHttpError,
+  RedfishNetworkError,
+  RedfishSystem,
+  RedfishTimeoutError,
+  RedfishUnsupportedError,
+  type RedfishClientOptions,
+} from "../../oracle/redfish/index.js";
+import { BMC_PASSWORD, BMC_USER } from "../helpers/agent.js";
+
+const opened: { close(): Promise<void> | void }[] = [];
+
+async function bmcWith(options: Partial<BmcOptions> = {}): Promise<SimulatedBmc> {
+  const bmc = new SimulatedBmc({ index: 7, username: BMC_USER, password: BMC_PASSWORD, ...options });
+  await bmc.listen();
+  opened.push(bmc);
+  return bmc;
+}
+
+function clientOf(bmc: SimulatedBmc, options: Partial<RedfishClientOptions> = {}): RedfishClient {
+  const client = new RedfishClient({
+    url: bmc.url,
+    credentials: { username: BMC_USER, password: BMC_PASSWORD },
+    retry: { retries: 2, backoffMs: 5 },
+    timeoutMs: 2_000,
+    ...options,
+  });
+  opened.push(client);
+  return client;
+}
+
+const changes = (bmc: SimulatedBmc) => bmc.requests.filter((r) => r.method !== "GET").map((r) => `${r.method} ${r.status}`);
+
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((item) => item.close()));
+});
+
+describe("the Redfish client", () => {
+  it("logs in with a session, sends its token, and deletes the session on close", async () => {
+    const bmc = await bmcWith();
+    const client = clientOf(bmc);
+    await client.get("/redfish/v1/Systems");
+    expect(client.authMode).toBe("session");
+    expect(bmc.sessionCount).toBe(1);
+    await client.close();
+    expect(bmc.sessionCount).toBe(0);
+    expect(changes(bmc)).toEqual(["POST 201", "DELETE 204"]);
+  });
+
+  it("falls back to Basic auth on a BMC without sessions", async () => {
+    const bmc = await bmcWith({ behaviour: { sessions: false } });
+    const client = clientOf(bmc);
+    expect((await client.get("/redfish/v1/Systems"))["Members@odata.count"]).toBe(1);
+    expect(client.authMode).toBe("basic");
+  });
+
+  it("logs in again when the BMC forgets its session", async () => {
+    const bmc = await bmcWith();
+    const client = clientOf(bmc);
+    await client.get("/redfish/v1/Systems");
+    bmc.expireSessions();
+    await client.get("/redfish/v1/Systems");
+    expect(bmc.requests.map((r) => r.status)).toContain(401);
+    expect(bmc.requests.filter((r) => r.method === "POST").map((r) => r.status)).toEqual([201, 201]);
+  });
+
+  it("refuses wrong credentials with a final error, without retrying", async () => {
+    const bmc = await bmcWith();
+    const client = clientOf(bmc, { credentials: { username: BMC_USER, password: "wrong" } });
+    const error = await client.get("/redfish/v1/Systems").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RedfishHttpError);
+    expect((error as RedfishHttpError).status).toBe(401);
+    expect((error as RedfishHttpError).transient).toBe(false);
+    expect(bmc.requests.filter((r) => r.method === "POST")).toHaveLength(1);
+    expect(String((error as Error).message)).not.toContain("wrong");
+  });
+
+  it("retries 503s and dropped connections, but not 4xx answers", async () => {
+    const bmc = await bmcWith();
+    const client = clientOf(bmc);
+    await client.get("/redfish/v1/Systems");
+    bmc.faults = { failNext: 1, dropNext: 1 };
+    await client.get("/redfish/v1/Systems");
+    const unknown = await client.get("/redfish/v1/Systems/nope").catch((e: unknown) => e);
+    expect((unknown as RedfishHttpError).status).toBe(404);
+    expect(bmc.requests.filter((r) => r.path === "/redfish/v1/Systems/nope")).toHaveLength(1);
+  });
+
+  it("gives up after its bounded retries, with a network error", async () => {
+    const bmc = await bmcWith();
+    const client = clientOf(bmc);
+    await client.get("/redfish/v1/Systems");
+    bmc.faults = { dropNext: 10 };
+    await expect(client.get("/redfish/v1/Systems")).rejects.toBeInstanceOf(RedfishNetworkError);
+    expect(bmc.requests.filter((r) => r.status === 0)).toHaveLength(3);
+  });
+
+  it("times out a BMC that does not answer", async () => {
+    const bmc = await bmcWith();
+    const client = clientOf(bmc, { timeoutMs: 50, retry: { retries: 0 } });
+    bmc.faults = { latencyMs: 300 };
+    const error = await client.get("/redfish/v1/").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RedfishNetworkError);
+    expect(String((error as Error).message)).toMatch(/no answer within 50 ms/);
+  });
+
+  it("sends If-Match on PATCH and re-reads after a 412", async () => {
+    const bmc = await bmcWith({ behaviour: { requireIfMatch: true } });
+    const client = clientOf(bmc);
+    const system = await RedfishSystem.open(client);
+    // Someone else changes the system between our read and our PATCH, once.
+    let interfered = false;
+    bmc.onRequest = ({ method }) => {
+      if (method === "PATCH" && !interfered) {
+        interfered = true;
+        bmc.setState({ power: "Off" });
+      }
+    };
+    expect(await system.setBootOnce("Cd")).toBe(200);
+    expect(bmc.requests.filter((r) => r.method === "PATCH").map((r) => r.status)).toEqual([412, 200]);
+    expect(bmc.bootOverride).toEqual({ target: "Cd", enabled: "Once", mode: "UEFI" });
+  });
+
+  it("refuses a PATCH without If-Match on a strict BMC", async () => {
+    const bmc = await bmcWith({ behaviour: { requireIfMatch: true } });
+    const client = clientOf(bmc);
+    const error = await client.request("PATCH", `/redfish/v1/Systems/${bmc.systemId}`, { Boot: { BootSourceOverrideTarget: "Cd" } }).catch((e: unknown) => e);
+    expect((error as RedfishHttpError).status).toBe(428);
+  });
+
+  it("checks reset types and boot targets against the allowable values before sending", async () => {
+    const bmc = await bmcWith();
+    const system = await RedfishSystem.open(clientOf(bmc));
+    await expect(system.reset("PowerCycle")).rejects.toBeInstanceOf(RedfishUnsupportedError);
+    await expect(system.setBootOnce("Floppy")).rejects.toBeInstanceOf(RedfishUnsupportedError);
+    expect(bmc.mutations().filter((m) => !m.includes("Sessions"))).toEqual([]);
+  });
+
+  it("reads the BMC's 400 answer naming the property at fault", async () => {
+    const bmc = await bmcWith();
+    const client = clientOf(bmc);
+    const error = (await client
+      .request("PATCH", `/redfish/v1/Systems/${bmc.systemId}`, { Boot: { BootSourceOverrideTarget: "Floppy" } })
+      .catch((e: unknown) => e)) as RedfishHttpError;
+    expect(error.status).toBe(400);
+    expect(error.has("PropertyValueNotInList")).toBe(true);
+    expect(error.messages[0]?.RelatedProperties).toEqual(["#/Boot/BootSourceOverrideTarget"]);
+  });
+
+  it("powers on and polls until the power state arrives", async () => {
+    const bmc = await bmcWith({ behaviour: { powerTransitionMs: 80 } });
+    const system = await RedfishSystem.open(clientOf(bmc));
+    expect(await system.setPower("On", { pollMs: 10, timeoutMs: 2_000 })).toBe(204);
+    expect(bmc.powerState).toBe("On");
+    const polls = bmc.requests.filter((r) => r.method === "GET" && r.path.endsWith(bmc.systemId));
+    expect(polls.length).toBeGreaterThan(3);
+    // Already on: nothing is sent.
+    expect(await system.setPower("On", { pollMs: 10 })).toBeUndefined();
+  });
+
+  it("times out a power state that never comes", async () => {
+    const bmc = await bmcWith();
+    bmc.faults = { stuckPower: true };
+    const system = await RedfishSystem.open(clientOf(bmc));
+    await expect(system.setPower("On", { pollMs: 10, timeoutMs: 100 })).rejects.toBeInstanceOf(RedfishTimeoutError);
+  });
+
+  it("follows a 202 task monitor, honouring Retry-After", async () => {
+    const bmc = await bmcWith({ behaviour: { mediaTaskMs: 150, taskRetryAfterSeconds: 0.05 } });
+    const system = await RedfishSystem.open(clientOf(bmc));
+    const cd = await system.virtualCd();
+    const started = Date.now();
+    expect(await system.insertMedia(cd, "https://images.example/a.iso")).toBe(200);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+    const monitor = bmc.requests.filter((r) => r.path.includes("/TaskMonitors/")).map((r) => r.status);
+    expect(monitor.at(-1)).toBe(200);
+    expect(monitor.slice(0, -1).every((status) => status === 202)).toBe(true);
+    expect(monitor.length).toBeLessThan(8);
+  });
+
+  it("finds the virtual CD under the Manager on BMCs that put it there", async () => {
+    const bmc = await bmcWith({ behaviour: { virtualMedia: "manager" } });
+    const system = await RedfishSystem.open(clientOf(bmc));
+    const cd = await system.virtualCd();
+    expect(cd.path).toBe("/redfish/v1/Managers/BMC/VirtualMedia/CD1");
+    await system.insertMedia(cd, "https://images.example/b.iso");
+    expect(bmc.cd).toEqual({ image: "https://images.example/b.iso", inserted: true });
+    await system.ejectMedia(cd);
+    expect(bmc.cd.inserted).toBe(false);
+  });
+
+  it("reads the inventory a node registers with", async () => {
+    const bmc = await bmcWith({ hardware: { sockets: 1, coresPerSocket: 24, memoryGiB: 256, disksGB: [1920, 1920], nicSpeedMbps: 25_000 } });
+    const inventory = await (await RedfishSystem.open(clientOf(bmc))).inventory();
+    expect(inventory).toMatchObject({ systemId: bmc.systemId, cores: 24, threads: 48, gpus: 0, memoryGiB: 256, storageGB: 3840, arch: "x86_64" });
+    expect(inventory.nics.map((nic) => [nic.macAddress, nic.speedMbps])).toEqual([
+      ["02:4D:4D:00:07:01", 25_000],
+      ["02:4D:4D:00:07:02", 25_000],
+    ]);
+    expect(inventory.nics[0]?.ipv4).toEqual([bmc.ipv4]);
+  });
+
+  describe("over TLS", () => {
+    async function tlsBmc() {
+      const pems = await selfsigned.generate([{ name: "commonName", value: "bmc.test" }], {
+        days: 1,
+        keySize: 2048,
+        extensions: [
+          { name: "basicConstraints", cA: true },
+          { name: "subjectAltName", altNames: [{ type: 7, ip: "127.0.0.1" }] },
+        ],
+      });
+      return { bmc: await bmcWith({ tls: { key: pems.private, cert: pems.cert } }), ca: pems.cert };
+    }
+
+    it("trusts a BMC whose certificate its CA signed", async () => {
+      const { bmc, ca } = await tlsBmc();
+      expect(bmc.url).toMatch(/^https:/);
+      expect((await clientOf(bmc, { ca }).get("/redfish/v1/")).Id).toBe("RootService");
+    });
+
+    it("refuses an unknown certificate unless told to be insecure", async () => {
+      const { bmc } = await tlsBmc();
+      await expect(clientOf(bmc, { retry: { retries: 0 } }).get("/redfish/v1/")).rejects.toThrow(/certificate/);
+      expect((await clientOf(bmc, { insecure: true }).get("/redfish/v1/")).Id).toBe("RootService");
+    });
+  });
+});
