@@ -15,4 +15,9 @@ export default tseslint.config(
       "no-console": "off",
     },
   },
+  {
+    // The CLI's launcher is plain JavaScript run by Node.
+    files: ["scripts/**/*.js"],
+    languageOptions: { globals: { process: "readonly" } },
+  },
 );

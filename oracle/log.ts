@@ -13,11 +13,16 @@ const LEVELS: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40
 const SECRET_KEYS = /pass(word)?|secret|token|authorization|private|credential/i;
 
 /** JSON lines on stderr, one per event, at `level` and above. */
-export function createLogger(level: Level = "info", write: (line: string) => void = (line) => process.stderr.write(line)): Logger {
-  const emit = (at: Level) => (message: string, fields: LogFields = {}) => {
-    if (LEVELS[at] < LEVELS[level]) return;
-    write(`${JSON.stringify({ time: new Date().toISOString(), level: at, message, ...redact(fields) })}\n`);
-  };
+export function createLogger(
+  level: Level = "info",
+  write: (line: string) => void = (line) => process.stderr.write(line),
+): Logger {
+  const emit =
+    (at: Level) =>
+    (message: string, fields: LogFields = {}) => {
+      if (LEVELS[at] < LEVELS[level]) return;
+      write(`${JSON.stringify({ time: new Date().toISOString(), level: at, message, ...redact(fields) })}\n`);
+    };
   return { debug: emit("debug"), info: emit("info"), warn: emit("warn"), error: emit("error") };
 }
 
@@ -30,7 +35,8 @@ export function redact(fields: LogFields): LogFields {
   for (const [key, value] of Object.entries(fields)) {
     if (SECRET_KEYS.test(key)) out[key] = "[redacted]";
     else if (value instanceof Error) out[key] = value.message;
-    else if (typeof value === "object" && value !== null && !Array.isArray(value)) out[key] = redact(value as LogFields);
+    else if (typeof value === "object" && value !== null && !Array.isArray(value))
+      out[key] = redact(value as LogFields);
     else out[key] = typeof value === "bigint" ? value.toString() : value;
   }
   return out;

@@ -81,7 +81,10 @@ export async function fetchEvents(
 ): Promise<MarketEvent[]> {
   const decode = createEventDecoder(deployment);
   const logs = await provider.getLogs({
-    address: filter === undefined ? contractNames.map((name) => deployment.contracts[name]) : deployment.contracts[filter.contract],
+    address:
+      filter === undefined
+        ? contractNames.map((name) => deployment.contracts[name])
+        : deployment.contracts[filter.contract],
     fromBlock,
     toBlock,
     ...(filter === undefined ? {} : { topics: [filter.events.map((name) => topicOf(filter.contract, name))] }),

@@ -24,7 +24,9 @@ export async function loadWallet(source: KeySource, provider?: Provider): Promis
     try {
       wallet = await Wallet.fromEncryptedJson(json, password);
     } catch (error) {
-      throw new Error(`cannot open the keystore ${source.keystore}: wrong password or not a keystore`, { cause: error });
+      throw new Error(`cannot open the keystore ${source.keystore}: wrong password or not a keystore`, {
+        cause: error,
+      });
     }
   } else if (source.privateKey !== undefined) {
     wallet = new Wallet(source.privateKey);
@@ -35,10 +37,18 @@ export async function loadWallet(source: KeySource, provider?: Provider): Promis
 }
 
 /** Writes a new random account's encrypted keystore to `path` (mode 0600) and answers its address. */
-export async function createKeystore(path: string, password: string, options: { scryptN?: number } = {}): Promise<string> {
+export async function createKeystore(
+  path: string,
+  password: string,
+  options: { scryptN?: number } = {},
+): Promise<string> {
   const wallet = Wallet.createRandom();
   const account = { address: wallet.address, privateKey: wallet.privateKey };
-  const json = await encryptKeystoreJson(account, password, options.scryptN === undefined ? {} : { scrypt: { N: options.scryptN } });
+  const json = await encryptKeystoreJson(
+    account,
+    password,
+    options.scryptN === undefined ? {} : { scrypt: { N: options.scryptN } },
+  );
   await writeFile(path, json, { mode: 0o600, flag: "wx" });
   return wallet.address;
 }

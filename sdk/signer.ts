@@ -63,12 +63,20 @@ export class ManagedSigner extends AbstractSigner {
     this.#nextNonce = undefined;
   }
 
-  override sendTransaction(tx: TransactionRequest): Promise<TransactionResponse> {
+  override async sendTransaction(tx: TransactionRequest): Promise<TransactionResponse> {
+    // Gas and fees need no nonce: they are worked out before taking the lock, so concurrent sends
+    // do that in parallel and only signing and sending are serial. A call that would revert fails
+    // here, its nonce untouched.
+    const request = { ...this.#defaults, ...tx };
+    const [gasLimit, fees] = await Promise.all([
+      request.gasLimit ?? this.#signer.estimateGas(request),
+      this.#feesFor(request),
+    ]);
     return this.#exclusive(async () => {
       for (let attempt = 1; ; attempt += 1) {
         const nonce = this.#nextNonce ?? (await this.#signer.getNonce("pending"));
         try {
-          const response = await this.#signer.sendTransaction({ ...this.#defaults, ...tx, nonce });
+          const response = await this.#signer.sendTransaction({ ...request, ...fees, gasLimit, nonce });
           this.#nextNonce = nonce + 1;
           return response;
         } catch (error) {
@@ -79,6 +87,18 @@ export class ManagedSigner extends AbstractSigner {
         }
       }
     });
+  }
+
+  /** The fee fields a request lacks, from the chain's current fee data. */
+  async #feesFor(request: TransactionRequest): Promise<TransactionDefaults> {
+    if ((request.gasPrice ?? request.maxFeePerGas ?? undefined) !== undefined) return {};
+    const provider = this.#signer.provider;
+    if (provider === null) return {};
+    const { gasPrice, maxFeePerGas, maxPriorityFeePerGas } = await provider.getFeeData();
+    if (request.type !== 0 && maxFeePerGas !== null && maxPriorityFeePerGas !== null) {
+      return { type: 2, maxFeePerGas, maxPriorityFeePerGas };
+    }
+    return gasPrice === null ? {} : { type: 0, gasPrice };
   }
 
   /** Runs `task` after every task queued before it, whether they succeeded or not. */

@@ -24,7 +24,7 @@ import {
   type Step,
   type WipeOptions,
 } from "../redfish/index.js";
-import { AgentStore, type LeaseEventRecord, type LeaseRow, type Sequence } from "./store.js";
+import { type AgentStore, type LeaseEventRecord, type LeaseRow, type Sequence } from "./store.js";
 import { usageRecordHash } from "./usage.js";
 
 /** A node this agent operates: how to reach its BMC, and where tenants reach the machine. */
@@ -92,6 +92,7 @@ export class ProviderAgent {
   readonly #addresses = new Map<number, string>();
   readonly #inFlight = new Map<number, Promise<void>>();
   readonly #lastSample = new Map<number, number>();
+  readonly #plans = new Map<number, { sequence: Sequence; steps: Step[] }>();
   #address = "";
   #clock = { block: -1, timestamp: 0, observedAt: 0 };
   #running = false;
@@ -121,7 +122,11 @@ export class ProviderAgent {
       }
       this.#nodes.set(node.nodeId, node);
     }
-    this.#log.info("agent started", { agent: this.#address, nodes: [...this.#nodes.keys()], checkpoint: store.checkpoint() });
+    this.#log.info("agent started", {
+      agent: this.#address,
+      nodes: [...this.#nodes.keys()],
+      checkpoint: store.checkpoint(),
+    });
     this.#running = true;
     this.#loop = this.#follow();
   }
@@ -165,28 +170,47 @@ export class ProviderAgent {
   async #catchUp(): Promise<void> {
     const { provider, deployment, store } = this.#deps;
     const head = await provider.getBlockNumber();
-    if (head !== this.#clock.block) {
-      const block = await provider.getBlock(head);
-      if (block !== null) this.#clock = { block: head, timestamp: block.timestamp, observedAt: Date.now() };
-    }
+    // The head's time is read beside the logs, not before them: a new lease's first BMC request
+    // waits for nothing it does not need.
+    const clock =
+      head === this.#clock.block
+        ? undefined
+        : provider.getBlock(head).then((block) => {
+            if (block !== null) this.#clock = { block: head, timestamp: block.timestamp, observedAt: Date.now() };
+          });
     const safe = head - this.options.confirmations;
     let from = (store.checkpoint() ?? (this.options.startBlock ?? deployment.blockNumber) - 1) + 1;
     while (from <= safe) {
       const to = Math.min(safe, from + this.options.blockRange - 1);
-      const events = await fetchEvents(provider, deployment, from, to, { contract: "leases", events: ["LeaseCreated", "LeaseEnded"] });
+      const events = await fetchEvents(provider, deployment, from, to, {
+        contract: "leases",
+        events: ["LeaseCreated", "LeaseEnded"],
+      });
       const mine = new Set<number>();
       const records: { record: LeaseEventRecord; event: MarketEvent }[] = [];
       for (const event of events) {
-        if (event.name === "LeaseCreated" && this.#nodes.has(Number(event.args.nodeId))) mine.add(Number(event.args.leaseId));
+        if (event.name === "LeaseCreated" && this.#nodes.has(Number(event.args.nodeId)))
+          mine.add(Number(event.args.leaseId));
         const leaseId = "leaseId" in event.args ? Number(event.args.leaseId) : 0;
-        if ((event.name === "LeaseCreated" || event.name === "LeaseEnded") && (mine.has(leaseId) || store.lease(leaseId) !== undefined)) {
+        if (
+          (event.name === "LeaseCreated" || event.name === "LeaseEnded") &&
+          (mine.has(leaseId) || store.lease(leaseId) !== undefined)
+        ) {
           records.push({
             event,
-            record: { transactionHash: event.transactionHash, logIndex: event.logIndex, blockNumber: event.blockNumber, name: event.name, leaseId },
+            record: {
+              transactionHash: event.transactionHash,
+              logIndex: event.logIndex,
+              blockNumber: event.blockNumber,
+              name: event.name,
+              leaseId,
+            },
           });
         }
       }
-      const byKey = new Map(records.map(({ record, event }) => [`${record.transactionHash}:${record.logIndex}`, event]));
+      const byKey = new Map(
+        records.map(({ record, event }) => [`${record.transactionHash}:${record.logIndex}`, event]),
+      );
       store.advance(
         to,
         records.map(({ record }) => record),
@@ -194,6 +218,7 @@ export class ProviderAgent {
       );
       from = to + 1;
     }
+    await clock;
   }
 
   #apply(typed: MarketEvent | undefined): void {
@@ -201,7 +226,14 @@ export class ProviderAgent {
     if (typed?.name === "LeaseCreated") {
       const { leaseId, nodeId, start, end } = typed.args;
       store.addLease({ leaseId: Number(leaseId), nodeId: Number(nodeId), start: Number(start), end: Number(end) });
-      this.#log.info("lease made", { leaseId: Number(leaseId), nodeId: Number(nodeId), start: Number(start), end: Number(end) });
+      // Log in to the node's BMC now, while the lease's image is read from the chain.
+      this.#system(Number(nodeId)).catch(() => undefined);
+      this.#log.info("lease made", {
+        leaseId: Number(leaseId),
+        nodeId: Number(nodeId),
+        start: Number(start),
+        end: Number(end),
+      });
     } else if (typed?.name === "LeaseEnded") {
       const reason = endReasonName(Number(typed.args.reason));
       store.setEndCause(Number(typed.args.leaseId), reason);
@@ -227,12 +259,17 @@ export class ProviderAgent {
         lease.phase === "starting" ||
         lease.phase === "ending" ||
         (lease.phase === "running" &&
-          (lease.endCause !== null || now >= lease.end || Date.now() - (this.#lastSample.get(lease.leaseId) ?? 0) >= this.options.meterIntervalMs)) ||
-        (lease.phase === "scheduled" && (lease.endCause !== null || now >= lease.end || (now >= lease.start && !busy.has(lease.nodeId))));
+          (lease.endCause !== null ||
+            now >= lease.end ||
+            Date.now() - (this.#lastSample.get(lease.leaseId) ?? 0) >= this.options.meterIntervalMs)) ||
+        (lease.phase === "scheduled" &&
+          (lease.endCause !== null || now >= lease.end || (now >= lease.start && !busy.has(lease.nodeId))));
       if (!due) continue;
       if (lease.phase === "scheduled") busy.add(lease.nodeId);
       const run = this.#drive(lease.leaseId)
-        .catch((error: unknown) => this.#log.error("lease driver failed", { leaseId: lease.leaseId, error: describe(error) }))
+        .catch((error: unknown) =>
+          this.#log.error("lease driver failed", { leaseId: lease.leaseId, error: describe(error) }),
+        )
         .finally(() => this.#inFlight.delete(lease.leaseId));
       this.#inFlight.set(lease.leaseId, run);
     }
@@ -287,7 +324,7 @@ export class ProviderAgent {
     let name = "prepare";
     for (let attempt = 1; ; attempt += 1) {
       try {
-        const steps = sequence === "start" ? await this.#startSteps(lease) : this.#endSteps(lease);
+        const steps = await this.#plan(lease, sequence);
         const step = steps[lease.step];
         if (step === undefined) {
           this.#finishSequence(lease, sequence);
@@ -308,15 +345,29 @@ export class ProviderAgent {
     }
   }
 
+  /** The lease's steps for `sequence`, planned once (one image lookup, one virtual CD discovery). */
+  async #plan(lease: LeaseRow, sequence: Sequence): Promise<Step[]> {
+    const planned = this.#plans.get(lease.leaseId);
+    if (planned?.sequence === sequence) return planned.steps;
+    const steps = sequence === "start" ? await this.#startSteps(lease) : this.#endSteps(lease);
+    this.#plans.set(lease.leaseId, { sequence, steps });
+    return steps;
+  }
+
   #finishSequence(lease: LeaseRow, sequence: Sequence): void {
     const { store } = this.#deps;
+    this.#plans.delete(lease.leaseId);
     if (sequence === "start") {
       store.enterPhase(lease.leaseId, "running", { provisioned: true, error: null });
       this.#log.info("lease provisioned", { leaseId: lease.leaseId, nodeId: lease.nodeId });
     } else {
       store.enterPhase(lease.leaseId, "done", { error: null });
       this.#lastSample.delete(lease.leaseId);
-      this.#log.info("lease closed and node cleaned", { leaseId: lease.leaseId, nodeId: lease.nodeId, cause: lease.endCause });
+      this.#log.info("lease closed and node cleaned", {
+        leaseId: lease.leaseId,
+        nodeId: lease.nodeId,
+        cause: lease.endCause,
+      });
     }
   }
 
@@ -326,17 +377,30 @@ export class ProviderAgent {
     if (!this.#running) return false;
     if (sequence === "start") {
       // The lease cannot be delivered: report it failed (the buyer is refunded) and clean up.
-      this.#log.error("provisioning failed; reporting the lease failed", { leaseId: lease.leaseId, step, error: describe(error) });
+      this.#log.error("provisioning failed; reporting the lease failed", {
+        leaseId: lease.leaseId,
+        step,
+        error: describe(error),
+      });
       store.setEndCause(lease.leaseId, `Failed: ${reason}`);
       store.enterPhase(lease.leaseId, "ending", { error: reason });
       return true;
     }
     if (transient(error)) {
-      this.#log.warn("cleanup step keeps failing; will try again later", { leaseId: lease.leaseId, step, error: describe(error) });
+      this.#log.warn("cleanup step keeps failing; will try again later", {
+        leaseId: lease.leaseId,
+        step,
+        error: describe(error),
+      });
       store.postpone(lease.leaseId, Date.now() + this.options.retryLaterMs, reason);
     } else {
-      this.#log.error("cleanup step failed for good; the node needs an operator", { leaseId: lease.leaseId, step, error: describe(error) });
+      this.#log.error("cleanup step failed for good; the node needs an operator", {
+        leaseId: lease.leaseId,
+        step,
+        error: describe(error),
+      });
       store.enterPhase(lease.leaseId, "stuck", { error: reason });
+      this.#plans.delete(lease.leaseId);
     }
     return false;
   }
@@ -371,7 +435,8 @@ export class ProviderAgent {
         run: async () => {
           const status = await this.#leaseStatus(leaseId);
           if (status !== LeaseStatus.Pending && status !== LeaseStatus.Active) return undefined;
-          const failure = lease.endCause?.startsWith("Failed: ") === true ? lease.endCause.slice("Failed: ".length) : undefined;
+          const failure =
+            lease.endCause?.startsWith("Failed: ") === true ? lease.endCause.slice("Failed: ".length) : undefined;
           return failure === undefined
             ? this.#send(() => contracts.leases.settle(leaseId))
             : this.#send(() => contracts.leases.reportFailed(leaseId, failure.slice(0, 200)));
@@ -461,7 +526,8 @@ function transient(error: unknown): boolean {
   if (error instanceof FinalStepError) return false;
   if (error instanceof MarketRevertError) return error.revert.name === "NotDue";
   if (isError(error, "NETWORK_ERROR") || isError(error, "TIMEOUT") || isError(error, "SERVER_ERROR")) return true;
-  if (error instanceof Error && "code" in error && ["ECONNREFUSED", "ECONNRESET"].includes(String(error.code))) return true;
+  if (error instanceof Error && "code" in error && ["ECONNREFUSED", "ECONNRESET"].includes(String(error.code)))
+    return true;
   return isTransient(error);
 }
 

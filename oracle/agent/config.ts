@@ -33,7 +33,10 @@ export const agentConfigSchema = z
     startBlock: z.number().int().nonnegative().optional(),
     meterIntervalSeconds: z.number().positive().default(60),
     power: z
-      .object({ timeoutSeconds: z.number().positive().default(300), pollMs: z.number().int().positive().default(1_000) })
+      .object({
+        timeoutSeconds: z.number().positive().default(300),
+        pollMs: z.number().int().positive().default(1_000),
+      })
       .strict()
       .default({}),
     wipe: z.object({ image: z.string().url(), timeoutSeconds: z.number().positive() }).strict().optional(),
@@ -100,7 +103,9 @@ export async function readAgentConfig(path: string): Promise<ResolvedAgentConfig
       ...(config.startBlock === undefined ? {} : { startBlock: config.startBlock }),
       meterIntervalMs: config.meterIntervalSeconds * 1000,
       power: { timeoutMs: config.power.timeoutSeconds * 1000, pollMs: config.power.pollMs },
-      ...(config.wipe === undefined ? {} : { wipe: { image: config.wipe.image, timeoutMs: config.wipe.timeoutSeconds * 1000 } }),
+      ...(config.wipe === undefined
+        ? {}
+        : { wipe: { image: config.wipe.image, timeoutMs: config.wipe.timeoutSeconds * 1000 } }),
     },
   };
 }

@@ -19,7 +19,15 @@ export async function startAgent(config: ResolvedAgentConfig, logger: Logger): P
     const wallet = await loadWallet(config.key, provider);
     const signer = new ManagedSigner(wallet, await transactionDefaultsFor(provider));
     const { deployment, contracts } = await openDeployment(signer, config.deployments);
-    const agent = new ProviderAgent({ provider, deployment, contracts, store, nodes: config.nodes, logger, options: config.options });
+    const agent = new ProviderAgent({
+      provider,
+      deployment,
+      contracts,
+      store,
+      nodes: config.nodes,
+      logger,
+      options: config.options,
+    });
     await agent.start();
     return {
       agent,

@@ -114,7 +114,13 @@ export class AgentStore {
     );
     this.#transaction(() => {
       for (const event of events) {
-        const { changes } = insert.run(event.transactionHash, event.logIndex, event.blockNumber, event.name, event.leaseId);
+        const { changes } = insert.run(
+          event.transactionHash,
+          event.logIndex,
+          event.blockNumber,
+          event.name,
+          event.leaseId,
+        );
         if (Number(changes) === 1) apply(event);
       }
       this.#setMeta("checkpoint", String(toBlock));
@@ -136,7 +142,9 @@ export class AgentStore {
 
   addLease(lease: { leaseId: number; nodeId: number; start: number; end: number }): void {
     this.#db
-      .prepare("INSERT OR IGNORE INTO leases (lease_id, node_id, start, end, phase, updated_at) VALUES (?, ?, ?, ?, 'scheduled', ?)")
+      .prepare(
+        "INSERT OR IGNORE INTO leases (lease_id, node_id, start, end, phase, updated_at) VALUES (?, ?, ?, ?, 'scheduled', ?)",
+      )
       .run(lease.leaseId, lease.nodeId, lease.start, lease.end, Date.now());
   }
 
@@ -184,7 +192,9 @@ export class AgentStore {
   /** Notes that a step has begun, once: its clock survives restarts. */
   beginStep(leaseId: number): number {
     const now = Date.now();
-    this.#db.prepare("UPDATE leases SET step_started_at = COALESCE(step_started_at, ?) WHERE lease_id = ?").run(now, leaseId);
+    this.#db
+      .prepare("UPDATE leases SET step_started_at = COALESCE(step_started_at, ?) WHERE lease_id = ?")
+      .run(now, leaseId);
     return this.lease(leaseId)?.stepStartedAt ?? now;
   }
 
@@ -192,17 +202,23 @@ export class AgentStore {
   finishStep(leaseId: number, sequence: Sequence, step: string, status: number | undefined): void {
     this.#transaction(() => {
       this.#db
-        .prepare("INSERT OR REPLACE INTO steps (lease_id, sequence, step, result, status, finished_at) VALUES (?, ?, ?, ?, ?, ?)")
+        .prepare(
+          "INSERT OR REPLACE INTO steps (lease_id, sequence, step, result, status, finished_at) VALUES (?, ?, ?, ?, ?, ?)",
+        )
         .run(leaseId, sequence, step, status === undefined ? "unchanged" : "done", status ?? null, Date.now());
       this.#db
-        .prepare("UPDATE leases SET step = step + 1, step_started_at = NULL, not_before = 0, updated_at = ? WHERE lease_id = ?")
+        .prepare(
+          "UPDATE leases SET step = step + 1, step_started_at = NULL, not_before = 0, updated_at = ? WHERE lease_id = ?",
+        )
         .run(Date.now(), leaseId);
     });
   }
 
   /** Puts the lease aside until `notBefore`, noting why. */
   postpone(leaseId: number, notBefore: number, error: string): void {
-    this.#db.prepare("UPDATE leases SET not_before = ?, error = ?, updated_at = ? WHERE lease_id = ?").run(notBefore, error, Date.now(), leaseId);
+    this.#db
+      .prepare("UPDATE leases SET not_before = ?, error = ?, updated_at = ? WHERE lease_id = ?")
+      .run(notBefore, error, Date.now(), leaseId);
   }
 
   steps(leaseId: number): { sequence: Sequence; step: string; result: string; status: number | null }[] {
@@ -227,7 +243,11 @@ export class AgentStore {
     return this.#db
       .prepare("SELECT at, power_state, watts FROM usage_samples WHERE lease_id = ? ORDER BY at")
       .all(leaseId)
-      .map((row) => ({ at: Number(row.at), powerState: String(row.power_state), watts: row.watts === null ? null : Number(row.watts) }));
+      .map((row) => ({
+        at: Number(row.at),
+        powerState: String(row.power_state),
+        watts: row.watts === null ? null : Number(row.watts),
+      }));
   }
 
   #meta(key: string): string | undefined {

@@ -7,9 +7,7 @@ import type { UsageSample } from "./store.js";
  * holding the samples rebuilds the same bytes, so the chain's hash proves the record unchanged.
  */
 export function usageRecord(leaseId: number, samples: readonly UsageSample[]): string {
-  return samples
-    .map((s) => JSON.stringify({ leaseId, at: s.at, powerState: s.powerState, watts: s.watts }))
-    .join("\n");
+  return samples.map((s) => JSON.stringify({ leaseId, at: s.at, powerState: s.powerState, watts: s.watts })).join("\n");
 }
 
 export function usageRecordHash(leaseId: number, samples: readonly UsageSample[]): string {
@@ -22,7 +20,8 @@ export function poweredSeconds(samples: readonly UsageSample[]): number {
   for (let i = 1; i < samples.length; i += 1) {
     const previous = samples[i - 1];
     const current = samples[i];
-    if (previous !== undefined && current !== undefined && previous.powerState === "On") seconds += (current.at - previous.at) / 1000;
+    if (previous !== undefined && current !== undefined && previous.powerState === "On")
+      seconds += (current.at - previous.at) / 1000;
   }
   return seconds;
 }
@@ -33,7 +32,7 @@ export function energyWattHours(samples: readonly UsageSample[]): number {
   for (let i = 1; i < samples.length; i += 1) {
     const a = samples[i - 1];
     const b = samples[i];
-    if (a?.watts == null || b?.watts == null) continue;
+    if (a?.watts === null || a?.watts === undefined || b?.watts === null || b?.watts === undefined) continue;
     joules += ((a.watts + b.watts) / 2) * ((b.at - a.at) / 1000);
   }
   return joules / 3600;

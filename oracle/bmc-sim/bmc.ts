@@ -119,7 +119,16 @@ const DEFAULT_BEHAVIOUR: BmcBehaviour = {
 const STANDBY_WATTS = 6;
 /** The mockup's interfaces, numbered for this machine's MACs; the VLAN shares NIC 1's. */
 const NIC_NUMBERS: Record<string, number> = { "12446A3B0411": 1, "12446A3B8890": 2, ToManager: 3, VLAN1: 1 };
-const RESET_TYPES = ["On", "ForceOff", "GracefulShutdown", "GracefulRestart", "ForceRestart", "Nmi", "ForceOn", "PushPowerButton"];
+const RESET_TYPES = [
+  "On",
+  "ForceOff",
+  "GracefulShutdown",
+  "GracefulRestart",
+  "ForceRestart",
+  "Nmi",
+  "ForceOn",
+  "PushPowerButton",
+];
 const BOOT_TARGETS = ["None", "Pxe", "Cd", "Usb", "Hdd", "BiosSetup", "Utilities", "Diags", "SDCard", "UefiTarget"];
 const BOOT_ENABLED = ["Disabled", "Once", "Continuous"];
 const BOOT_MODES = ["UEFI", "Legacy"];
@@ -258,7 +267,8 @@ export class SimulatedBmc {
     const method = request.method ?? "GET";
     const path = normalize(request.url ?? "/");
     let body: unknown;
-    const record = (status: number) => this.requests.push({ method, path, status, at, ...(body === undefined ? {} : { body }) });
+    const record = (status: number) =>
+      this.requests.push({ method, path, status, at, ...(body === undefined ? {} : { body }) });
     try {
       body = await readBody(request);
       this.onRequest?.({ method, path, body });
@@ -301,7 +311,8 @@ export class SimulatedBmc {
     if (!PUBLIC_PATHS.has(path)) this.#authenticate(headers);
 
     const system = `/redfish/v1/Systems/${this.systemId}`;
-    const mediaRoot = this.behaviour.virtualMedia === "system" ? `${system}/VirtualMedia` : "/redfish/v1/Managers/BMC/VirtualMedia";
+    const mediaRoot =
+      this.behaviour.virtualMedia === "system" ? `${system}/VirtualMedia` : "/redfish/v1/Managers/BMC/VirtualMedia";
     if (method === "GET") return this.#get(path, system, mediaRoot);
     if (method === "DELETE" && path.startsWith(`${SESSIONS}/`)) return this.#logout(path.slice(SESSIONS.length + 1));
     if (method === "POST" && path === `${system}/Actions/ComputerSystem.Reset`) return this.#reset(body);
@@ -455,7 +466,9 @@ export class SimulatedBmc {
     const { target, enabled } = this.#boot;
     const from = enabled === "Disabled" || target === "None" ? "Hdd" : target;
     const cd = this.#requireMedia("CD1");
-    this.boots.push(from === "Cd" && cd.inserted && cd.image !== null ? { target: from, image: cd.image } : { target: from });
+    this.boots.push(
+      from === "Cd" && cd.inserted && cd.image !== null ? { target: from, image: cd.image } : { target: from },
+    );
     if (enabled === "Once") this.#boot = { ...this.#boot, enabled: "Disabled", target: "None" };
   }
 
@@ -464,7 +477,9 @@ export class SimulatedBmc {
     for (const key of Object.keys(fields)) {
       if (key === "Boot") continue;
       const known = this.#systemDocument()[key] !== undefined;
-      throw new HttpProblem(400, [known ? message("PropertyNotWritable", [key], [`#/${key}`]) : message("PropertyUnknown", [key], [`#/${key}`])]);
+      throw new HttpProblem(400, [
+        known ? message("PropertyNotWritable", [key], [`#/${key}`]) : message("PropertyUnknown", [key], [`#/${key}`]),
+      ]);
     }
     const boot = asObject(fields.Boot ?? {}, "Boot");
     const next = { ...this.#boot };
@@ -499,7 +514,15 @@ export class SimulatedBmc {
   #insertAction(id: string, body: unknown): Reply {
     const action = "VirtualMedia.InsertMedia";
     const fields = asObject(body, "");
-    const allowed = new Set(["Image", "Inserted", "WriteProtected", "TransferProtocolType", "TransferMethod", "UserName", "Password"]);
+    const allowed = new Set([
+      "Image",
+      "Inserted",
+      "WriteProtected",
+      "TransferProtocolType",
+      "TransferMethod",
+      "UserName",
+      "Password",
+    ]);
     for (const key of Object.keys(fields)) {
       if (!allowed.has(key)) throw new HttpProblem(400, [message("ActionParameterNotSupported", [key, action])]);
     }
@@ -584,7 +607,11 @@ export class SimulatedBmc {
 
   #startTask(durationMs: number): Task {
     this.#taskCount += 1;
-    const task = { id: String(1000 + this.#taskCount), doneAt: Date.now() + durationMs, startedAt: new Date().toISOString() };
+    const task = {
+      id: String(1000 + this.#taskCount),
+      doneAt: Date.now() + durationMs,
+      startedAt: new Date().toISOString(),
+    };
     this.#tasks.set(task.id, task);
     return task;
   }
@@ -614,7 +641,11 @@ export class SimulatedBmc {
       if (task === undefined) throw new HttpProblem(404, [message("ResourceNotFound", ["Task", path])]);
       const running = Date.now() < task.doneAt;
       if (path.startsWith(TASK_MONITORS) && running) {
-        return { status: 202, body: this.#taskDocument(task), headers: { "Retry-After": String(this.behaviour.taskRetryAfterSeconds) } };
+        return {
+          status: 202,
+          body: this.#taskDocument(task),
+          headers: { "Retry-After": String(this.behaviour.taskRetryAfterSeconds) },
+        };
       }
       return { status: 200, body: this.#taskDocument(task) };
     }
@@ -653,11 +684,13 @@ export class SimulatedBmc {
     }
     if (path.startsWith(`${SESSIONS}/`)) {
       const id = path.slice(SESSIONS.length + 1);
-      if ([...this.#sessions.values()].some((s) => s.id === id)) return { status: 200, body: this.#sessionResource(id) };
+      if ([...this.#sessions.values()].some((s) => s.id === id))
+        return { status: 200, body: this.#sessionResource(id) };
     }
     const text = this.#template(path);
     if (text === undefined) throw new HttpProblem(404, [message("ResourceNotFound", ["Resource", path])]);
-    if (path === "/redfish/v1/$metadata") return { status: 200, body: text, headers: { "Content-Type": "application/xml" } };
+    if (path === "/redfish/v1/$metadata")
+      return { status: 200, body: text, headers: { "Content-Type": "application/xml" } };
     return { status: 200, body: this.#overlay(path, system, JSON.parse(text)) };
   }
 
@@ -675,9 +708,14 @@ export class SimulatedBmc {
     switch (path) {
       case "/redfish/v1":
         // The simulator does not implement $expand; say so, as a strict client will look.
-        return { ...doc, ProtocolFeaturesSupported: { ExpandQuery: { ExpandAll: false, Levels: false, Links: false, NoLinks: false } } };
+        return {
+          ...doc,
+          ProtocolFeaturesSupported: { ExpandQuery: { ExpandAll: false, Levels: false, Links: false, NoLinks: false } },
+        };
       case "/redfish/v1/Managers/BMC":
-        return this.behaviour.virtualMedia === "manager" ? { ...doc, VirtualMedia: { "@odata.id": "/redfish/v1/Managers/BMC/VirtualMedia" } } : doc;
+        return this.behaviour.virtualMedia === "manager"
+          ? { ...doc, VirtualMedia: { "@odata.id": "/redfish/v1/Managers/BMC/VirtualMedia" } }
+          : doc;
       case `${system}/Processors`:
         if (hardware.sockets === 2) return doc;
         return {
@@ -702,7 +740,10 @@ export class SimulatedBmc {
       case "/redfish/v1/Chassis/1U":
         return { ...doc, PowerState: this.#settledPower() };
       case "/redfish/v1/Chassis/1U/Power": {
-        const controls = (doc.PowerControl as Record<string, unknown>[]).map((c) => ({ ...c, PowerConsumedWatts: watts }));
+        const controls = (doc.PowerControl as Record<string, unknown>[]).map((c) => ({
+          ...c,
+          PowerConsumedWatts: watts,
+        }));
         return { ...doc, PowerControl: controls };
       }
       case "/redfish/v1/Chassis/1U/EnvironmentMetrics":
@@ -718,8 +759,17 @@ export class SimulatedBmc {
     if (path.startsWith(`${system}/EthernetInterfaces/`) && typeof doc.MACAddress === "string") {
       const nic = NIC_NUMBERS[String(doc.Id)] ?? 1;
       const mac = this.#mac(nic);
-      const ipv4 = nic === 1 ? [{ Address: this.ipv4, SubnetMask: "255.255.0.0", AddressOrigin: "Static", Gateway: "10.20.0.1" }] : doc.IPv4Addresses;
-      return { ...doc, MACAddress: mac, PermanentMACAddress: mac, SpeedMbps: hardware.nicSpeedMbps, IPv4Addresses: ipv4 };
+      const ipv4 =
+        nic === 1
+          ? [{ Address: this.ipv4, SubnetMask: "255.255.0.0", AddressOrigin: "Static", Gateway: "10.20.0.1" }]
+          : doc.IPv4Addresses;
+      return {
+        ...doc,
+        MACAddress: mac,
+        PermanentMACAddress: mac,
+        SpeedMbps: hardware.nicSpeedMbps,
+        IPv4Addresses: ipv4,
+      };
     }
     return doc;
   }
@@ -780,7 +830,10 @@ export class SimulatedBmc {
   #mediaDocument(id: string): Record<string, unknown> {
     const media = this.#requireMedia(id);
     const template = JSON.parse(this.#template(`/redfish/v1/Systems/${this.systemId}/VirtualMedia/${id}`) ?? "{}");
-    const root = this.behaviour.virtualMedia === "system" ? `/redfish/v1/Systems/${this.systemId}/VirtualMedia` : "/redfish/v1/Managers/BMC/VirtualMedia";
+    const root =
+      this.behaviour.virtualMedia === "system"
+        ? `/redfish/v1/Systems/${this.systemId}/VirtualMedia`
+        : "/redfish/v1/Managers/BMC/VirtualMedia";
     const self = `${root}/${id}`;
     return {
       ...template,
@@ -821,7 +874,9 @@ function etagOf(value: string): string {
 
 function asObject(value: unknown, field: string): Record<string, unknown> {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new HttpProblem(400, [message("PropertyValueTypeError", [JSON.stringify(value), field || "body"], [`#/${field}`])]);
+    throw new HttpProblem(400, [
+      message("PropertyValueTypeError", [JSON.stringify(value), field || "body"], [`#/${field}`]),
+    ]);
   }
   return value as Record<string, unknown>;
 }
@@ -844,7 +899,9 @@ function send(response: ServerResponse, reply: Reply): void {
   response.writeHead(reply.status, {
     "OData-Version": "4.0",
     "Cache-Control": "no-cache",
-    ...(payload === "" ? {} : { "Content-Type": "application/json; charset=utf-8", "Content-Length": Buffer.byteLength(payload) }),
+    ...(payload === ""
+      ? {}
+      : { "Content-Type": "application/json; charset=utf-8", "Content-Length": Buffer.byteLength(payload) }),
     ...reply.headers,
   });
   response.end(payload);

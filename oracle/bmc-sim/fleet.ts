@@ -29,6 +29,13 @@ export class BmcFleet {
     return fleet;
   }
 
+  /** The fleet's `index`-th BMC, counting from 0. */
+  bmc(index: number): SimulatedBmc {
+    const bmc = this.bmcs[index];
+    if (bmc === undefined) throw new Error(`the fleet has ${this.bmcs.length} BMCs, not ${index + 1}`);
+    return bmc;
+  }
+
   /** Every request any BMC of the fleet has answered. */
   requestCount(): number {
     return this.bmcs.reduce((sum, bmc) => sum + bmc.requests.length, 0);

@@ -118,7 +118,12 @@ export class RedfishClient {
   }
 
   /** One request, authenticated, with bounded retries of what is transient. */
-  async request(method: string, path: string, body?: RedfishDocument, headers: Record<string, string> = {}): Promise<Answer> {
+  async request(
+    method: string,
+    path: string,
+    body?: RedfishDocument,
+    headers: Record<string, string> = {},
+  ): Promise<Answer> {
     for (let attempt = 0; ; attempt += 1) {
       try {
         return await this.#authenticated(method, path, body, headers);
@@ -144,7 +149,12 @@ export class RedfishClient {
     }
   }
 
-  async #authenticated(method: string, path: string, body: RedfishDocument | undefined, headers: Record<string, string>): Promise<Answer> {
+  async #authenticated(
+    method: string,
+    path: string,
+    body: RedfishDocument | undefined,
+    headers: Record<string, string>,
+  ): Promise<Answer> {
     if (this.#auth === "session" && this.#session === undefined) await this.#ensureSession();
     const response = await this.#exchange(method, path, body, { ...headers, ...this.#authHeader() });
     if (response.status === 401 && this.#auth === "session") {
@@ -192,14 +202,20 @@ export class RedfishClient {
     const deadline = Date.now() + this.#taskTimeoutMs;
     let answer = accepted;
     while (answer.status === 202) {
-      if (Date.now() > deadline) throw new RedfishTimeoutError(`task ${monitor} did not finish in ${this.#taskTimeoutMs} ms`);
+      if (Date.now() > deadline)
+        throw new RedfishTimeoutError(`task ${monitor} did not finish in ${this.#taskTimeoutMs} ms`);
       await sleep(this.#retryAfterMs(answer));
       answer = await this.request("GET", monitor);
     }
     const state = answer.body?.TaskState;
     if (state === "Exception" || state === "Killed" || state === "Cancelled") {
       const messages = (answer.body?.Messages as ExtendedInfo[] | undefined) ?? [];
-      throw new RedfishHttpError("GET", monitor, 500, messages.length > 0 ? messages : [{ Message: `task ended ${String(state)}` }]);
+      throw new RedfishHttpError(
+        "GET",
+        monitor,
+        500,
+        messages.length > 0 ? messages : [{ Message: `task ended ${String(state)}` }],
+      );
     }
     return answer;
   }
@@ -211,7 +227,12 @@ export class RedfishClient {
     return Math.min(Number.isFinite(ms) ? ms : 1000, this.#maxRetryAfterMs);
   }
 
-  async #exchange(method: string, path: string, body: RedfishDocument | undefined, headers: Record<string, string>): Promise<RawResponse> {
+  async #exchange(
+    method: string,
+    path: string,
+    body: RedfishDocument | undefined,
+    headers: Record<string, string>,
+  ): Promise<RawResponse> {
     const response = await this.#transport.send({
       method,
       path,
@@ -236,14 +257,17 @@ export function linkOf(document: RedfishDocument | undefined, ...keys: string[])
 export function membersOf(collection: RedfishDocument): string[] {
   const members = collection.Members;
   if (!Array.isArray(members)) return [];
-  return members.map((m) => (m as { "@odata.id"?: unknown })["@odata.id"]).filter((id): id is string => typeof id === "string");
+  return members
+    .map((m) => (m as { "@odata.id"?: unknown })["@odata.id"])
+    .filter((id): id is string => typeof id === "string");
 }
 
 function answerOf(method: string, path: string, response: RawResponse): Answer {
   const body = parse(response.text);
   if (response.status >= 400) {
     const error = (body?.error as { "@Message.ExtendedInfo"?: ExtendedInfo[]; message?: string } | undefined) ?? {};
-    const messages = error["@Message.ExtendedInfo"] ?? (error.message === undefined ? [] : [{ Message: error.message }]);
+    const messages =
+      error["@Message.ExtendedInfo"] ?? (error.message === undefined ? [] : [{ Message: error.message }]);
     throw new RedfishHttpError(method, path, response.status, messages);
   }
   return { status: response.status, body, headers: response.headers };
@@ -263,7 +287,9 @@ function parse(text: string): RedfishDocument | undefined {
   if (text === "") return undefined;
   try {
     const value: unknown = JSON.parse(text);
-    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as RedfishDocument) : undefined;
+    return typeof value === "object" && value !== null && !Array.isArray(value)
+      ? (value as RedfishDocument)
+      : undefined;
   } catch {
     return undefined;
   }

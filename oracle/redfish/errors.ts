@@ -34,7 +34,10 @@ export class RedfishHttpError extends RedfishError {
     readonly status: number,
     readonly messages: ExtendedInfo[],
   ) {
-    const detail = messages.map((m) => m.Message ?? m.MessageId).filter(Boolean).join("; ");
+    const detail = messages
+      .map((m) => m.Message ?? m.MessageId)
+      .filter(Boolean)
+      .join("; ");
     super(`${method} ${path} answered ${status}${detail === "" ? "" : `: ${detail}`}`, status >= 500);
   }
 

@@ -45,7 +45,11 @@ export function startSequence(source: SystemSource, image: string, options: Sequ
  * Takes a node back after a lease: off, drive emptied, then (with a wipe image) booted into the
  * wipe image until it powers itself off or the wipe times out, and left off with an empty drive.
  */
-export function endSequence(source: SystemSource, wipe: WipeOptions | undefined, options: SequenceOptions = {}): Step[] {
+export function endSequence(
+  source: SystemSource,
+  wipe: WipeOptions | undefined,
+  options: SequenceOptions = {},
+): Step[] {
   const system = systemOf(source);
   const cd = virtualCdOf(system);
   const steps: Step[] = [
@@ -107,7 +111,13 @@ export async function runSteps(system: RedfishSystem, steps: Step[]): Promise<{ 
           ms: Date.now() - startedAt,
         });
       } catch (error) {
-        reports.push({ step: step.name, result: "failed", requests, ms: Date.now() - startedAt, error: String((error as Error).message ?? error) });
+        reports.push({
+          step: step.name,
+          result: "failed",
+          requests,
+          ms: Date.now() - startedAt,
+          error: String((error as Error).message ?? error),
+        });
         return { ok: false, steps: reports };
       }
     }
@@ -125,10 +135,12 @@ function systemOf(source: SystemSource): () => Promise<RedfishSystem> {
 function virtualCdOf(system: () => Promise<RedfishSystem>): () => Promise<VirtualMedia> {
   let found: Promise<VirtualMedia> | undefined;
   return () => {
-    found ??= system().then((s) => s.virtualCd()).catch((error: unknown) => {
-      found = undefined;
-      throw error;
-    });
+    found ??= system()
+      .then((s) => s.virtualCd())
+      .catch((error: unknown) => {
+        found = undefined;
+        throw error;
+      });
     return found;
   };
 }

@@ -38,7 +38,10 @@ export interface PowerOptions {
 const CD_MEDIA_TYPES = new Set(["CD", "DVD"]);
 const RESET = "#ComputerSystem.Reset";
 /** Reset types to reach each power state, best first. */
-const RESETS_FOR: Record<PowerTarget, string[]> = { On: ["On", "ForceOn", "PushPowerButton"], Off: ["ForceOff", "PushPowerButton"] };
+const RESETS_FOR: Record<PowerTarget, string[]> = {
+  On: ["On", "ForceOn", "PushPowerButton"],
+  Off: ["ForceOff", "PushPowerButton"],
+};
 
 /** One ComputerSystem behind a BMC: power, boot override, virtual media and inventory. */
 export class RedfishSystem {
@@ -61,7 +64,9 @@ export class RedfishSystem {
         : members.find((member) => member.replace(/\/$/, "").endsWith(`/${systemId}`));
     if (path === undefined) {
       throw new RedfishUnsupportedError(
-        systemId === undefined ? `the BMC manages ${members.length} systems: name one` : `the BMC has no system ${systemId}`,
+        systemId === undefined
+          ? `the BMC manages ${members.length} systems: name one`
+          : `the BMC has no system ${systemId}`,
       );
     }
     return new RedfishSystem(client, path);
@@ -77,13 +82,16 @@ export class RedfishSystem {
 
   /** The reset types the BMC allows, from the action's annotation or its ActionInfo. */
   async resetTypes(system?: RedfishDocument): Promise<{ target: string; allowed: string[] }> {
-    const action = ((system ?? (await this.read())).Actions as Record<string, Record<string, unknown>> | undefined)?.[RESET];
+    const action = ((system ?? (await this.read())).Actions as Record<string, Record<string, unknown>> | undefined)?.[
+      RESET
+    ];
     const target = action?.target;
     if (typeof target !== "string") throw new RedfishUnsupportedError("the system has no ComputerSystem.Reset action");
     let allowed = action?.["ResetType@Redfish.AllowableValues"];
     const info = action?.["@Redfish.ActionInfo"];
     if (allowed === undefined && typeof info === "string") {
-      const parameters = (await this.client.get(info)).Parameters as { Name?: string; AllowableValues?: string[] }[] | undefined;
+      const parameters = (await this.client.get(info)).Parameters as
+        { Name?: string; AllowableValues?: string[] }[] | undefined;
       allowed = parameters?.find((p) => p.Name === "ResetType")?.AllowableValues;
     }
     return { target, allowed: Array.isArray(allowed) ? allowed.map(String) : [] };
@@ -122,7 +130,8 @@ export class RedfishSystem {
     for (;;) {
       const state = await this.powerState();
       if (state === target) return;
-      if (Date.now() >= deadline) throw new RedfishTimeoutError(`power stayed ${state}, not ${target}, for ${timeoutMs} ms`);
+      if (Date.now() >= deadline)
+        throw new RedfishTimeoutError(`power stayed ${state}, not ${target}, for ${timeoutMs} ms`);
       await sleep(pollMs);
     }
   }
@@ -147,7 +156,8 @@ export class RedfishSystem {
     checkAllowed(boot, "BootSourceOverrideTarget", target);
     if (mode !== undefined) checkAllowed(boot, "BootSourceOverrideMode", mode);
     const current = await this.bootOverride(system);
-    if (current.target === target && current.enabled === "Once" && (mode === undefined || current.mode === mode)) return undefined;
+    if (current.target === target && current.enabled === "Once" && (mode === undefined || current.mode === mode))
+      return undefined;
     const change: Record<string, string> = { BootSourceOverrideTarget: target, BootSourceOverrideEnabled: "Once" };
     if (mode !== undefined) change.BootSourceOverrideMode = mode;
     return (await this.client.patch(this.path, { Boot: change })).status;
@@ -157,9 +167,12 @@ export class RedfishSystem {
   async virtualCd(): Promise<VirtualMedia> {
     const system = await this.read();
     const collections = [linkOf(system, "VirtualMedia")];
-    const managers = ((system.Links as Record<string, unknown> | undefined)?.ManagedBy ?? []) as { "@odata.id"?: string }[];
+    const managers = ((system.Links as Record<string, unknown> | undefined)?.ManagedBy ?? []) as {
+      "@odata.id"?: string;
+    }[];
     for (const manager of managers) {
-      if (manager["@odata.id"] !== undefined) collections.push(linkOf(await this.client.get(manager["@odata.id"]), "VirtualMedia"));
+      if (manager["@odata.id"] !== undefined)
+        collections.push(linkOf(await this.client.get(manager["@odata.id"]), "VirtualMedia"));
     }
     for (const collection of collections) {
       if (collection === undefined) continue;
@@ -204,7 +217,8 @@ export class RedfishSystem {
     const gpus = processors.filter((p) => p.ProcessorType === "GPU").length;
     const summary = (system.ProcessorSummary ?? {}) as Record<string, unknown>;
     const cores = cpus.length > 0 ? sum(cpus.map((p) => Number(p.TotalCores ?? 0))) : Number(summary.CoreCount ?? 0);
-    const threads = cpus.length > 0 ? sum(cpus.map((p) => Number(p.TotalThreads ?? 0))) : Number(summary.LogicalProcessorCount ?? 0);
+    const threads =
+      cpus.length > 0 ? sum(cpus.map((p) => Number(p.TotalThreads ?? 0))) : Number(summary.LogicalProcessorCount ?? 0);
 
     const memorySummary = Number((system.MemorySummary as Record<string, unknown> | undefined)?.TotalSystemMemoryGiB);
     const memoryGiB = Number.isFinite(memorySummary)
@@ -214,7 +228,8 @@ export class RedfishSystem {
     const disks: number[] = [];
     for (const storage of await this.#members(linkOf(system, "SimpleStorage"))) {
       for (const device of (storage.Devices ?? []) as { CapacityBytes?: number; Status?: { State?: string } }[]) {
-        if (device.Status?.State !== "Absent" && typeof device.CapacityBytes === "number") disks.push(device.CapacityBytes);
+        if (device.Status?.State !== "Absent" && typeof device.CapacityBytes === "number")
+          disks.push(device.CapacityBytes);
       }
     }
     for (const storage of await this.#members(linkOf(system, "Storage"))) {
@@ -225,7 +240,9 @@ export class RedfishSystem {
       }
     }
 
-    const interfaces = (await this.#members(linkOf(system, "EthernetInterfaces"))).filter((nic) => typeof nic.MACAddress === "string");
+    const interfaces = (await this.#members(linkOf(system, "EthernetInterfaces"))).filter(
+      (nic) => typeof nic.MACAddress === "string",
+    );
     // Where the BMC types its interfaces, VLANs and the host-to-BMC link are not NICs of the machine.
     const typed = interfaces.some((nic) => nic.EthernetInterfaceType !== undefined);
     const nics = interfaces
@@ -234,7 +251,9 @@ export class RedfishSystem {
         id: String(nic.Id),
         macAddress: String(nic.MACAddress),
         speedMbps: typeof nic.SpeedMbps === "number" ? nic.SpeedMbps : undefined,
-        ipv4: ((nic.IPv4Addresses ?? []) as { Address?: string }[]).map((a) => a.Address).filter((a): a is string => a !== undefined),
+        ipv4: ((nic.IPv4Addresses ?? []) as { Address?: string }[])
+          .map((a) => a.Address)
+          .filter((a): a is string => a !== undefined),
       }));
 
     const architecture = String(cpus[0]?.InstructionSet ?? cpus[0]?.ProcessorArchitecture ?? "");
@@ -248,7 +267,13 @@ export class RedfishSystem {
       gpus,
       memoryGiB: Math.floor(memoryGiB),
       storageGB: Math.floor(sum(disks) / 1e9),
-      arch: /x86|x64/i.test(architecture) ? "x86_64" : /arm|aarch/i.test(architecture) ? "aarch64" : /risc/i.test(architecture) ? "riscv64" : "unknown",
+      arch: /x86|x64/i.test(architecture)
+        ? "x86_64"
+        : /arm|aarch/i.test(architecture)
+          ? "aarch64"
+          : /risc/i.test(architecture)
+            ? "riscv64"
+            : "unknown",
       nics,
     };
   }
@@ -256,7 +281,9 @@ export class RedfishSystem {
   /** The chassis' power draw in watts, where the BMC reports it. */
   async powerDraw(): Promise<number | undefined> {
     const system = await this.read();
-    const chassis = ((system.Links as Record<string, unknown> | undefined)?.Chassis ?? []) as { "@odata.id"?: string }[];
+    const chassis = ((system.Links as Record<string, unknown> | undefined)?.Chassis ?? []) as {
+      "@odata.id"?: string;
+    }[];
     const first = chassis[0]?.["@odata.id"];
     if (first === undefined) return undefined;
     const document = await this.client.get(first);

@@ -37,7 +37,8 @@ export class Transport {
       throw new Error("put BMC credentials in the credentials, not in the URL");
     }
     this.#https = this.#base.protocol === "https:";
-    if (!this.#https && this.#base.protocol !== "http:") throw new Error(`unsupported BMC URL scheme ${this.#base.protocol}`);
+    if (!this.#https && this.#base.protocol !== "http:")
+      throw new Error(`unsupported BMC URL scheme ${this.#base.protocol}`);
     // BMCs are small machines: a few connections each is what they handle well.
     this.#agent = this.#https
       ? new HttpsAgent({ keepAlive: true, maxSockets: 4, ca: tls.ca, rejectUnauthorized: tls.insecure !== true })
@@ -54,7 +55,11 @@ export class Transport {
     const make = this.#https ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
       const fail = (cause: unknown) =>
-        reject(new RedfishNetworkError(`${request.method} ${target.pathname} to ${this.origin}: ${describe(cause)}`, { cause }));
+        reject(
+          new RedfishNetworkError(`${request.method} ${target.pathname} to ${this.origin}: ${describe(cause)}`, {
+            cause,
+          }),
+        );
       const outgoing = make(
         target,
         {
@@ -75,7 +80,11 @@ export class Transport {
           response.on("data", (chunk: Buffer) => chunks.push(chunk));
           response.on("error", fail);
           response.on("end", () =>
-            resolve({ status: response.statusCode ?? 0, headers: response.headers, text: Buffer.concat(chunks).toString("utf8") }),
+            resolve({
+              status: response.statusCode ?? 0,
+              headers: response.headers,
+              text: Buffer.concat(chunks).toString("utf8"),
+            }),
           );
         },
       );

@@ -35,7 +35,9 @@ function withChainOptions(command: Command): Command {
     .option("--deployments <dir>", "folder of <chainId>.json deployment files", "deployments")
     .option("--keystore <file>", "encrypted keystore of the account that signs")
     .option("--key-password-file <file>", "file holding the keystore's password")
-    .addOption(new Option("--private-key <hex>", "raw key, for development chains only").env("MARKET_PRIVATE_KEY").hideHelp());
+    .addOption(
+      new Option("--private-key <hex>", "raw key, for development chains only").env("MARKET_PRIVATE_KEY").hideHelp(),
+    );
 }
 
 /** `market agent ...`: run a provider's agent, enroll machines, make its key. */
@@ -46,7 +48,11 @@ export function agentCommand(): Command {
     .command("run")
     .description("follow the chain and provision, meter and clean the configured nodes' leases")
     .requiredOption("--config <file>", "the agent's JSON configuration")
-    .addOption(new Option("--log-level <level>", "least severe log level").choices(["debug", "info", "warn", "error"]).default("info"))
+    .addOption(
+      new Option("--log-level <level>", "least severe log level")
+        .choices(["debug", "info", "warn", "error"])
+        .default("info"),
+    )
     .action(async (flags: { config: string; logLevel: "debug" | "info" | "warn" | "error" }) => {
       const logger = createLogger(flags.logLevel);
       const running = await startAgent(await readAgentConfig(flags.config), logger);
@@ -81,7 +87,10 @@ export function agentCommand(): Command {
       try {
         const wallet = await loadWallet(
           flags.keystore !== undefined
-            ? { keystore: flags.keystore, ...(flags.keyPasswordFile === undefined ? {} : { passwordFile: flags.keyPasswordFile }) }
+            ? {
+                keystore: flags.keystore,
+                ...(flags.keyPasswordFile === undefined ? {} : { passwordFile: flags.keyPasswordFile }),
+              }
             : flags.privateKey !== undefined
               ? { privateKey: flags.privateKey }
               : {},
@@ -91,8 +100,12 @@ export function agentCommand(): Command {
         const { deployment, contracts } = await openDeployment(signer, flags.deployments);
         const agent = flags.agent ?? wallet.address;
         const calendarUnit = seconds(flags.calendarUnit, "--calendar-unit");
-        const receipt = await withDecodedRevert(async () => (await contracts.nodes.registerNode(resources, calendarUnit, agent, attributes)).wait());
-        const registered = eventsOfReceipt(deployment, receipt ?? { logs: [] }).find((event) => event.name === "NodeRegistered");
+        const receipt = await withDecodedRevert(async () =>
+          (await contracts.nodes.registerNode(resources, calendarUnit, agent, attributes)).wait(),
+        );
+        const registered = eventsOfReceipt(deployment, receipt ?? { logs: [] }).find(
+          (event) => event.name === "NodeRegistered",
+        );
         printJson({
           nodeId: registered === undefined ? null : Number(registered.args.nodeId),
           agent,

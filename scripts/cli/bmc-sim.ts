@@ -13,19 +13,36 @@ export function bmcSimCommand(): Command {
     .requiredOption("--password-file <file>", "file holding the BMCs' password")
     .option("--power-ms <ms>", "how long a power transition takes", "2000")
     .option("--media-task-ms <ms>", "how long mounting virtual media takes (0: no task)", "1000")
-    .addOption(new Option("--virtual-media <where>", "where virtual media hangs").choices(["system", "manager"]).default("system"))
-    .action(async (flags: { count: string; user: string; passwordFile: string; powerMs: string; mediaTaskMs: string; virtualMedia: "system" | "manager" }) => {
-      const fleet = await BmcFleet.start({
-        count: Number(flags.count),
-        username: flags.user,
-        password: await readPassword(flags.passwordFile),
-        behaviour: { powerTransitionMs: Number(flags.powerMs), mediaTaskMs: Number(flags.mediaTaskMs), virtualMedia: flags.virtualMedia },
-      });
-      printJson(fleet.bmcs.map((bmc) => ({ url: bmc.url, systemId: bmc.systemId })));
-      await new Promise<void>((resolve) => {
-        process.once("SIGINT", () => resolve());
-        process.once("SIGTERM", () => resolve());
-      });
-      await fleet.close();
-    });
+    .addOption(
+      new Option("--virtual-media <where>", "where virtual media hangs")
+        .choices(["system", "manager"])
+        .default("system"),
+    )
+    .action(
+      async (flags: {
+        count: string;
+        user: string;
+        passwordFile: string;
+        powerMs: string;
+        mediaTaskMs: string;
+        virtualMedia: "system" | "manager";
+      }) => {
+        const fleet = await BmcFleet.start({
+          count: Number(flags.count),
+          username: flags.user,
+          password: await readPassword(flags.passwordFile),
+          behaviour: {
+            powerTransitionMs: Number(flags.powerMs),
+            mediaTaskMs: Number(flags.mediaTaskMs),
+            virtualMedia: flags.virtualMedia,
+          },
+        });
+        printJson(fleet.bmcs.map((bmc) => ({ url: bmc.url, systemId: bmc.systemId })));
+        await new Promise<void>((resolve) => {
+          process.once("SIGINT", () => resolve());
+          process.once("SIGTERM", () => resolve());
+        });
+        await fleet.close();
+      },
+    );
 }

@@ -21,7 +21,12 @@ export function withBmcOptions(command: Command): Command {
   return command
     .requiredOption("--bmc <url>", "the BMC's base URL, e.g. https://10.0.0.17")
     .requiredOption("--user <name>", "BMC user name")
-    .addOption(new Option("--password <password>", "BMC password (visible to other users of this machine: prefer --password-file)").env("REDFISH_PASSWORD"))
+    .addOption(
+      new Option(
+        "--password <password>",
+        "BMC password (visible to other users of this machine: prefer --password-file)",
+      ).env("REDFISH_PASSWORD"),
+    )
     .option("--password-file <file>", "file holding the BMC password")
     .option("--system <id>", "the ComputerSystem's id; needed when the BMC manages several")
     .option("--ca-file <file>", "PEM of the CA that signed the BMC's certificate")
@@ -32,7 +37,8 @@ export function withBmcOptions(command: Command): Command {
 /** Opens the system the flags name. The caller closes its client. */
 export async function openSystem(flags: BmcFlags): Promise<RedfishSystem> {
   const password = flags.passwordFile !== undefined ? await readPassword(flags.passwordFile) : flags.password;
-  if (password === undefined) throw new Error("give the BMC password with --password-file, --password or REDFISH_PASSWORD");
+  if (password === undefined)
+    throw new Error("give the BMC password with --password-file, --password or REDFISH_PASSWORD");
   const client = new RedfishClient({
     url: flags.bmc,
     credentials: { username: flags.user, password },
@@ -51,7 +57,8 @@ export async function openSystem(flags: BmcFlags): Promise<RedfishSystem> {
 /** A positive number of seconds from a flag, or a clear error naming the flag. */
 export function seconds(value: string, flag: string): number {
   const parsed = Number(value);
-  if (!Number.isFinite(parsed) || parsed <= 0) throw new Error(`${flag} must be a positive number of seconds, not "${value}"`);
+  if (!Number.isFinite(parsed) || parsed <= 0)
+    throw new Error(`${flag} must be a positive number of seconds, not "${value}"`);
   return parsed;
 }
 

@@ -25,7 +25,10 @@ export function redfishCommand(): Command {
     .option("--wipe-timeout <seconds>", "how long the wipe may run", "600")
     .option("--power-timeout <seconds>", "longest wait for a power state", "300")
     .action(async (flags: SequenceFlags & { wipeImage?: string; wipeTimeout: string }) => {
-      const wipe = flags.wipeImage === undefined ? undefined : { image: flags.wipeImage, timeoutMs: seconds(flags.wipeTimeout, "--wipe-timeout") * 1000 };
+      const wipe =
+        flags.wipeImage === undefined
+          ? undefined
+          : { image: flags.wipeImage, timeoutMs: seconds(flags.wipeTimeout, "--wipe-timeout") * 1000 };
       await runSequence(flags, (system) => endSequence(system, wipe, powerOptions(flags)));
     });
 

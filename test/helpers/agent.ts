@@ -78,15 +78,26 @@ export async function listNow(world: World, nodeId: number): Promise<{ offerId: 
 }
 
 /** Books `slices` slices of the offer from the slice under way, with `image`. */
-export async function bookNow(world: World, offer: { offerId: number; start: number }, slices: number, image = LEASE_IMAGE): Promise<number> {
+export async function bookNow(
+  world: World,
+  offer: { offerId: number; start: number },
+  slices: number,
+  image = LEASE_IMAGE,
+): Promise<number> {
   const now = await world.connection.networkHelpers.time.latest();
   const start = offer.start + Math.floor((now + 1 - offer.start) / SLICE_SECONDS) * SLICE_SECONDS;
-  const events = await world.send(world.as(world.buyer).offers.bookInstant(offer.offerId, start, slices, parseCredits("6"), 0, image));
+  const events = await world.send(
+    world.as(world.buyer).offers.bookInstant(offer.offerId, start, slices, parseCredits("6"), 0, image),
+  );
   return Number(only(events, "LeaseCreated").args.leaseId);
 }
 
 /** Waits until `check` holds, polling; fails with `what` after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -97,9 +108,18 @@ export async function waitFor<T>(what: string, check: () => T | undefined | fals
 }
 
 /** Waits until the store has lease `leaseId` in `phase`. */
-export function waitForPhase(store: AgentStore, leaseId: number, phase: LeaseRow["phase"], timeoutMs?: number): Promise<LeaseRow> {
-  return waitFor(`lease ${leaseId} to be ${phase}`, () => {
-    const lease = store.lease(leaseId);
-    return lease?.phase === phase ? lease : undefined;
-  }, timeoutMs);
+export function waitForPhase(
+  store: AgentStore,
+  leaseId: number,
+  phase: LeaseRow["phase"],
+  timeoutMs?: number,
+): Promise<LeaseRow> {
+  return waitFor(
+    `lease ${leaseId} to be ${phase}`,
+    () => {
+      const lease = store.lease(leaseId);
+      return lease?.phase === phase ? lease : undefined;
+    },
+    timeoutMs,
+  );
 }

@@ -27,7 +27,10 @@ describe("the provider agent", () => {
   beforeEach(async () => {
     world = await openWorld();
     fleet = await startFleet(2);
-    ({ agent, store } = await startAgent(world, [operated(world.nodes.big, fleet.bmcs[0]!), operated(world.nodes.small, fleet.bmcs[1]!)]));
+    ({ agent, store } = await startAgent(world, [
+      operated(world.nodes.big, fleet.bmc(0)),
+      operated(world.nodes.small, fleet.bmc(1)),
+    ]));
   });
 
   afterEach(async () => {
@@ -42,7 +45,7 @@ describe("the provider agent", () => {
   const available = async () => (await world.c.market.accountOf(world.buyer.address)).available;
 
   it("boots a new lease's image from virtual CD and reports the node's address on-chain", async () => {
-    const bmc = fleet.bmcs[0]!;
+    const bmc = fleet.bmc(0);
     const leaseId = await bookNow(world, await listNow(world, world.nodes.big), 2);
 
     await waitForPhase(store, leaseId, "running");
@@ -63,7 +66,7 @@ describe("the provider agent", () => {
   });
 
   it("cleans the node after an early release and anchors the usage record's hash", async () => {
-    const bmc = fleet.bmcs[0]!;
+    const bmc = fleet.bmc(0);
     const leaseId = await bookNow(world, await listNow(world, world.nodes.big), 2);
     await waitForPhase(store, leaseId, "running");
     await waitFor("a few usage samples", () => store.samples(leaseId).length >= 3);
@@ -92,11 +95,16 @@ describe("the provider agent", () => {
     const lease = await leaseOf(leaseId);
     expect(lease.status).toBe(BigInt(LeaseStatus.Cleaned));
     expect(lease.endReason).toBe(BigInt(EndReason.Expired));
-    expect(store.steps(leaseId).filter((s) => s.sequence === "end" && s.result === "done").map((s) => s.step)).toContain("close-lease");
+    expect(
+      store
+        .steps(leaseId)
+        .filter((s) => s.sequence === "end" && s.result === "done")
+        .map((s) => s.step),
+    ).toContain("close-lease");
   });
 
   it("reports a lease failed, refunding the buyer, when the BMC keeps failing", async () => {
-    const bmc = fleet.bmcs[0]!;
+    const bmc = fleet.bmc(0);
     bmc.faults = { failAll: true };
     const before = await available();
     const leaseId = await bookNow(world, await listNow(world, world.nodes.big), 2);
@@ -112,7 +120,7 @@ describe("the provider agent", () => {
   });
 
   it("reports a lease failed when the node's power never comes on", async () => {
-    const bmc = fleet.bmcs[1]!;
+    const bmc = fleet.bmc(1);
     bmc.setState({ power: "Off" });
     bmc.faults = { stuckPower: true };
     const leaseId = await bookNow(world, await listNow(world, world.nodes.small), 1);
@@ -125,7 +133,7 @@ describe("the provider agent", () => {
   });
 
   it("keeps provisioning other leases while one BMC is down", async () => {
-    fleet.bmcs[0]!.faults = { dropNext: 1_000 };
+    fleet.bmc(0).faults = { dropNext: 1_000 };
     const stalled = await bookNow(world, await listNow(world, world.nodes.big), 2);
     const healthy = await bookNow(world, await listNow(world, world.nodes.small), 2);
 
@@ -134,14 +142,14 @@ describe("the provider agent", () => {
   });
 
   it("rides out a few dropped connections and 503s without failing the lease", async () => {
-    fleet.bmcs[0]!.faults = { dropNext: 1, failNext: 2 };
+    fleet.bmc(0).faults = { dropNext: 1, failNext: 2 };
     const leaseId = await bookNow(world, await listNow(world, world.nodes.big), 2);
     await waitForPhase(store, leaseId, "running");
-    expect(fleet.bmcs[0]!.requests.filter((r) => r.status === 503 || r.status === 0)).toHaveLength(3);
+    expect(fleet.bmc(0).requests.filter((r) => r.status === 503 || r.status === 0)).toHaveLength(3);
   });
 
   it("stops a start sequence and cleans up when the buyer releases before provisioning ends", async () => {
-    const bmc = fleet.bmcs[0]!;
+    const bmc = fleet.bmc(0);
     bmc.faults = { latencyMs: 30 };
     const leaseId = await bookNow(world, await listNow(world, world.nodes.big), 2);
     await waitFor("the start to begin", () => store.lease(leaseId)?.phase === "starting");
@@ -153,7 +161,11 @@ describe("the provider agent", () => {
   });
 
   it("ignores leases on nodes another agent operates", async () => {
-    const foreign = await registerNode({ c: world.as(world.seller), send: world.send }, bigNode, world.outsider.address);
+    const foreign = await registerNode(
+      { c: world.as(world.seller), send: world.send },
+      bigNode,
+      world.outsider.address,
+    );
     const leaseId = await bookNow(world, await listNow(world, foreign), 1);
     const mine = await bookNow(world, await listNow(world, world.nodes.big), 1);
 

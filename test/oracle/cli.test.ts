@@ -10,7 +10,7 @@ import type { SimulatedBmc } from "../../oracle/bmc-sim/bmc.js";
 import type { BmcFleet } from "../../oracle/bmc-sim/fleet.js";
 import { Arch } from "../../sdk/index.js";
 import { BMC_PASSWORD, BMC_USER, LEASE_IMAGE, WIPE_IMAGE, startFleet } from "../helpers/agent.js";
-import { openProcessWorld, type ProcessWorld } from "../helpers/process-world.js";
+import { openLocalMarket, type LocalMarket } from "../../scripts/lib/local-market.js";
 import { fieldsOf } from "../helpers/world.js";
 
 const run = promisify(execFile);
@@ -32,23 +32,37 @@ async function runMarket(env: Record<string, string>, args: string[]): Promise<O
 }
 
 const market = Object.assign((...args: string[]) => runMarket({}, args), {
-  withEnv: (env: Record<string, string>) => (...args: string[]) => runMarket(env, args),
+  withEnv:
+    (env: Record<string, string>) =>
+    (...args: string[]) =>
+      runMarket(env, args),
 });
 
 describe("the market CLI's Redfish and agent commands", () => {
-  let world: ProcessWorld;
+  let world: LocalMarket;
   let fleet: BmcFleet;
   let bmc: SimulatedBmc;
   let passwordFile: string;
-  const bmcFlags = () => ["--bmc", bmc.url, "--user", BMC_USER, "--password-file", passwordFile, "--system", bmc.systemId];
+  const provision = (powerTimeout: string) =>
+    market("redfish", "provision", ...bmcFlags(), "--image", LEASE_IMAGE, "--power-timeout", powerTimeout);
+  const bmcFlags = () => [
+    "--bmc",
+    bmc.url,
+    "--user",
+    BMC_USER,
+    "--password-file",
+    passwordFile,
+    "--system",
+    bmc.systemId,
+  ];
 
   beforeAll(async () => {
-    world = await openProcessWorld();
+    world = await openLocalMarket();
     fleet = await startFleet(1, {
       behaviour: { powerTransitionMs: 20 },
       hardware: () => ({ sockets: 2, coresPerSocket: 16, memoryGiB: 512, disksGB: [3840], nicSpeedMbps: 100_000 }),
     });
-    bmc = fleet.bmcs[0]!;
+    bmc = fleet.bmc(0);
     passwordFile = join(world.directory, "bmc.password");
     await writeFile(passwordFile, `${BMC_PASSWORD}\n`, { mode: 0o600 });
   });
@@ -60,11 +74,13 @@ describe("the market CLI's Redfish and agent commands", () => {
 
   it("provisions a machine and prints each step, the power state and the boot settings", async () => {
     bmc.setState({ power: "On", image: "https://images.example/old.iso" });
-    const { code, stdout } = await market("redfish", "provision", ...bmcFlags(), "--image", LEASE_IMAGE, "--power-timeout", "5");
+    const { code, stdout } = await provision("5");
     expect(code).toBe(0);
     const summary = JSON.parse(stdout);
     expect(summary.ok).toBe(true);
-    expect(summary.steps.map((s: { step: string; result: string; status?: number }) => [s.step, s.result, s.status])).toEqual([
+    expect(
+      summary.steps.map((s: { step: string; result: string; status?: number }) => [s.step, s.result, s.status]),
+    ).toEqual([
       ["power-off", "done", 204],
       ["eject-media", "done", 204],
       ["insert-image", "done", 204],
@@ -78,7 +94,15 @@ describe("the market CLI's Redfish and agent commands", () => {
   });
 
   it("releases a machine through its wipe image", async () => {
-    const { code, stdout } = await market("redfish", "release", ...bmcFlags(), "--wipe-image", WIPE_IMAGE, "--wipe-timeout", "0.05");
+    const { code, stdout } = await market(
+      "redfish",
+      "release",
+      ...bmcFlags(),
+      "--wipe-image",
+      WIPE_IMAGE,
+      "--wipe-timeout",
+      "0.05",
+    );
     expect(code).toBe(0);
     const summary = JSON.parse(stdout);
     expect(summary.steps.map((s: { step: string }) => s.step)).toEqual([
@@ -98,7 +122,7 @@ describe("the market CLI's Redfish and agent commands", () => {
   it("exits non-zero with a summary of the failed step when the BMC refuses", async () => {
     bmc.faults = { stuckPower: true };
     bmc.setState({ power: "Off" });
-    const { code, stdout } = await market("redfish", "provision", ...bmcFlags(), "--image", LEASE_IMAGE, "--power-timeout", "0.2");
+    const { code, stdout } = await provision("0.2");
     bmc.faults = {};
     expect(code).toBe(1);
     const failed = JSON.parse(stdout).steps.at(-1);
@@ -107,7 +131,16 @@ describe("the market CLI's Redfish and agent commands", () => {
   });
 
   it("says clearly when the password is wrong, without echoing it", async () => {
-    const { code, stderr } = await market("redfish", "inventory", "--bmc", bmc.url, "--user", BMC_USER, "--password", "hunter2-wrong");
+    const { code, stderr } = await market(
+      "redfish",
+      "inventory",
+      "--bmc",
+      bmc.url,
+      "--user",
+      BMC_USER,
+      "--password",
+      "hunter2-wrong",
+    );
     expect(code).toBe(1);
     expect(stderr).toMatch(/^market: POST \/redfish\/v1\/SessionService\/Sessions answered 401/);
     expect(stderr).not.toContain("hunter2-wrong");
@@ -134,7 +167,14 @@ describe("the market CLI's Redfish and agent commands", () => {
     expect(stderr).toMatch(/NotActiveMember/);
 
     const dry = JSON.parse((await market("agent", "enroll", ...bmcFlags(), "--dry-run")).stdout);
-    expect(dry.resources).toEqual({ cores: 32, memoryGiB: 512, storageGB: 3840, networkGbps: 100, gpus: 0, arch: Arch.X86_64 });
+    expect(dry.resources).toEqual({
+      cores: 32,
+      memoryGiB: 512,
+      storageGB: 3840,
+      networkGbps: 100,
+      gpus: 0,
+      arch: Arch.X86_64,
+    });
     expect(dry.attributes).toBe("vendor=Contoso;model=3500;threads=64;nics=2");
     expect(code).toBe(1);
     expect(stdout).toBe("");
@@ -161,7 +201,12 @@ describe("the market CLI's Redfish and agent commands", () => {
     expect(node.provider).toBe(seller.address);
     expect(node.calendarUnit).toBe(300n);
     expect(await world.seller.nodes.agentOf(enrolled.nodeId)).toBe(world.agent.address);
-    expect(fieldsOf(node.resources)).toMatchObject({ cores: 32n, memoryGiB: 512n, storageGB: 3840n, networkGbps: 100n });
+    expect(fieldsOf(node.resources)).toMatchObject({
+      cores: 32n,
+      memoryGiB: 512n,
+      storageGB: 3840n,
+      networkGbps: 100n,
+    });
     expect(await world.seller.nodes.attributesOf(enrolled.nodeId)).toBe("vendor=Contoso;model=3500;threads=64;nics=2");
   });
 });

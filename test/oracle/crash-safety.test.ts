@@ -11,7 +11,7 @@ import type { BmcFleet } from "../../oracle/bmc-sim/fleet.js";
 import { AgentStore } from "../../oracle/agent/store.js";
 import { LeaseStatus, fetchEvents } from "../../sdk/index.js";
 import { BMC_PASSWORD, BMC_USER, LEASE_IMAGE, startFleet, waitFor } from "../helpers/agent.js";
-import { bookCurrentSlice, openProcessWorld, type ProcessWorld } from "../helpers/process-world.js";
+import { bookCurrentSlice, openLocalMarket, type LocalMarket } from "../../scripts/lib/local-market.js";
 
 const OLD_IMAGE = "https://images.example/previous-tenant.iso";
 const CLI = join(import.meta.dirname, "../../scripts/market.js");
@@ -75,14 +75,20 @@ async function transactionTap(upstream: string, onTransaction: () => void): Prom
     incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
     incoming.on("end", () => {
       const body = Buffer.concat(chunks);
-      const forward = request(upstream, { method: "POST", headers: { "content-type": "application/json" } }, (answer) => {
-        const parts: Buffer[] = [];
-        answer.on("data", (chunk: Buffer) => parts.push(chunk));
-        answer.on("end", () => {
-          if (body.includes("eth_sendRawTransaction")) onTransaction();
-          outgoing.writeHead(answer.statusCode ?? 502, { "content-type": "application/json" }).end(Buffer.concat(parts));
-        });
-      });
+      const forward = request(
+        upstream,
+        { method: "POST", headers: { "content-type": "application/json" } },
+        (answer) => {
+          const parts: Buffer[] = [];
+          answer.on("data", (chunk: Buffer) => parts.push(chunk));
+          answer.on("end", () => {
+            if (body.includes("eth_sendRawTransaction")) onTransaction();
+            outgoing
+              .writeHead(answer.statusCode ?? 502, { "content-type": "application/json" })
+              .end(Buffer.concat(parts));
+          });
+        },
+      );
       forward.on("error", () => outgoing.destroy());
       forward.end(body);
     });
@@ -100,7 +106,7 @@ function changesAt(bmc: SimulatedBmc, since: number): string[] {
 }
 
 describe("the agent after a crash", () => {
-  let world: ProcessWorld;
+  let world: LocalMarket;
   let fleet: BmcFleet;
   let bmc: SimulatedBmc;
   let nodeId: number;
@@ -108,9 +114,9 @@ describe("the agent after a crash", () => {
   let supervisor: AgentSupervisor;
 
   beforeAll(async () => {
-    world = await openProcessWorld();
+    world = await openLocalMarket();
     fleet = await startFleet(1, { behaviour: { powerTransitionMs: 20, mediaTaskMs: 20, taskRetryAfterSeconds: 0 } });
-    bmc = fleet.bmcs[0]!;
+    bmc = fleet.bmc(0);
     nodeId = await world.registerNode();
     tap = await transactionTap(world.rpcUrl, () => supervisor.change());
     const configPath = join(world.directory, "agent.json");
@@ -126,7 +132,9 @@ describe("the agent after a crash", () => {
         meterIntervalSeconds: 0.05,
         power: { timeoutSeconds: 5, pollMs: 10 },
         wipe: { image: "https://images.example/provider-wipe.iso", timeoutSeconds: 0.1 },
-        nodes: [{ nodeId, bmc: { url: bmc.url, username: BMC_USER, passwordFile: "bmc.password", systemId: bmc.systemId } }],
+        nodes: [
+          { nodeId, bmc: { url: bmc.url, username: BMC_USER, passwordFile: "bmc.password", systemId: bmc.systemId } },
+        ],
       }),
     );
     supervisor = new AgentSupervisor(configPath);
@@ -151,54 +159,68 @@ describe("the agent after a crash", () => {
     const since = bmc.requests.length;
     supervisor.arm(killAt);
     const leaseId = await bookCurrentSlice(world, nodeId, LEASE_IMAGE);
-    await waitFor("the lease to be provisioned", async () => (await world.buyer.leases.leaseOf(leaseId)).status === BigInt(LeaseStatus.Active), 30_000);
+    await waitFor(
+      "the lease to be provisioned",
+      async () => (await world.buyer.leases.leaseOf(leaseId)).status === BigInt(LeaseStatus.Active),
+      30_000,
+    );
     await world.send(world.buyer.leases.release(leaseId));
-    await waitFor("the node to be cleaned", async () => (await world.buyer.leases.leaseOf(leaseId)).status === BigInt(LeaseStatus.Cleaned), 30_000);
+    await waitFor(
+      "the node to be cleaned",
+      async () => (await world.buyer.leases.leaseOf(leaseId)).status === BigInt(LeaseStatus.Cleaned),
+      30_000,
+    );
     return { leaseId, changes: changesAt(bmc, since) };
   }
 
-  it("repeats no finished step, skips no event and ends every lease right, killed at any step", { timeout: 600_000 }, async () => {
-    supervisor.start();
-    const baseline = await leaseWithCrashAt(0);
-    // power off, eject, insert, boot once, power on, report; then power off, eject, wipe image in,
-    // boot once, power on, power off after the wipe, eject, usage, cleaned.
-    const steps = baseline.changes.length + 3;
-    expect(baseline.changes).toHaveLength(12);
+  it(
+    "repeats no finished step, skips no event and ends every lease right, killed at any step",
+    { timeout: 600_000 },
+    async () => {
+      supervisor.start();
+      const baseline = await leaseWithCrashAt(0);
+      // power off, eject, insert, boot once, power on, report; then power off, eject, wipe image in,
+      // boot once, power on, power off after the wipe, eject, usage, cleaned.
+      const steps = baseline.changes.length + 3;
+      expect(baseline.changes).toHaveLength(12);
 
-    const leases = [baseline.leaseId];
-    for (let killAt = 1; killAt <= steps; killAt += 1) {
-      const kills = supervisor.kills;
-      const { leaseId, changes } = await leaseWithCrashAt(killAt);
-      leases.push(leaseId);
-      expect(supervisor.kills, `a kill at change ${killAt}`).toBe(kills + 1);
-      expect(changes, `BMC changes with a kill at change ${killAt}`).toEqual(baseline.changes);
-      expect(bmc.boots.slice(-2)).toEqual([
-        { target: "Cd", image: LEASE_IMAGE },
-        { target: "Cd", image: "https://images.example/provider-wipe.iso" },
-      ]);
-    }
+      const leases = [baseline.leaseId];
+      for (let killAt = 1; killAt <= steps; killAt += 1) {
+        const kills = supervisor.kills;
+        const { leaseId, changes } = await leaseWithCrashAt(killAt);
+        leases.push(leaseId);
+        expect(supervisor.kills, `a kill at change ${killAt}`).toBe(kills + 1);
+        expect(changes, `BMC changes with a kill at change ${killAt}`).toEqual(baseline.changes);
+        expect(bmc.boots.slice(-2)).toEqual([
+          { target: "Cd", image: LEASE_IMAGE },
+          { target: "Cd", image: "https://images.example/provider-wipe.iso" },
+        ]);
+      }
 
-    const events = await fetchEvents(world.provider, world.deployment, 0, "latest", {
-      contract: "leases",
-      events: ["LeaseCreated", "LeaseEnded", "LeaseProvisioned", "LeaseUsageReported", "LeaseCleaned"],
-    });
-    const count = (name: string) => events.filter((event) => event.name === name).length;
-    for (const name of ["LeaseCreated", "LeaseEnded", "LeaseProvisioned", "LeaseUsageReported", "LeaseCleaned"]) {
-      expect(count(name), name).toBe(leases.length);
-    }
+      const events = await fetchEvents(world.provider, world.deployment, 0, "latest", {
+        contract: "leases",
+        events: ["LeaseCreated", "LeaseEnded", "LeaseProvisioned", "LeaseUsageReported", "LeaseCleaned"],
+      });
+      const count = (name: string) => events.filter((event) => event.name === name).length;
+      for (const name of ["LeaseCreated", "LeaseEnded", "LeaseProvisioned", "LeaseUsageReported", "LeaseCleaned"]) {
+        expect(count(name), name).toBe(leases.length);
+      }
 
-    const store = new AgentStore(join(world.directory, "agent-data", "agent.sqlite"));
-    try {
-      await waitFor("the agent to record every lease done", () => store.leases().every((lease) => lease.phase === "done"));
-      await supervisor.stop();
-      expect(store.leases().map((lease) => lease.leaseId)).toEqual(leases);
-      const handled = store.handledEvents().map((e) => `${e.transactionHash}:${e.logIndex}`);
-      const expected = events
-        .filter((event) => event.name === "LeaseCreated" || event.name === "LeaseEnded")
-        .map((event) => `${event.transactionHash}:${event.logIndex}`);
-      expect(handled).toEqual(expected);
-    } finally {
-      store.close();
-    }
-  });
+      const store = new AgentStore(join(world.directory, "agent-data", "agent.sqlite"));
+      try {
+        await waitFor("the agent to record every lease done", () =>
+          store.leases().every((lease) => lease.phase === "done"),
+        );
+        await supervisor.stop();
+        expect(store.leases().map((lease) => lease.leaseId)).toEqual(leases);
+        const handled = store.handledEvents().map((e) => `${e.transactionHash}:${e.logIndex}`);
+        const expected = events
+          .filter((event) => event.name === "LeaseCreated" || event.name === "LeaseEnded")
+          .map((event) => `${event.transactionHash}:${event.logIndex}`);
+        expect(handled).toEqual(expected);
+      } finally {
+        store.close();
+      }
+    },
+  );
 });

@@ -45,15 +45,34 @@ describe.skipIf(!clientsPresent)("the BMC simulator, driven by Redfish clients n
   }
 
   it("serves OpenStack's sushy: power, boot override and virtual media under the Manager", async () => {
-    const bmc = await bmcWith({ behaviour: { powerTransitionMs: 50, mediaTaskMs: 50, taskRetryAfterSeconds: 0, virtualMedia: "manager" } });
+    const bmc = await bmcWith({
+      behaviour: { powerTransitionMs: 50, mediaTaskMs: 50, taskRetryAfterSeconds: 0, virtualMedia: "manager" },
+    });
     const directory = await mkdtemp(join(tmpdir(), "sushy-"));
     const passwordFile = join(directory, "password");
     await writeFile(passwordFile, BMC_PASSWORD, { mode: 0o600 });
 
-    const { stdout } = await run(PYTHON, [SUSHY_DRIVER, bmc.url, BMC_USER, passwordFile, `/redfish/v1/Systems/${bmc.systemId}`, "/redfish/v1/Managers/BMC", LEASE_IMAGE]);
+    const { stdout } = await run(PYTHON, [
+      SUSHY_DRIVER,
+      bmc.url,
+      BMC_USER,
+      passwordFile,
+      `/redfish/v1/Systems/${bmc.systemId}`,
+      "/redfish/v1/Managers/BMC",
+      LEASE_IMAGE,
+    ]);
     const seen = JSON.parse(stdout);
 
-    expect(seen.resetTypes).toEqual(["ForceOff", "ForceOn", "ForceRestart", "GracefulRestart", "GracefulShutdown", "Nmi", "On", "PushPowerButton"]);
+    expect(seen.resetTypes).toEqual([
+      "ForceOff",
+      "ForceOn",
+      "ForceRestart",
+      "GracefulRestart",
+      "GracefulShutdown",
+      "Nmi",
+      "On",
+      "PushPowerButton",
+    ]);
     expect(seen.powerAfterOn).toBe("On");
     expect(seen.boot).toEqual(["Cd", "Once", "UEFI"]);
     expect(seen.mediaAfterInsert).toEqual([LEASE_IMAGE, true]);
@@ -62,14 +81,17 @@ describe.skipIf(!clientsPresent)("the BMC simulator, driven by Redfish clients n
     expect(seen.wrongPassword).toBe(401);
     // Seen from the BMC's side: sushy logged in with a session, sent an ETag, and logged out.
     expect(bmc.powerState).toBe("On");
-    expect(bmc.requests.some((r) => r.method === "POST" && r.path.endsWith("/Sessions") && r.status === 201)).toBe(true);
+    expect(bmc.requests.some((r) => r.method === "POST" && r.path.endsWith("/Sessions") && r.status === 201)).toBe(
+      true,
+    );
     expect(bmc.cd).toEqual({ image: null, inserted: false });
   });
 
   it("serves DMTF's redfishtool: reset, boot override and virtual media actions under the System", async () => {
     const bmc = await bmcWith({ behaviour: { powerTransitionMs: 0, mediaTaskMs: 50, taskRetryAfterSeconds: 0 } });
     const host = bmc.url.replace("http://", "");
-    const tool = (...args: string[]) => run(REDFISHTOOL, ["-r", host, "-S", "Never", "-u", BMC_USER, "-p", BMC_PASSWORD, ...args]);
+    const tool = (...args: string[]) =>
+      run(REDFISHTOOL, ["-r", host, "-S", "Never", "-u", BMC_USER, "-p", BMC_PASSWORD, ...args]);
     const system = `/redfish/v1/Systems/${bmc.systemId}`;
 
     await tool("-A", "Session", "Systems", "-I", bmc.systemId, "reset", "On");
@@ -77,7 +99,13 @@ describe.skipIf(!clientsPresent)("the BMC simulator, driven by Redfish clients n
     await tool("Systems", "-I", bmc.systemId, "setBootOverride", "Once", "Cd");
     expect(bmc.bootOverride).toEqual({ target: "Cd", enabled: "Once", mode: "UEFI" });
 
-    const { stdout: task } = await tool("raw", "POST", `${system}/VirtualMedia/CD1/Actions/VirtualMedia.InsertMedia`, "-d", JSON.stringify({ Image: LEASE_IMAGE, Inserted: true }));
+    const { stdout: task } = await tool(
+      "raw",
+      "POST",
+      `${system}/VirtualMedia/CD1/Actions/VirtualMedia.InsertMedia`,
+      "-d",
+      JSON.stringify({ Image: LEASE_IMAGE, Inserted: true }),
+    );
     expect(JSON.parse(task)).toMatchObject({ TaskState: "Completed" });
     expect(bmc.cd).toEqual({ image: LEASE_IMAGE, inserted: true });
     const { stdout: media } = await tool("raw", "GET", `${system}/VirtualMedia/CD1`);
@@ -87,10 +115,18 @@ describe.skipIf(!clientsPresent)("the BMC simulator, driven by Redfish clients n
 
     await tool("Systems", "-I", bmc.systemId, "reset", "ForceOff");
     expect(bmc.powerState).toBe("Off");
-    const refused = await tool("raw", "PATCH", system, "-d", JSON.stringify({ Boot: { BootSourceOverrideTarget: "Floppy" } })).catch((e: { code: number; stderr: string }) => e);
+    const refused = await tool(
+      "raw",
+      "PATCH",
+      system,
+      "-d",
+      JSON.stringify({ Boot: { BootSourceOverrideTarget: "Floppy" } }),
+    ).catch((e: { code: number; stderr: string }) => e);
     expect("code" in refused && refused.code).not.toBe(0);
     expect(String((refused as { stderr: string }).stderr)).toMatch(/400/);
-    const wrong = await run(REDFISHTOOL, ["-r", host, "-S", "Never", "-u", BMC_USER, "-p", "wrong", "Systems"]).catch((e: { stderr: string }) => e);
+    const wrong = await run(REDFISHTOOL, ["-r", host, "-S", "Never", "-u", BMC_USER, "-p", "wrong", "Systems"]).catch(
+      (e: { stderr: string }) => e,
+    );
     expect(String((wrong as { stderr: string }).stderr)).toMatch(/401/);
   });
 });

@@ -34,7 +34,8 @@ function clientOf(bmc: SimulatedBmc, options: Partial<RedfishClientOptions> = {}
   return client;
 }
 
-const changes = (bmc: SimulatedBmc) => bmc.requests.filter((r) => r.method !== "GET").map((r) => `${r.method} ${r.status}`);
+const changes = (bmc: SimulatedBmc) =>
+  bmc.requests.filter((r) => r.method !== "GET").map((r) => `${r.method} ${r.status}`);
 
 afterEach(async () => {
   await Promise.all(opened.splice(0).map((item) => item.close()));
@@ -129,7 +130,9 @@ describe("the Redfish client", () => {
   it("refuses a PATCH without If-Match on a strict BMC", async () => {
     const bmc = await bmcWith({ behaviour: { requireIfMatch: true } });
     const client = clientOf(bmc);
-    const error = await client.request("PATCH", `/redfish/v1/Systems/${bmc.systemId}`, { Boot: { BootSourceOverrideTarget: "Cd" } }).catch((e: unknown) => e);
+    const error = await client
+      .request("PATCH", `/redfish/v1/Systems/${bmc.systemId}`, { Boot: { BootSourceOverrideTarget: "Cd" } })
+      .catch((e: unknown) => e);
     expect((error as RedfishHttpError).status).toBe(428);
   });
 
@@ -195,9 +198,19 @@ describe("the Redfish client", () => {
   });
 
   it("reads the inventory a node registers with", async () => {
-    const bmc = await bmcWith({ hardware: { sockets: 1, coresPerSocket: 24, memoryGiB: 256, disksGB: [1920, 1920], nicSpeedMbps: 25_000 } });
+    const bmc = await bmcWith({
+      hardware: { sockets: 1, coresPerSocket: 24, memoryGiB: 256, disksGB: [1920, 1920], nicSpeedMbps: 25_000 },
+    });
     const inventory = await (await RedfishSystem.open(clientOf(bmc))).inventory();
-    expect(inventory).toMatchObject({ systemId: bmc.systemId, cores: 24, threads: 48, gpus: 0, memoryGiB: 256, storageGB: 3840, arch: "x86_64" });
+    expect(inventory).toMatchObject({
+      systemId: bmc.systemId,
+      cores: 24,
+      threads: 48,
+      gpus: 0,
+      memoryGiB: 256,
+      storageGB: 3840,
+      arch: "x86_64",
+    });
     expect(inventory.nics.map((nic) => [nic.macAddress, nic.speedMbps])).toEqual([
       ["02:4D:4D:00:07:01", 25_000],
       ["02:4D:4D:00:07:02", 25_000],
@@ -208,8 +221,8 @@ describe("the Redfish client", () => {
   describe("over TLS", () => {
     async function tlsBmc() {
       const pems = await selfsigned.generate([{ name: "commonName", value: "bmc.test" }], {
-        days: 1,
-        keySize: 2048,
+        notAfterDate: new Date(Date.now() + 24 * 3600 * 1000),
+        keyType: "ec",
         extensions: [
           { name: "basicConstraints", cA: true },
           { name: "subjectAltName", altNames: [{ type: 7, ip: "127.0.0.1" }] },
