@@ -1,5 +1,3 @@
-import { readFile } from "node:fs/promises";
-
 import { Command, Option } from "commander";
 
 import { readAgentConfig } from "../../oracle/agent/config.js";
@@ -130,13 +128,4 @@ export function agentCommand(): Command {
     });
 
   return command;
-}
-
-/** Reads a file's text, naming the flag that pointed at it when it cannot. */
-export async function readFlagFile(path: string, flag: string): Promise<string> {
-  try {
-    return await readFile(path, "utf8");
-  } catch (error) {
-    throw new Error(`${flag}: cannot read ${path}`, { cause: error });
-  }
 }
