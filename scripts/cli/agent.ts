@@ -83,15 +83,9 @@ export function agentCommand(): Command {
       }
       const provider = createProvider(flags.rpc);
       try {
+        // loadWallet prefers the keystore and says what is missing when neither is given.
         const wallet = await loadWallet(
-          flags.keystore !== undefined
-            ? {
-                keystore: flags.keystore,
-                ...(flags.keyPasswordFile === undefined ? {} : { passwordFile: flags.keyPasswordFile }),
-              }
-            : flags.privateKey !== undefined
-              ? { privateKey: flags.privateKey }
-              : {},
+          { keystore: flags.keystore, passwordFile: flags.keyPasswordFile, privateKey: flags.privateKey },
           provider,
         );
         const signer = new ManagedSigner(wallet, await transactionDefaultsFor(provider));

@@ -45,6 +45,7 @@ describe("the market CLI's Redfish and agent commands", () => {
   let passwordFile: string;
   const provision = (powerTimeout: string) =>
     market("redfish", "provision", ...bmcFlags(), "--image", LEASE_IMAGE, "--power-timeout", powerTimeout);
+  const chainFlags = () => ["--rpc", world.rpcUrl, "--deployments", join(world.directory, "deployments")];
   const bmcFlags = () => [
     "--bmc",
     bmc.url,
@@ -151,10 +152,7 @@ describe("the market CLI's Redfish and agent commands", () => {
       "agent",
       "enroll",
       ...bmcFlags(),
-      "--rpc",
-      world.rpcUrl,
-      "--deployments",
-      join(world.directory, "deployments"),
+      ...chainFlags(),
       "--keystore",
       world.agent.keystore,
       "--key-password-file",
@@ -186,10 +184,7 @@ describe("the market CLI's Redfish and agent commands", () => {
       "agent",
       "enroll",
       ...bmcFlags(),
-      "--rpc",
-      world.rpcUrl,
-      "--deployments",
-      join(world.directory, "deployments"),
+      ...chainFlags(),
       "--agent",
       world.agent.address,
       "--calendar-unit",
