@@ -11,7 +11,7 @@ import {
   type MarketContracts,
   type MarketEvent,
 } from "../../sdk/index.js";
-import { silentLogger, type Logger } from "../log.js";
+import { silentLogger, type Logger } from "../../sdk/log.js";
 import {
   RedfishClient,
   RedfishSystem,

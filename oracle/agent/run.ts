@@ -1,5 +1,5 @@
 import { ManagedSigner, createProvider, loadWallet, openDeployment, transactionDefaultsFor } from "../../sdk/index.js";
-import type { Logger } from "../log.js";
+import type { Logger } from "../../sdk/log.js";
 import { ProviderAgent } from "./agent.js";
 import type { ResolvedAgentConfig } from "./config.js";
 import { AgentStore } from "./store.js";

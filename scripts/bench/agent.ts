@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { BmcFleet } from "../../oracle/bmc-sim/fleet.js";
 import { DEFAULT_AGENT_OPTIONS } from "../../oracle/agent/agent.js";
 import { startAgent } from "../../oracle/agent/run.js";
-import type { Logger } from "../../oracle/log.js";
+import type { Logger } from "../../sdk/log.js";
 import { eventsOfReceipt, type MarketEvent } from "../../sdk/index.js";
 import { offerNow, openLocalMarket, sendBooking } from "../lib/local-market.js";
 

@@ -3,7 +3,7 @@ import { Command, Option } from "commander";
 import { readAgentConfig } from "../../oracle/agent/config.js";
 import { attributesOf, resourcesOf } from "../../oracle/agent/enroll.js";
 import { startAgent } from "../../oracle/agent/run.js";
-import { createLogger } from "../../oracle/log.js";
+import { createLogger } from "../../sdk/log.js";
 import {
   ManagedSigner,
   createKeystore,

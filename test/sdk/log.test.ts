@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { createLogger } from "../../oracle/log.js";
+import { createLogger } from "../../sdk/log.js";
 
 describe("the agent's log", () => {
   it("writes one JSON line per event and masks secret-sounding fields at any depth", () => {

@@ -1,0 +1,95 @@
+import { readFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+
+import { z } from "zod";
+
+import { DEFAULT_INDEXER_OPTIONS } from "./indexer/indexer.js";
+
+const wei = z.union([z.string().regex(/^\d+$/), z.number().int().nonnegative()]).transform((value) => BigInt(value));
+
+/** Everything the gateway is told: where the chain and database are, secrets, limits. */
+export const gatewaySettingsSchema = z
+  .object({
+    rpcUrl: z.string().url(),
+    /** Where `deployments/<chainId>.json` files are. */
+    deploymentsDir: z.string().default("deployments"),
+    /** A SQLite file path, or a `postgres://` URL. */
+    database: z.string().default("data/gateway.sqlite"),
+    /** File holding the master secret that seals custodial keys, bid salts and webhook secrets. */
+    masterSecretFile: z.string().optional(),
+    host: z.string().default("127.0.0.1"),
+    port: z.number().int().min(0).max(65_535).default(8080),
+    /** The operator's key, taken into custody at the first start as the first admin's wallet. */
+    operatorKey: z
+      .object({
+        keystore: z.string().optional(),
+        passwordFile: z.string().optional(),
+        privateKey: z.string().optional(),
+      })
+      .default({}),
+    bootstrapAdmin: z
+      .object({
+        email: z.string().email().default("admin@metalmarket.local"),
+        password: z.string().min(8).optional(),
+        /** Where the first admin's API key is written (mode 0600), once. */
+        apiKeyFile: z.string().optional(),
+      })
+      .default({}),
+    indexer: z
+      .object({
+        confirmations: z.number().int().nonnegative().default(DEFAULT_INDEXER_OPTIONS.confirmations),
+        pollIntervalMs: z.number().int().positive().default(DEFAULT_INDEXER_OPTIONS.pollIntervalMs),
+        blockRange: z.number().int().positive().default(DEFAULT_INDEXER_OPTIONS.blockRange),
+        reorgDepth: z.number().int().positive().default(DEFAULT_INDEXER_OPTIONS.reorgDepth),
+      })
+      .default({}),
+    bids: z
+      .object({
+        /** How often sealed bids are checked for their reveal window and clearing. */
+        pollIntervalMs: z.number().int().positive().default(500),
+        /** A commit this close to the end of its round's commit window is refused, not risked. */
+        minCommitSecondsLeft: z.number().int().nonnegative().default(5),
+      })
+      .default({}),
+    limits: z
+      .object({
+        bodyBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(64 * 1024),
+        /** Requests per minute per API key, session or address. */
+        requestsPerMinute: z.number().int().positive().default(6000),
+      })
+      .default({}),
+    /** Gas for custodial accounts; omitted, the gateway funds them only when gas has a price. */
+    gas: z.object({ minimumWei: wei, targetWei: wei }).optional(),
+    /** The image a lease boots when a request names none. */
+    defaultImage: z.string().url().default("https://images.metalmarket.local/ubuntu-24.04-live.iso"),
+    webhooks: z
+      .object({
+        maxAttempts: z.number().int().positive().default(8),
+        backoffMs: z.number().int().positive().default(1000),
+        timeoutMs: z.number().int().positive().default(5000),
+      })
+      .default({}),
+    /** Agents' usage endpoints, by agent address, for `GET /timeslots/{id}/usage`. */
+    agentUsageUrls: z.record(z.string(), z.string().url()).default({}),
+  })
+  .strict();
+
+export type GatewaySettings = z.infer<typeof gatewaySettingsSchema>;
+export type GatewaySettingsInput = z.input<typeof gatewaySettingsSchema>;
+
+/** Reads gateway settings from a JSON file; relative paths in it are relative to the file. */
+export async function readGatewaySettings(path: string): Promise<GatewaySettings> {
+  const raw = JSON.parse(await readFile(path, "utf8")) as Record<string, unknown>;
+  const base = dirname(resolve(path));
+  for (const key of ["deploymentsDir", "masterSecretFile"] as const) {
+    if (typeof raw[key] === "string") raw[key] = resolve(base, raw[key]);
+  }
+  if (typeof raw.database === "string" && !/^postgres(ql)?:/.test(raw.database)) {
+    raw.database = resolve(base, raw.database);
+  }
+  return gatewaySettingsSchema.parse(raw);
+}

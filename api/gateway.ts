@@ -1,0 +1,195 @@
+import { writeFile } from "node:fs/promises";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+
+import { parseEther } from "ethers";
+
+import { createProvider, loadWallet, openDeployment, transactionDefaultsFor, type Deployment } from "../sdk/index.js";
+import { silentLogger, type Logger } from "../sdk/log.js";
+import { SealedBids } from "./bids/sealed-bids.js";
+import type { GatewaySettings } from "./config.js";
+import { openDatabase } from "./db/database.js";
+import { createApp } from "./http/app.js";
+import { IdempotencyKeys } from "./http/idempotency.js";
+import { loadMasterKey } from "./identity/secrets.js";
+import { Users, type User } from "./identity/users.js";
+import { Wallets, type GasAllowance } from "./identity/wallets.js";
+import { Indexer } from "./indexer/indexer.js";
+import { Notifier } from "./notify/notifier.js";
+import { apiRoutes } from "./routes/index.js";
+import { chainClock, sender, type Services } from "./services.js";
+
+const VERSION = "1.0.0";
+/** Behind by more blocks than this, the gateway reports itself not ready. */
+const READY_LAG_BLOCKS = 5;
+/** What a custodial account is topped up to on chains where gas costs something. */
+const DEFAULT_GAS: GasAllowance = { minimumWei: parseEther("0.05"), targetWei: parseEther("0.5") };
+
+export interface RunningGateway {
+  url: string;
+  services: Services;
+  /** The first admin's API key, when this start created the first admin. */
+  bootstrapApiKey: string | undefined;
+  close(): Promise<void>;
+}
+
+export interface GatewayOptions {
+  logger?: Logger;
+  /** The master secret itself (tests); otherwise the settings' file or MARKET_MASTER_SECRET. */
+  masterSecret?: string;
+}
+
+/** Opens everything the gateway needs, starts the indexer and background work, and listens. */
+export async function startGateway(settings: GatewaySettings, options: GatewayOptions = {}): Promise<RunningGateway> {
+  const logger = options.logger ?? silentLogger;
+  const provider = createProvider(settings.rpcUrl);
+  const { deployment, contracts: market } = await openDeployment(provider, settings.deploymentsDir);
+  const master = await loadMasterKey({
+    file: settings.masterSecretFile,
+    value: options.masterSecret ?? process.env.MARKET_MASTER_SECRET,
+  });
+  const db = await openDatabase(settings.database);
+  const defaults = await transactionDefaultsFor(provider);
+  const freeGas = defaults.type === 0 && defaults.gasPrice === 0n;
+
+  const users = await Users.open(db);
+  const wallets = await Wallets.open(db, master, provider, deployment, defaults);
+  const idempotency = await IdempotencyKeys.open(db);
+  const notifier = await Notifier.open(db, users, master, settings.webhooks);
+  const indexer = new Indexer(db, provider, deployment, settings.indexer);
+  await indexer.open();
+  const send = sender(wallets, indexer, deployment, settings.indexer.confirmations);
+  const chainTime = chainClock(provider);
+  const bids = await SealedBids.open(
+    {
+      db,
+      master,
+      users,
+      deployment,
+      market,
+      chainTime,
+      send,
+      log: (message, fields) => logger.info(message, fields),
+    },
+    settings.bids.minCommitSecondsLeft,
+  );
+  const { operator, bootstrapApiKey } = await bootstrap(settings, users, wallets, deployment);
+
+  const services: Services = {
+    settings,
+    db,
+    provider,
+    deployment,
+    market,
+    users,
+    wallets,
+    indexer,
+    bids,
+    notifier,
+    operator,
+    gas: freeGas ? { minimumWei: 0n, targetWei: 0n } : (settings.gas ?? DEFAULT_GAS),
+    chainTime,
+    send,
+  };
+
+  indexer.onEvents((events) => {
+    notifier.publish(events).catch((error: unknown) => logger.error("notifications failed", { error }));
+  });
+  indexer.start();
+  bids.start(settings.bids.pollIntervalMs);
+  notifier.start();
+
+  const app = createApp({
+    routes: apiRoutes,
+    services,
+    users,
+    idempotency,
+    logger,
+    limits: settings.limits,
+    version: VERSION,
+    async notReady() {
+      const status = indexer.status();
+      if (status.chainHead === undefined) return "the indexer has not reached the chain yet";
+      if (status.lagBlocks > READY_LAG_BLOCKS) return `the read model is ${status.lagBlocks} blocks behind`;
+      return undefined;
+    },
+    gauges: [
+      {
+        name: "indexer_lag_blocks",
+        help: "Blocks the read model is behind the chain",
+        read: () => indexer.status().lagBlocks,
+      },
+      {
+        name: "indexer_indexed_block",
+        help: "The last block in the read model",
+        read: () => indexer.status().indexedBlock ?? 0,
+      },
+      { name: "indexer_reorgs_total", help: "Chain reorganisations rolled back", read: () => indexer.status().reorgs },
+    ],
+  });
+  const server = await listen(app, settings.host, settings.port);
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${settings.host}:${port}`;
+  logger.info("gateway listening", { url, chainId: deployment.chainId, market: deployment.contracts.market });
+
+  return {
+    url,
+    services,
+    bootstrapApiKey,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await notifier.stop();
+      await bids.stop();
+      await indexer.stop();
+      provider.destroy();
+      await db.close();
+    },
+  };
+}
+
+/**
+ * At the first start, takes the operator's key into custody as the first admin's wallet and
+ * issues the admin's API key (written to `apiKeyFile` when set). Afterwards, finds that admin.
+ */
+async function bootstrap(
+  settings: GatewaySettings,
+  users: Users,
+  wallets: Wallets,
+  deployment: Deployment,
+): Promise<{ operator: string; bootstrapApiKey: string | undefined }> {
+  const staff = (await users.list({})).filter((user: User) => user.roles.includes("admin") && user.custodial);
+  const first = staff[0];
+  if (first !== undefined) return { operator: first.address, bootstrapApiKey: undefined };
+  const wallet = await loadWallet(settings.operatorKey);
+  if (wallet.address.toLowerCase() !== deployment.admin.toLowerCase()) {
+    throw new Error(
+      `the operator key is ${wallet.address}, but the market's admin is ${deployment.admin}: give the admin's key`,
+    );
+  }
+  const operator = await wallets.import(wallet.privateKey);
+  const admin = await users.create({
+    tenantId: null,
+    name: "Marketplace operator",
+    email: settings.bootstrapAdmin.email,
+    roles: ["admin"],
+    address: operator,
+    custodial: true,
+    password: settings.bootstrapAdmin.password,
+  });
+  const { token } = await users.issueApiKey(admin.userId, "bootstrap");
+  if (settings.bootstrapAdmin.apiKeyFile !== undefined) {
+    await writeFile(settings.bootstrapAdmin.apiKeyFile, `${token}\n`, { mode: 0o600, flag: "wx" });
+  }
+  return { operator, bootstrapApiKey: token };
+}
+
+function listen(app: ReturnType<typeof createApp>, host: string, port: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port, host);
+    server.once("listening", () => resolve(server));
+    server.once("error", (error) =>
+      reject(new Error(`cannot listen on ${host}:${port}: ${error.message}`, { cause: error })),
+    );
+  });
+}

@@ -1,0 +1,157 @@
+import { createHash } from "node:crypto";
+import { createRequire } from "node:module";
+import { dirname } from "node:path";
+
+import express, { type Express, type Request } from "express";
+import { rateLimit } from "express-rate-limit";
+import helmet from "helmet";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+import type { Logger } from "../../sdk/log.js";
+import type { Users } from "../identity/users.js";
+import type { IdempotencyKeys } from "./idempotency.js";
+import { openApiDocument } from "./openapi.js";
+import { sendProblem } from "./problem.js";
+import type { Route } from "./route.js";
+import { SESSION_COOKIE, cookieValue, problemHandler, routerOf } from "./router.js";
+
+export interface AppOptions<S> {
+  routes: readonly Route<S>[];
+  services: S;
+  users: Users;
+  idempotency: IdempotencyKeys;
+  logger: Logger;
+  limits: { bodyBytes: number; requestsPerMinute: number };
+  /** Readiness: `undefined` when ready, else why not. */
+  notReady(): Promise<string | undefined>;
+  /** Gauges read at scrape time. */
+  gauges: { name: string; help: string; read(): number }[];
+  version: string;
+}
+
+const DOCS_PAGE = `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Metalmarket API</title>
+<link rel="stylesheet" href="/docs/assets/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="/docs/assets/swagger-ui-bundle.js"></script>
+<script src="/docs/init.js"></script></body></html>`;
+
+const DOCS_INIT = `window.ui = SwaggerUIBundle({ url: "/openapi.json", dom_id: "#swagger-ui", withCredentials: true });`;
+
+/**
+ * The gateway's HTTP application: security headers, body and rate limits, metrics, the API
+ * routes, the OpenAPI document and its interactive page, health and readiness.
+ */
+export function createApp<S>(options: AppOptions<S>): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", "loopback");
+
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const requests = new Counter({
+    name: "http_requests_total",
+    help: "HTTP requests answered, by method, route and status",
+    labelNames: ["method", "route", "status"] as const,
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: "http_request_duration_seconds",
+    help: "Time to answer HTTP requests, by method and route",
+    labelNames: ["method", "route"] as const,
+    buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  for (const gauge of options.gauges) {
+    new Gauge({
+      name: gauge.name,
+      help: gauge.help,
+      registers: [registry],
+      collect() {
+        this.set(gauge.read());
+      },
+    });
+  }
+
+  app.use(helmet());
+  app.use((req, res, next) => {
+    const stop = latency.startTimer();
+    res.on("finish", () => {
+      const route = (req.route as { path?: string } | undefined)?.path ?? "unmatched";
+      stop({ method: req.method, route });
+      requests.inc({ method: req.method, route, status: String(res.statusCode) });
+    });
+    next();
+  });
+  app.use(
+    rateLimit({
+      windowMs: 60_000,
+      limit: options.limits.requestsPerMinute,
+      standardHeaders: "draft-7",
+      legacyHeaders: false,
+      keyGenerator: (req: Request) => clientKey(req),
+      handler: (_req, res) =>
+        sendProblem(res, {
+          type: "https://metalmarket.dev/problems/rate-limited",
+          title: "Too many requests",
+          status: 429,
+          detail: `at most ${options.limits.requestsPerMinute} requests a minute; see the RateLimit headers`,
+        }),
+    }),
+  );
+  app.use(express.json({ limit: options.limits.bodyBytes, type: ["application/json", "application/*+json"] }));
+
+  app.get("/healthz", (_req, res) => {
+    res.json({ status: "ok" });
+  });
+  app.get("/readyz", (_req, res, next) => {
+    options
+      .notReady()
+      .then((reason) => {
+        if (reason === undefined) res.json({ status: "ready" });
+        else res.status(503).json({ status: "not ready", reason });
+      })
+      .catch(next);
+  });
+  app.get("/metrics", (_req, res, next) => {
+    registry
+      .metrics()
+      .then((text) => res.type(registry.contentType).send(text))
+      .catch(next);
+  });
+  const document = openApiDocument(options.routes as readonly Route[], {
+    title: "Metalmarket gateway",
+    version: options.version,
+  });
+  app.get("/openapi.json", (_req, res) => {
+    res.json(document);
+  });
+  const swaggerDir = dirname(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"));
+  app.use("/docs/assets", express.static(swaggerDir, { index: false, maxAge: "1d" }));
+  app.get("/docs/init.js", (_req, res) => {
+    res.type("text/javascript").send(DOCS_INIT);
+  });
+  app.get("/docs", (_req, res) => {
+    res.type("html").send(DOCS_PAGE);
+  });
+
+  app.use(routerOf(options.routes, options.services, { users: options.users, idempotency: options.idempotency }));
+  app.use((req, res) => {
+    sendProblem(res, {
+      type: "https://metalmarket.dev/problems/not-found",
+      title: "Not found",
+      status: 404,
+      detail: `no endpoint ${req.method} ${req.path}; see /openapi.json`,
+    });
+  });
+  app.use(problemHandler((message, error) => options.logger.error(message, { error })));
+  return app;
+}
+
+/** Rate limits count per credential when there is one, per address otherwise. */
+function clientKey(req: Request): string {
+  const credential = req.headers.authorization ?? cookieValue(req.headers.cookie, SESSION_COOKIE);
+  if (credential !== undefined) return `c:${createHash("sha256").update(credential).digest("base64url")}`;
+  return `ip:${req.ip ?? "unknown"}`;
+}

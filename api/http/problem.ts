@@ -1,0 +1,137 @@
+import type { Response } from "express";
+import { ZodError } from "zod";
+
+import { BidExceedsDepositError, MarketRevertError, decodeRevert } from "../../sdk/index.js";
+
+/** One thing wrong with a request: where (`body.duration`, `query.cpu`) and what. */
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+/** An RFC 9457 problem: what the API answers for every error, as `application/problem+json`. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  /** The first field at fault, when one is. */
+  field?: string;
+  errors?: FieldError[];
+  /** The contract's custom error, when the chain refused the transaction. */
+  revert?: { name: string; args: Record<string, unknown> };
+}
+
+const TYPE_BASE = "https://metalmarket.dev/problems/";
+
+/** An error the API reports as a problem; anything else is a 500 that names nothing internal. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly slug: string,
+    readonly title: string,
+    readonly detail?: string,
+    readonly errors?: FieldError[],
+  ) {
+    super(detail ?? title);
+    this.name = "ApiError";
+  }
+
+  static badRequest(field: string, message: string): ApiError {
+    return new ApiError(400, "invalid-request", "The request is not valid", `${field}: ${message}`, [
+      { field, message },
+    ]);
+  }
+
+  static notFound(what: string): ApiError {
+    return new ApiError(404, "not-found", "Not found", `${what} does not exist`);
+  }
+
+  static forbidden(detail: string): ApiError {
+    return new ApiError(403, "forbidden", "Forbidden", detail);
+  }
+
+  static conflict(detail: string, field?: string): ApiError {
+    return new ApiError(
+      409,
+      "conflict",
+      "Conflict",
+      detail,
+      field === undefined ? undefined : [{ field, message: detail }],
+    );
+  }
+}
+
+/** The HTTP status and problem for any error a handler threw. */
+export function problemOf(error: unknown): Problem {
+  if (error instanceof ApiError) {
+    return {
+      type: TYPE_BASE + error.slug,
+      title: error.title,
+      status: error.status,
+      ...(error.detail === undefined ? {} : { detail: error.detail }),
+      ...(error.errors === undefined ? {} : { field: error.errors[0]?.field, errors: error.errors }),
+    };
+  }
+  if (error instanceof ZodError) {
+    const errors = error.issues.map((issue) => ({
+      field: issue.path.join(".") || "body",
+      message: issue.message,
+    }));
+    return {
+      type: `${TYPE_BASE}invalid-request`,
+      title: "The request is not valid",
+      status: 400,
+      detail: errors.map((e) => `${e.field}: ${e.message}`).join("; "),
+      field: errors[0]?.field,
+      errors,
+    };
+  }
+  if (error instanceof BidExceedsDepositError) {
+    return {
+      type: `${TYPE_BASE}invalid-request`,
+      title: "The request is not valid",
+      status: 400,
+      detail: error.message,
+      field: "body.deposit",
+      errors: [{ field: "body.deposit", message: error.message }],
+    };
+  }
+  const revert = error instanceof MarketRevertError ? error.revert : decodeRevert(error);
+  if (revert !== undefined) {
+    return {
+      type: `${TYPE_BASE}refused-by-market`,
+      title: "The market refused the transaction",
+      status: 409,
+      detail: `${revert.name}: ${describeRevert(revert.name)}`,
+      revert: { name: revert.name, args: jsonSafe(revert.args) },
+    };
+  }
+  return { type: `${TYPE_BASE}internal`, title: "Internal error", status: 500 };
+}
+
+export function sendProblem(res: Response, problem: Problem): void {
+  res.status(problem.status).type("application/problem+json").send(JSON.stringify(problem));
+}
+
+const REVERT_HINTS: Record<string, string> = {
+  InsufficientCredits: "not enough available credits in the market account",
+  OfferUnfit: "the booking does not fit the offer (see reason)",
+  PriceAboveLimit: "the posted price is above the most you would pay",
+  NotActiveMember: "the account is not an active member with the needed role",
+  OutsideRevealWindow: "not inside the round's reveal window",
+  UnauthorizedCaller: "the account may not do this",
+  InvalidLeaseStatus: "the lease is not in a state that allows this",
+  InvalidOfferTerms: "the offer's terms are not valid (see field)",
+};
+
+function describeRevert(name: string): string {
+  return REVERT_HINTS[name] ?? "see the contract's custom error";
+}
+
+function jsonSafe(args: Record<string, unknown>): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(args, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))) as Record<
+    string,
+    unknown
+  >;
+}

@@ -1,0 +1,143 @@
+import { Router, type NextFunction, type Request, type Response } from "express";
+
+import type { User, Users } from "../identity/users.js";
+import type { IdempotencyKeys } from "./idempotency.js";
+import { ApiError, problemOf, sendProblem } from "./problem.js";
+import { STREAMED, allows, type Route } from "./route.js";
+
+export const SESSION_COOKIE = "mm_session";
+
+/** The user behind a request's API key (`Authorization: Bearer mm_...`) or session (bearer or cookie). */
+export async function authenticate(req: Request, users: Users): Promise<User | undefined> {
+  const header = req.headers.authorization;
+  if (header !== undefined) {
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (match === null)
+      throw new ApiError(401, "unauthenticated", "Unauthenticated", "use `Authorization: Bearer <key>`");
+    const token = match[1] ?? "";
+    const user = token.startsWith("mm_") ? await users.byApiKey(token) : await users.bySession(token);
+    if (user === undefined)
+      throw new ApiError(401, "unauthenticated", "Unauthenticated", "the key or session is not valid");
+    return user;
+  }
+  const cookie = cookieValue(req.headers.cookie, SESSION_COOKIE);
+  return cookie === undefined ? undefined : users.bySession(cookie);
+}
+
+export function cookieValue(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? "").split(";")) {
+    const [key, ...value] = part.trim().split("=");
+    if (key === name) return decodeURIComponent(value.join("="));
+  }
+  return undefined;
+}
+
+/**
+ * Mounts `routes`: authenticates, checks the route's access, validates params, query and body
+ * against its schemas, applies `Idempotency-Key` to POSTs, and answers JSON or a problem.
+ */
+export function routerOf<S>(
+  routes: readonly Route<S>[],
+  services: S,
+  deps: { users: Users; idempotency: IdempotencyKeys },
+): Router {
+  const router = Router();
+  for (const r of routes) {
+    router[r.method](r.path, (req: Request, res: Response, next: NextFunction) => {
+      handle(r, req, res).catch(next);
+    });
+  }
+
+  async function handle(r: Route<S>, req: Request, res: Response): Promise<void> {
+    const caller = await authenticate(req, deps.users);
+    if (!allows(r.access, caller)) {
+      if (caller === undefined)
+        throw new ApiError(401, "unauthenticated", "Unauthenticated", "sign in or send an API key");
+      throw ApiError.forbidden(`${r.method.toUpperCase()} ${r.path} needs one of the roles: ${describe(r.access)}`);
+    }
+    const params = prefixed("path", () => r.params?.parse(req.params) ?? {});
+    const query = prefixed("query", () => r.query?.parse(req.query) ?? {});
+    const body = prefixed("body", () => (r.body === undefined ? undefined : r.body.parse(req.body ?? {})));
+
+    const key = r.method === "post" ? req.header("idempotency-key") : undefined;
+    const owner = caller?.userId ?? `ip:${req.ip ?? ""}`;
+    if (key !== undefined) {
+      const earlier = await deps.idempotency.claim(owner, key, { path: req.path, body: req.body as unknown });
+      if (earlier !== undefined) {
+        res.status(earlier.status).set("Idempotent-Replayed", "true");
+        res.type(earlier.status >= 400 ? "application/problem+json" : "application/json").send(earlier.body);
+        return;
+      }
+    }
+    let status = r.status ?? 200;
+    let text: string;
+    try {
+      const result = await r.handler({ params, query, body, caller: caller as User, services, req, res });
+      if (result === STREAMED) return;
+      text = JSON.stringify(result);
+    } catch (error) {
+      const problem = problemOf(error);
+      status = problem.status;
+      text = JSON.stringify(problem);
+      if (status === 500) res.locals.error = error;
+    }
+    if (key !== undefined) await deps.idempotency.settle(owner, key, { status, body: text });
+    res
+      .status(status)
+      .type(status >= 400 ? "application/problem+json" : "application/json")
+      .send(text);
+  }
+
+  return router;
+}
+
+/** Runs a parse and names the part of the request a validation error is in (`body.duration`). */
+function prefixed<T>(where: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof Error && "issues" in error && Array.isArray(error.issues)) {
+      for (const issue of error.issues as { path: (string | number)[] }[]) issue.path.unshift(where);
+    }
+    throw error;
+  }
+}
+
+function describe(access: Route["access"]): string {
+  return typeof access === "string" ? access : access.join(", ");
+}
+
+/** The last handler: any error as a problem, never a stack trace. */
+export function problemHandler(log: (message: string, error: unknown) => void) {
+  return (error: unknown, _req: Request, res: Response, _next: NextFunction): void => {
+    const status = (error as { status?: number; type?: string }).status;
+    // Express's own body parser errors: malformed JSON or a body too large.
+    if (status === 413) {
+      sendProblem(res, {
+        type: "https://metalmarket.dev/problems/too-large",
+        title: "Body too large",
+        status,
+        field: "body",
+      });
+      return;
+    }
+    if (status === 400 && (error as { type?: string }).type === "entity.parse.failed") {
+      sendProblem(res, {
+        type: "https://metalmarket.dev/problems/invalid-request",
+        title: "The request is not valid",
+        status,
+        detail: "the body is not valid JSON",
+        field: "body",
+        errors: [{ field: "body", message: "not valid JSON" }],
+      });
+      return;
+    }
+    const problem = problemOf(error);
+    if (problem.status === 500) log("request failed", error);
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    sendProblem(res, problem);
+  };
+}

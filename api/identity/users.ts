@@ -1,0 +1,228 @@
+import { randomUUID } from "node:crypto";
+
+import type { Db } from "../db/database.js";
+import { hashPassword, hashToken, newToken, tokenMatches, verifyPassword } from "./secrets.js";
+
+/** What a user may do. `admin` runs the marketplace; the rest act within their tenant. */
+export const ROLES = ["admin", "tenantAdmin", "buyer", "provider", "auditor"] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface User {
+  userId: string;
+  /** The on-chain tenant, or `null` for the marketplace's own staff (admins, auditors). */
+  tenantId: number | null;
+  name: string;
+  email: string;
+  roles: Role[];
+  /** The account the user acts as on-chain. */
+  address: string;
+  /** True when the gateway holds the key (custodial); false for a user's own wallet. */
+  custodial: boolean;
+  createdAt: number;
+  disabled: boolean;
+}
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS users (
+    user_id TEXT PRIMARY KEY, tenant_id BIGINT, name TEXT NOT NULL, email TEXT NOT NULL UNIQUE,
+    roles TEXT NOT NULL, address TEXT NOT NULL, custodial INTEGER NOT NULL, password_hash TEXT,
+    created_at BIGINT NOT NULL, disabled INTEGER NOT NULL DEFAULT 0);
+  CREATE INDEX IF NOT EXISTS users_by_tenant ON users (tenant_id);
+  CREATE INDEX IF NOT EXISTS users_by_address ON users (address);
+  CREATE TABLE IF NOT EXISTS api_keys (
+    key_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, secret_hash TEXT NOT NULL, label TEXT NOT NULL,
+    created_at BIGINT NOT NULL, revoked_at BIGINT);
+  CREATE TABLE IF NOT EXISTS sessions (
+    token_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL, expires_at BIGINT NOT NULL);
+`;
+
+/** API keys read `mm_<keyId>_<secret>`: the id finds the row, the secret is checked against its hash. */
+const API_KEY_PATTERN = /^mm_([A-Za-z0-9]{12})_([A-Za-z0-9_-]{43})$/;
+const SESSION_SECONDS = 12 * 60 * 60;
+
+interface UserRow {
+  user_id: string;
+  tenant_id: number | null;
+  name: string;
+  email: string;
+  roles: string;
+  address: string;
+  custodial: number;
+  created_at: number;
+  disabled: number;
+}
+
+export interface NewUser {
+  tenantId: number | null;
+  name: string;
+  email: string;
+  roles: Role[];
+  address: string;
+  custodial: boolean;
+  password?: string;
+}
+
+/** Users, their API keys (stored hashed) and login sessions (stored hashed). */
+export class Users {
+  readonly #db: Db;
+
+  private constructor(db: Db) {
+    this.#db = db;
+  }
+
+  static async open(db: Db): Promise<Users> {
+    await db.exec(SCHEMA);
+    return new Users(db);
+  }
+
+  async create(user: NewUser, db: Db = this.#db): Promise<User> {
+    const userId = randomUUID();
+    const createdAt = Math.floor(Date.now() / 1000);
+    await db.run(
+      `INSERT INTO users (user_id, tenant_id, name, email, roles, address, custodial, password_hash, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [
+        userId,
+        user.tenantId,
+        user.name,
+        user.email.toLowerCase(),
+        user.roles.join(","),
+        user.address.toLowerCase(),
+        user.custodial ? 1 : 0,
+        user.password === undefined ? null : await hashPassword(user.password),
+        createdAt,
+      ],
+    );
+    const created = await this.byId(userId, db);
+    if (created === undefined) throw new Error("the new user was not stored");
+    return created;
+  }
+
+  async count(): Promise<number> {
+    return Number((await this.#db.get<{ n: number }>("SELECT COUNT(*) AS n FROM users"))?.n ?? 0);
+  }
+
+  async byId(userId: string, db: Db = this.#db): Promise<User | undefined> {
+    const row = await db.get<UserRow>("SELECT * FROM users WHERE user_id = $1", [userId]);
+    return row === undefined ? undefined : userOf(row);
+  }
+
+  async byEmail(email: string): Promise<User | undefined> {
+    const row = await this.#db.get<UserRow>("SELECT * FROM users WHERE email = $1", [email.toLowerCase()]);
+    return row === undefined ? undefined : userOf(row);
+  }
+
+  async byAddress(address: string): Promise<User[]> {
+    const rows = await this.#db.all<UserRow>("SELECT * FROM users WHERE address = $1", [address.toLowerCase()]);
+    return rows.map(userOf);
+  }
+
+  async list(filter: { tenantId?: number }): Promise<User[]> {
+    const rows =
+      filter.tenantId === undefined
+        ? await this.#db.all<UserRow>("SELECT * FROM users ORDER BY created_at, user_id")
+        : await this.#db.all<UserRow>("SELECT * FROM users WHERE tenant_id = $1 ORDER BY created_at, user_id", [
+            filter.tenantId,
+          ]);
+    return rows.map(userOf);
+  }
+
+  async setRoles(userId: string, roles: Role[], db: Db = this.#db): Promise<void> {
+    await db.run("UPDATE users SET roles = $2 WHERE user_id = $1", [userId, roles.join(",")]);
+  }
+
+  async disable(userId: string, db: Db = this.#db): Promise<void> {
+    await db.run("UPDATE users SET disabled = 1 WHERE user_id = $1", [userId]);
+    await db.run("UPDATE api_keys SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL", [userId, now()]);
+    await db.run("DELETE FROM sessions WHERE user_id = $1", [userId]);
+  }
+
+  /** Issues an API key; the returned token is shown once and only its hash is kept. */
+  async issueApiKey(userId: string, label: string, db: Db = this.#db): Promise<{ keyId: string; token: string }> {
+    const keyId = newToken(9).replace(/[-_]/g, "0").slice(0, 12);
+    const secret = newToken(32);
+    await db.run("INSERT INTO api_keys (key_id, user_id, secret_hash, label, created_at) VALUES ($1, $2, $3, $4, $5)", [
+      keyId,
+      userId,
+      hashToken(secret),
+      label,
+      now(),
+    ]);
+    return { keyId, token: `mm_${keyId}_${secret}` };
+  }
+
+  async revokeApiKey(userId: string, keyId: string): Promise<boolean> {
+    const changed = await this.#db.run(
+      "UPDATE api_keys SET revoked_at = $3 WHERE key_id = $1 AND user_id = $2 AND revoked_at IS NULL",
+      [keyId, userId, now()],
+    );
+    return changed > 0;
+  }
+
+  /** The active user an API key token belongs to. */
+  async byApiKey(token: string): Promise<User | undefined> {
+    const match = API_KEY_PATTERN.exec(token);
+    if (match === null) return undefined;
+    const [, keyId = "", secret = ""] = match;
+    const key = await this.#db.get<{ user_id: string; secret_hash: string }>(
+      "SELECT user_id, secret_hash FROM api_keys WHERE key_id = $1 AND revoked_at IS NULL",
+      [keyId],
+    );
+    if (key === undefined || !tokenMatches(secret, key.secret_hash)) return undefined;
+    return this.#active(key.user_id);
+  }
+
+  /** Checks a password and opens a session; the token is returned once, its hash kept. */
+  async login(email: string, password: string): Promise<{ token: string; user: User; expiresAt: number } | undefined> {
+    const row = await this.#db.get<UserRow & { password_hash: string | null }>(
+      "SELECT * FROM users WHERE email = $1 AND disabled = 0",
+      [email.toLowerCase()],
+    );
+    if (row?.password_hash === null || row === undefined) return undefined;
+    if (!(await verifyPassword(password, row.password_hash))) return undefined;
+    const token = newToken(32);
+    const expiresAt = now() + SESSION_SECONDS;
+    await this.#db.run("DELETE FROM sessions WHERE expires_at < $1", [now()]);
+    await this.#db.run("INSERT INTO sessions (token_hash, user_id, expires_at) VALUES ($1, $2, $3)", [
+      hashToken(token),
+      row.user_id,
+      expiresAt,
+    ]);
+    return { token, user: userOf(row), expiresAt };
+  }
+
+  async bySession(token: string): Promise<User | undefined> {
+    const session = await this.#db.get<{ user_id: string }>(
+      "SELECT user_id FROM sessions WHERE token_hash = $1 AND expires_at > $2",
+      [hashToken(token), now()],
+    );
+    return session === undefined ? undefined : this.#active(session.user_id);
+  }
+
+  async logout(token: string): Promise<void> {
+    await this.#db.run("DELETE FROM sessions WHERE token_hash = $1", [hashToken(token)]);
+  }
+
+  async #active(userId: string): Promise<User | undefined> {
+    const user = await this.byId(userId);
+    return user === undefined || user.disabled ? undefined : user;
+  }
+}
+
+function userOf(row: UserRow): User {
+  return {
+    userId: row.user_id,
+    tenantId: row.tenant_id === null ? null : Number(row.tenant_id),
+    name: row.name,
+    email: row.email,
+    roles: row.roles === "" ? [] : (row.roles.split(",") as Role[]),
+    address: row.address,
+    custodial: Number(row.custodial) === 1,
+    createdAt: Number(row.created_at),
+    disabled: Number(row.disabled) === 1,
+  };
+}
+
+function now(): number {
+  return Math.floor(Date.now() / 1000);
+}

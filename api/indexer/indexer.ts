@@ -1,0 +1,314 @@
+import type { Provider } from "ethers";
+
+import { fetchEvents, type Deployment, type MarketEvent } from "../../sdk/index.js";
+import type { Db } from "../db/database.js";
+import { argsToJson, project, type StoredEvent } from "./projection.js";
+import { PROJECTED_TABLES, READ_MODEL_SCHEMA, READ_MODEL_TABLES, eventId } from "./schema.js";
+
+export interface IndexerOptions {
+  /** Blocks a block must be buried under before it is indexed; 0 on a chain with instant finality. */
+  confirmations: number;
+  pollIntervalMs: number;
+  /** Most blocks fetched in one `eth_getLogs`. */
+  blockRange: number;
+  /** How far back a reorganisation is looked for; block hashes this deep are kept. */
+  reorgDepth: number;
+}
+
+export const DEFAULT_INDEXER_OPTIONS: IndexerOptions = {
+  confirmations: 0,
+  pollIntervalMs: 250,
+  blockRange: 2000,
+  reorgDepth: 64,
+};
+
+/** An indexed event with where it sits on the chain, as handed to listeners. */
+export interface IndexedEvent extends StoredEvent {
+  transactionHash: string;
+  logIndex: number;
+  blockHash: string;
+}
+
+/** The read model was built from another chain or deployment than the one configured. */
+export class ReadModelMismatchError extends Error {
+  constructor(stored: string, expected: string) {
+    super(
+      `the read model was built from ${stored}, but the gateway is configured for ${expected}: ` +
+        "the chain was reset or the settings changed; rebuild the read model (delete it or start with --rebuild)",
+    );
+    this.name = "ReadModelMismatchError";
+  }
+}
+
+export interface IndexerStatus {
+  /** The last block indexed, or `undefined` before the first. */
+  indexedBlock: number | undefined;
+  chainHead: number | undefined;
+  /** Blocks the read model is behind the chain's head. */
+  lagBlocks: number;
+  reorgs: number;
+}
+
+/**
+ * Follows the market's events into the read model: stores each event with its chain location,
+ * projects it, and survives restarts (a checkpoint in the same transaction as the events) and
+ * reorganisations (block hashes are checked; on a fork, the orphaned events are deleted and the
+ * projections replayed from the events that remain).
+ */
+export class Indexer {
+  readonly #db: Db;
+  readonly #provider: Provider;
+  readonly #deployment: Deployment;
+  readonly #options: IndexerOptions;
+  readonly #listeners = new Set<(events: IndexedEvent[]) => void>();
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+  #stopped = false;
+  #chainHead: number | undefined;
+  #indexedBlock: number | undefined;
+  #reorgs = 0;
+  #lastError: unknown;
+
+  constructor(db: Db, provider: Provider, deployment: Deployment, options: Partial<IndexerOptions> = {}) {
+    this.#db = db;
+    this.#provider = provider;
+    this.#deployment = deployment;
+    this.#options = { ...DEFAULT_INDEXER_OPTIONS, ...options };
+  }
+
+  /** Creates the tables and checks that the stored model belongs to this chain and deployment. */
+  async open(): Promise<void> {
+    await this.#db.exec(READ_MODEL_SCHEMA);
+    const expected = await this.#identity();
+    const stored = await this.#state("identity");
+    if (stored === undefined) await this.#setState(this.#db, "identity", expected);
+    else if (stored !== expected) throw new ReadModelMismatchError(stored, expected);
+    const last = await this.#db.get<{ number: number | null }>("SELECT MAX(number) AS number FROM indexed_blocks");
+    this.#indexedBlock = last?.number ?? undefined;
+  }
+
+  /** Calls `listener` with each batch of newly indexed events, after they are committed. */
+  onEvents(listener: (events: IndexedEvent[]) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Starts following the chain. Errors are kept (see `lastError`) and the next poll tries again. */
+  start(): void {
+    this.#stopped = false;
+    const tick = async () => {
+      try {
+        while ((await this.syncOnce()) && !this.#stopped);
+        this.#lastError = undefined;
+      } catch (error) {
+        this.#lastError = error;
+      }
+      if (!this.#stopped) this.#timer = setTimeout(() => (this.#running = tick()), this.#options.pollIntervalMs);
+    };
+    this.#running = tick();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    await this.#running;
+  }
+
+  get lastError(): unknown {
+    return this.#lastError;
+  }
+
+  status(): IndexerStatus {
+    const head = this.#chainHead;
+    const indexed = this.#indexedBlock;
+    const target = head === undefined ? undefined : head - this.#options.confirmations;
+    return {
+      indexedBlock: indexed,
+      chainHead: head,
+      lagBlocks: target === undefined ? 0 : Math.max(0, target - (indexed ?? this.#deployment.blockNumber - 1)),
+      reorgs: this.#reorgs,
+    };
+  }
+
+  /** Waits until every block up to the chain's current head (less confirmations) is indexed. */
+  async catchUp(): Promise<void> {
+    while (await this.syncOnce());
+  }
+
+  /**
+   * Indexes the next range of blocks. Returns true when there may be more to index at once.
+   * Safe to call concurrently with the poller: calls run one at a time.
+   */
+  syncOnce(): Promise<boolean> {
+    const run = this.#serial.then(() => this.#sync());
+    this.#serial = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  #serial: Promise<void> = Promise.resolve();
+
+  async #sync(): Promise<boolean> {
+    const head = await this.#provider.getBlockNumber();
+    this.#chainHead = head;
+    if (await this.#handleReorg()) return true;
+    const target = head - this.#options.confirmations;
+    const from = (this.#indexedBlock ?? this.#deployment.blockNumber - 1) + 1;
+    if (from > target) return false;
+    const to = Math.min(target, from + this.#options.blockRange - 1);
+
+    const events = await fetchEvents(this.#provider, this.#deployment, from, to);
+    const blockNumbers = [...new Set([...events.map((event) => event.blockNumber), to])];
+    const blocks = new Map(
+      await Promise.all(
+        blockNumbers.map(async (number) => {
+          const block = await this.#provider.getBlock(number);
+          if (block === null || block.hash === null) throw new Error(`block ${number} is not available`);
+          return [number, { hash: block.hash, timestamp: block.timestamp }] as const;
+        }),
+      ),
+    );
+    // Logs and blocks read at different moments must agree, or a reorganisation came in between.
+    if (events.some((event) => blocks.get(event.blockNumber)?.hash !== event.blockHash)) return true;
+
+    const indexed = events.map((event) => toIndexed(event, blocks.get(event.blockNumber)?.timestamp ?? 0));
+    await this.#db.transaction(async (tx) => {
+      for (const event of indexed) {
+        await tx.run(
+          `INSERT INTO events (id, block_number, log_index, tx_hash, block_hash, timestamp, contract, name, args)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+          [
+            event.id,
+            event.blockNumber,
+            event.logIndex,
+            event.transactionHash,
+            event.blockHash,
+            event.timestamp,
+            event.contract,
+            event.name,
+            argsToJson(event.args),
+          ],
+        );
+        await project(tx, event);
+      }
+      for (const [number, block] of blocks) {
+        await tx.run(
+          `INSERT INTO indexed_blocks (number, hash, timestamp) VALUES ($1, $2, $3)
+           ON CONFLICT (number) DO UPDATE SET hash = $2, timestamp = $3`,
+          [number, block.hash, block.timestamp],
+        );
+      }
+      await tx.run("DELETE FROM indexed_blocks WHERE number < $1 AND number <> $2", [
+        to - this.#options.reorgDepth,
+        to,
+      ]);
+    });
+    this.#indexedBlock = to;
+    if (indexed.length > 0) for (const listener of this.#listeners) listener(indexed);
+    return to < target;
+  }
+
+  /** Finds whether the chain forked below what is indexed; if so, rolls the read model back. */
+  async #handleReorg(): Promise<boolean> {
+    const kept = await this.#db.all<{ number: number; hash: string }>(
+      "SELECT number, hash FROM indexed_blocks ORDER BY number DESC",
+    );
+    let fork: number | undefined;
+    for (const block of kept) {
+      const onChain = await this.#provider.getBlock(block.number);
+      if (onChain?.hash === block.hash) break;
+      fork = block.number;
+    }
+    if (fork === undefined) return false;
+    // Everything from the first block that no longer matches is orphaned: delete it and replay.
+    const keepBelow = kept.find((block) => block.number < (fork ?? 0))?.number ?? this.#deployment.blockNumber - 1;
+    await this.#db.transaction(async (tx) => {
+      await tx.run("DELETE FROM event_links WHERE event_id >= $1", [eventId(keepBelow + 1, 0)]);
+      await tx.run("DELETE FROM events WHERE block_number > $1", [keepBelow]);
+      await tx.run("DELETE FROM indexed_blocks WHERE number > $1", [keepBelow]);
+      await replay(tx);
+    });
+    this.#indexedBlock = keepBelow;
+    this.#reorgs += 1;
+    return true;
+  }
+
+  async #identity(): Promise<string> {
+    const block = await this.#provider.getBlock(this.#deployment.blockNumber);
+    if (block === null) {
+      throw new ReadModelMismatchError(
+        "a configured deployment",
+        `chain ${this.#deployment.chainId}, whose block ${this.#deployment.blockNumber} does not exist`,
+      );
+    }
+    return `chain ${this.#deployment.chainId}, market ${this.#deployment.contracts.market}, deployed in block ${block.hash}`;
+  }
+
+  async #state(key: string): Promise<string | undefined> {
+    return (await this.#db.get<{ value: string }>("SELECT value FROM indexer_state WHERE key = $1", [key]))?.value;
+  }
+
+  async #setState(db: Db, key: string, value: string): Promise<void> {
+    await db.run("INSERT INTO indexer_state (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2", [
+      key,
+      value,
+    ]);
+  }
+}
+
+/** Empties the projections and applies every stored event again, in chain order. */
+async function replay(db: Db): Promise<void> {
+  await db.run("DELETE FROM event_links");
+  for (const table of PROJECTED_TABLES) await db.run(`DELETE FROM ${table}`);
+  const rows = await db.all<EventRow>("SELECT * FROM events ORDER BY id");
+  for (const row of rows) await project(db, storedEventOf(row));
+}
+
+/** Drops the whole read model; the next `Indexer.open` starts it again from the deployment block. */
+export async function dropReadModel(db: Db): Promise<void> {
+  for (const table of READ_MODEL_TABLES) await db.exec(`DROP TABLE IF EXISTS ${table}`);
+}
+
+/** An `events` row as the database returns it. */
+export interface EventRow {
+  id: number;
+  block_number: number;
+  log_index: number;
+  tx_hash: string;
+  block_hash: string;
+  timestamp: number;
+  contract: string;
+  name: string;
+  args: string;
+}
+
+export function storedEventOf(row: EventRow): IndexedEvent {
+  return {
+    id: Number(row.id),
+    blockNumber: Number(row.block_number),
+    logIndex: Number(row.log_index),
+    transactionHash: row.tx_hash,
+    blockHash: row.block_hash,
+    timestamp: Number(row.timestamp),
+    contract: row.contract,
+    name: row.name,
+    args: JSON.parse(row.args) as Record<string, unknown>,
+  };
+}
+
+function toIndexed(event: MarketEvent, timestamp: number): IndexedEvent {
+  return {
+    id: eventId(event.blockNumber, event.logIndex),
+    blockNumber: event.blockNumber,
+    logIndex: event.logIndex,
+    transactionHash: event.transactionHash,
+    blockHash: event.blockHash,
+    timestamp,
+    contract: event.contract,
+    name: event.name,
+    // Projected in the form it is stored in, so a replay sees exactly the same values.
+    args: JSON.parse(argsToJson(event.args)) as Record<string, unknown>,
+  };
+}

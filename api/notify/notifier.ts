@@ -1,0 +1,380 @@
+import { randomUUID } from "node:crypto";
+
+import type { Response } from "express";
+
+import type { Db } from "../db/database.js";
+import type { MasterKey } from "../identity/secrets.js";
+import { newToken, signWebhook } from "../identity/secrets.js";
+import type { Users } from "../identity/users.js";
+import type { IndexedEvent } from "../indexer/indexer.js";
+import { credits } from "../http/schemas.js";
+
+/** What a user is told about. */
+export const NOTIFICATION_TYPES = [
+  "lease.created",
+  "lease.provisioned",
+  "lease.failed",
+  "lease.ended",
+  "lease.refunded",
+  "credits.granted",
+  "credits.request.decided",
+  "bid.matched",
+  "bid.unmatched",
+] as const;
+export type NotificationType = (typeof NOTIFICATION_TYPES)[number];
+
+export interface Notification {
+  /** Unique and stable: the chain event's id and the type. */
+  id: string;
+  type: NotificationType;
+  at: string;
+  txHash: string;
+  data: Record<string, unknown>;
+}
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS webhooks (
+    webhook_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, url TEXT NOT NULL, sealed_secret TEXT NOT NULL,
+    types TEXT NOT NULL, created_at BIGINT NOT NULL, active INTEGER NOT NULL DEFAULT 1);
+  CREATE TABLE IF NOT EXISTS webhook_deliveries (
+    webhook_id TEXT NOT NULL, notification_id TEXT NOT NULL, payload TEXT NOT NULL, attempts INTEGER NOT NULL,
+    next_attempt_at BIGINT NOT NULL, status TEXT NOT NULL, last_error TEXT, delivered_at BIGINT,
+    PRIMARY KEY (webhook_id, notification_id));
+  CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);
+`;
+
+export interface WebhookOptions {
+  maxAttempts: number;
+  /** The first retry's delay; each next one doubles it. */
+  backoffMs: number;
+  timeoutMs: number;
+}
+
+export interface Webhook {
+  webhookId: string;
+  url: string;
+  types: NotificationType[];
+  createdAt: number;
+  active: boolean;
+}
+
+/**
+ * Turns indexed events into notifications for the users they concern, and delivers them: live to
+ * each user's Server-Sent Events streams, and to their webhooks, signed with HMAC-SHA256 and
+ * retried with exponential backoff. Deliveries are stored, so retries outlive a restart.
+ */
+export class Notifier {
+  readonly #db: Db;
+  readonly #users: Users;
+  readonly #master: MasterKey;
+  readonly #options: WebhookOptions;
+  readonly #streams = new Map<string, Set<Response>>();
+  #timer: NodeJS.Timeout | undefined;
+  #delivering: Promise<void> = Promise.resolve();
+  #stopped = false;
+
+  private constructor(db: Db, users: Users, master: MasterKey, options: WebhookOptions) {
+    this.#db = db;
+    this.#users = users;
+    this.#master = master;
+    this.#options = options;
+  }
+
+  static async open(db: Db, users: Users, master: MasterKey, options: WebhookOptions): Promise<Notifier> {
+    await db.exec(SCHEMA);
+    return new Notifier(db, users, master, options);
+  }
+
+  /** Starts the webhook delivery loop. */
+  start(intervalMs = 200): void {
+    this.#stopped = false;
+    const tick = async () => {
+      this.#delivering = this.deliverDue().catch(() => undefined);
+      await this.#delivering;
+      if (!this.#stopped) this.#timer = setTimeout(() => void tick(), intervalMs);
+    };
+    void tick();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    await this.#delivering;
+    for (const streams of this.#streams.values()) for (const res of streams) res.end();
+    this.#streams.clear();
+  }
+
+  /** Keeps `res` open as `userId`'s event stream until the client goes away. */
+  subscribe(userId: string, res: Response): void {
+    res.status(200).set({
+      "Content-Type": "text/event-stream",
+      "Cache-Control": "no-store",
+      Connection: "keep-alive",
+      "X-Accel-Buffering": "no",
+    });
+    res.flushHeaders();
+    res.write(": connected\n\n");
+    let streams = this.#streams.get(userId);
+    if (streams === undefined) {
+      streams = new Set();
+      this.#streams.set(userId, streams);
+    }
+    streams.add(res);
+    const heartbeat = setInterval(() => res.write(": keep-alive\n\n"), 15_000);
+    res.on("close", () => {
+      clearInterval(heartbeat);
+      streams.delete(res);
+    });
+  }
+
+  async addWebhook(userId: string, url: string, types: NotificationType[]): Promise<Webhook & { secret: string }> {
+    const webhookId = randomUUID();
+    const secret = `whsec_${newToken(24)}`;
+    const createdAt = Math.floor(Date.now() / 1000);
+    await this.#db.run(
+      `INSERT INTO webhooks (webhook_id, user_id, url, sealed_secret, types, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6)`,
+      [webhookId, userId, url, this.#master.seal("webhook", webhookId, secret), types.join(","), createdAt],
+    );
+    return { webhookId, url, types, createdAt, active: true, secret };
+  }
+
+  async webhooks(userId: string): Promise<Webhook[]> {
+    const rows = await this.#db.all<{
+      webhook_id: string;
+      url: string;
+      types: string;
+      created_at: number;
+      active: number;
+    }>("SELECT webhook_id, url, types, created_at, active FROM webhooks WHERE user_id = $1 ORDER BY created_at", [
+      userId,
+    ]);
+    return rows.map((row) => ({
+      webhookId: row.webhook_id,
+      url: row.url,
+      types: row.types === "" ? [] : (row.types.split(",") as NotificationType[]),
+      createdAt: Number(row.created_at),
+      active: Number(row.active) === 1,
+    }));
+  }
+
+  async removeWebhook(userId: string, webhookId: string): Promise<boolean> {
+    return (
+      (await this.#db.run("UPDATE webhooks SET active = 0 WHERE webhook_id = $1 AND user_id = $2 AND active = 1", [
+        webhookId,
+        userId,
+      ])) > 0
+    );
+  }
+
+  /** The delivery record of a webhook's notifications, newest first. */
+  async deliveries(webhookId: string): Promise<{ notificationId: string; status: string; attempts: number }[]> {
+    const rows = await this.#db.all<{ notification_id: string; status: string; attempts: number }>(
+      "SELECT notification_id, status, attempts FROM webhook_deliveries WHERE webhook_id = $1 ORDER BY notification_id DESC",
+      [webhookId],
+    );
+    return rows.map((row) => ({
+      notificationId: row.notification_id,
+      status: row.status,
+      attempts: Number(row.attempts),
+    }));
+  }
+
+  /** Notifies the users newly indexed events concern. */
+  async publish(events: readonly IndexedEvent[]): Promise<void> {
+    for (const event of events) {
+      for (const { accounts, notification } of await this.#notificationsOf(event)) {
+        for (const account of accounts) {
+          for (const user of await this.#users.byAddress(account)) {
+            this.#push(user.userId, notification);
+            await this.#queueWebhooks(user.userId, notification);
+          }
+        }
+      }
+    }
+  }
+
+  /** Sends every webhook delivery that is due; failures are retried later with backoff. */
+  async deliverDue(): Promise<void> {
+    const now = Date.now();
+    const due = await this.#db.all<{
+      webhook_id: string;
+      notification_id: string;
+      payload: string;
+      attempts: number;
+      url: string;
+      sealed_secret: string;
+    }>(
+      `SELECT d.webhook_id, d.notification_id, d.payload, d.attempts, w.url, w.sealed_secret
+       FROM webhook_deliveries d JOIN webhooks w ON w.webhook_id = d.webhook_id
+       WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND w.active = 1
+       ORDER BY d.next_attempt_at LIMIT 50`,
+      [now],
+    );
+    await Promise.all(
+      due.map(async (delivery) => {
+        const secret = this.#master.open("webhook", delivery.webhook_id, delivery.sealed_secret);
+        const timestamp = Math.floor(Date.now() / 1000);
+        const attempts = Number(delivery.attempts) + 1;
+        let failure: string | undefined;
+        try {
+          const response = await fetch(delivery.url, {
+            method: "POST",
+            headers: {
+              "content-type": "application/json",
+              "metalmarket-signature": signWebhook(secret, timestamp, delivery.payload),
+              "metalmarket-delivery": delivery.notification_id,
+            },
+            body: delivery.payload,
+            signal: AbortSignal.timeout(this.#options.timeoutMs),
+          });
+          if (!response.ok) failure = `HTTP ${response.status}`;
+          await response.body?.cancel();
+        } catch (error) {
+          failure = error instanceof Error ? error.message : String(error);
+        }
+        const status =
+          failure === undefined ? "delivered" : attempts >= this.#options.maxAttempts ? "failed" : "pending";
+        const next = now + this.#options.backoffMs * 2 ** (attempts - 1);
+        await this.#db.run(
+          `UPDATE webhook_deliveries SET attempts = $3, status = $4, last_error = $5, next_attempt_at = $6,
+             delivered_at = $7 WHERE webhook_id = $1 AND notification_id = $2`,
+          [
+            delivery.webhook_id,
+            delivery.notification_id,
+            attempts,
+            status,
+            failure ?? null,
+            next,
+            failure === undefined ? Date.now() : null,
+          ],
+        );
+      }),
+    );
+  }
+
+  #push(userId: string, notification: Notification): void {
+    const frame = `id: ${notification.id}\nevent: ${notification.type}\ndata: ${JSON.stringify(notification)}\n\n`;
+    for (const res of this.#streams.get(userId) ?? []) res.write(frame);
+  }
+
+  async #queueWebhooks(userId: string, notification: Notification): Promise<void> {
+    for (const hook of await this.webhooks(userId)) {
+      if (!hook.active || (hook.types.length > 0 && !hook.types.includes(notification.type))) continue;
+      await this.#db.run(
+        `INSERT INTO webhook_deliveries (webhook_id, notification_id, payload, attempts, next_attempt_at, status)
+         VALUES ($1, $2, $3, 0, $4, 'pending') ON CONFLICT DO NOTHING`,
+        [hook.webhookId, notification.id, JSON.stringify(notification), Date.now()],
+      );
+    }
+  }
+
+  async #notificationsOf(event: IndexedEvent): Promise<{ accounts: string[]; notification: Notification }[]> {
+    const a = event.args;
+    const make = (type: NotificationType, data: Record<string, unknown>): Notification => ({
+      id: `${event.id}:${type}`,
+      type,
+      at: new Date(event.timestamp * 1000).toISOString(),
+      txHash: event.transactionHash,
+      data,
+    });
+    const leaseParties = async (leaseId: unknown) => {
+      const row = await this.#db.get<{ buyer: string; provider: string }>(
+        `SELECT l.buyer, n.provider FROM leases l JOIN nodes n ON n.node_id = l.node_id WHERE l.lease_id = $1`,
+        [Number(leaseId)],
+      );
+      return row === undefined ? [] : [...new Set([row.buyer, row.provider])];
+    };
+    const leaseId = Number(a.leaseId);
+    switch (event.name) {
+      case "LeaseCreated":
+        return [
+          {
+            accounts: await leaseParties(a.leaseId),
+            notification: make("lease.created", {
+              leaseId,
+              nodeId: Number(a.nodeId),
+              offerId: Number(a.offerId),
+              start: Number(a.start),
+              end: Number(a.end),
+              cost: credits(String(a.cost)),
+            }),
+          },
+        ];
+      case "LeaseProvisioned":
+        return [
+          {
+            accounts: await leaseParties(a.leaseId),
+            notification: make("lease.provisioned", { leaseId, nodeAddress: String(a.nodeAddress) }),
+          },
+        ];
+      case "LeaseFailed":
+        return [
+          {
+            accounts: await leaseParties(a.leaseId),
+            notification: make("lease.failed", { leaseId, reason: a.reason }),
+          },
+        ];
+      case "LeaseEnded": {
+        const accounts = await leaseParties(a.leaseId);
+        const data = {
+          leaseId,
+          reason: Number(a.reason),
+          paid: credits(String(a.paid)),
+          refund: credits(String(a.refund)),
+        };
+        const ended = [{ accounts, notification: make("lease.ended", data) }];
+        return BigInt(String(a.refund)) > 0n
+          ? [...ended, { accounts, notification: make("lease.refunded", data) }]
+          : ended;
+      }
+      case "CreditsGranted":
+        return [
+          {
+            accounts: [String(a.to).toLowerCase()],
+            notification: make("credits.granted", { amount: credits(String(a.amount)), memo: a.memo }),
+          },
+        ];
+      case "CreditRequestApproved":
+      case "CreditRequestRejected": {
+        const request = await this.#db.get<{ requester: string; amount: string }>(
+          "SELECT requester, amount FROM credit_requests WHERE request_id = $1",
+          [Number(a.requestId)],
+        );
+        if (request === undefined) return [];
+        return [
+          {
+            accounts: [request.requester],
+            notification: make("credits.request.decided", {
+              requestId: Number(a.requestId),
+              approved: event.name === "CreditRequestApproved",
+              amount: credits(request.amount),
+            }),
+          },
+        ];
+      }
+      case "BidMatched":
+      case "BidUnmatched": {
+        const bid = await this.#db.get<{ bidder: string }>(
+          "SELECT bidder FROM bids WHERE round_id = $1 AND bid_id = $2",
+          [Number(a.roundId), Number(a.bidId)],
+        );
+        if (bid === undefined) return [];
+        const type = event.name === "BidMatched" ? "bid.matched" : "bid.unmatched";
+        return [
+          {
+            accounts: [bid.bidder],
+            notification: make(type, {
+              roundId: Number(a.roundId),
+              bidId: Number(a.bidId),
+              ...(event.name === "BidMatched" ? { leaseId } : {}),
+              refund: credits(String(a.refund)),
+            }),
+          },
+        ];
+      }
+      default:
+        return [];
+    }
+  }
+}

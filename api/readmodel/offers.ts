@@ -1,0 +1,221 @@
+import { NodeStatus, OfferStatus, PriceModel, TenantStatus, nameOf } from "../../sdk/index.js";
+import type { Db } from "../db/database.js";
+
+/** An `offers` row joined with its node, as the read model holds it. */
+export interface OfferRow {
+  offer_id: number;
+  node_id: number;
+  seller: string;
+  starts_at: number;
+  ends_at: number;
+  slice_seconds: number;
+  min_slices: number;
+  max_slices: number;
+  from_hour: number;
+  to_hour: number;
+  model: number;
+  price_per_hour: string;
+  surge_bps: number;
+  reserve_sealed: number;
+  status: number;
+  round_id: number;
+  booked_slices: number;
+  created_at: number;
+  last_sold_at: number | null;
+  tenant_id: number;
+  cores: number;
+  memory_gib: number;
+  storage_gb: number;
+  network_gbps: number;
+  gpus: number;
+  arch: number;
+  node_status: number;
+}
+
+export const OFFER_SELECT = `
+  SELECT o.*, n.tenant_id, n.cores, n.memory_gib, n.storage_gb, n.network_gbps, n.gpus, n.arch,
+         n.status AS node_status
+  FROM offers o JOIN nodes n ON n.node_id = o.node_id`;
+
+const BPS = 10_000n;
+const SECONDS_PER_DAY = 86_400;
+const SECONDS_PER_HOUR = 3600;
+
+export type PriceModelName = "fixed" | "dynamic" | "auction";
+export const PRICE_MODELS: readonly PriceModelName[] = ["fixed", "dynamic", "auction"];
+export const modelName = (model: number): PriceModelName => PRICE_MODELS[model] ?? "fixed";
+
+/**
+ * The price an offer posts now, as `Offers.postedPrice`: a dynamic offer's base price rises with
+ * the share of its slices already booked, capped at the surge; an auction's is its public reserve
+ * (`null` while the reserve is sealed).
+ */
+export function postedPrice(offer: OfferRow): bigint | null {
+  const base = BigInt(offer.price_per_hour);
+  if (offer.model === PriceModel.Auction) return Number(offer.reserve_sealed) === 1 ? null : base;
+  if (offer.model !== PriceModel.Dynamic) return base;
+  const capacity = BigInt(Math.floor((offer.ends_at - offer.starts_at) / offer.slice_seconds));
+  if (capacity === 0n) return base;
+  const booked = BigInt(offer.booked_slices);
+  const sold = booked < capacity ? booked : capacity;
+  return base + (base * BigInt(offer.surge_bps) * sold) / (BPS * capacity);
+}
+
+/** True when `[start, end)` lies inside the offer's daily hours, as `DailyWindow.contains`. */
+export function withinHours(fromHour: number, toHour: number, start: number, end: number): boolean {
+  if (fromHour === toHour) return true;
+  const day = start - (start % SECONDS_PER_DAY);
+  let opensAt = day + fromHour * SECONDS_PER_HOUR;
+  let closesAt: number;
+  if (fromHour < toHour) closesAt = day + toHour * SECONDS_PER_HOUR;
+  else if (start >= opensAt) closesAt = day + SECONDS_PER_DAY + toHour * SECONDS_PER_HOUR;
+  else {
+    closesAt = day + toHour * SECONDS_PER_HOUR;
+    opensAt = day;
+  }
+  return start >= opensAt && end <= closesAt;
+}
+
+/** Intervals `[start, end)` booked on a node that overlap `[from, to)`, in order. */
+export async function bookedIntervals(
+  db: Db,
+  nodeId: number,
+  from: number,
+  to: number,
+): Promise<{ start: number; end: number; leaseId: number }[]> {
+  const rows = await db.all<{ starts_at: number; booked_until: number; lease_id: number }>(
+    `SELECT starts_at, booked_until, lease_id FROM leases
+     WHERE node_id = $1 AND booked_until > starts_at AND booked_until > $2 AND starts_at < $3 ORDER BY starts_at`,
+    [nodeId, from, to],
+  );
+  return rows.map((row) => ({
+    start: Number(row.starts_at),
+    end: Number(row.booked_until),
+    leaseId: Number(row.lease_id),
+  }));
+}
+
+/** One bookable slice of an offer. */
+export interface FreeSlice {
+  sliceId: string;
+  offer: OfferRow;
+  start: number;
+  end: number;
+}
+
+/** `<offerId>-<start>`: a slice's id in the time-slice API. */
+export function sliceIdOf(offerId: number, start: number): string {
+  return `${offerId}-${start}`;
+}
+
+export function parseSliceId(sliceId: string): { offerId: number; start: number } | undefined {
+  const match = /^(\d{1,10})-(\d{1,11})$/.exec(sliceId);
+  if (match === null) return undefined;
+  return { offerId: Number(match[1]), start: Number(match[2]) };
+}
+
+export interface SliceSearch {
+  cpu: number;
+  ramGiB: number;
+  start: number;
+  end: number;
+  now: number;
+  model?: PriceModelName;
+  maxPricePerHour?: bigint;
+  limit: number;
+  /** Continue after this slice (the previous page's last). */
+  after?: { offerId: number; start: number };
+}
+
+/**
+ * Free slices that meet the needs within `[start, end)`: open offers (earliest listed first) on
+ * available nodes of active tenants with enough cores and memory, slice by slice, less what is
+ * booked, outside the offer's daily hours, or already over.
+ */
+export async function findFreeSlices(db: Db, search: SliceSearch): Promise<FreeSlice[]> {
+  const params: (number | string)[] = [
+    OfferStatus.Open,
+    NodeStatus.Available,
+    TenantStatus.Active,
+    search.cpu,
+    search.ramGiB,
+    search.end,
+    Math.max(search.start, search.now),
+    search.after?.offerId ?? 0,
+  ];
+  const model = search.model === undefined ? "" : `AND o.model = $${params.push(PRICE_MODELS.indexOf(search.model))}`;
+  const offers = await db.all<OfferRow>(
+    `${OFFER_SELECT} JOIN tenants t ON t.tenant_id = n.tenant_id
+     WHERE o.status = $1 AND n.status = $2 AND t.status = $3 AND n.cores >= $4 AND n.memory_gib >= $5
+       AND o.starts_at < $6 AND o.ends_at > $7 AND o.offer_id >= $8 ${model}
+     ORDER BY o.offer_id`,
+    params,
+  );
+  const slices: FreeSlice[] = [];
+  for (const offer of offers) {
+    const price = postedPrice(offer);
+    if (search.maxPricePerHour !== undefined && price !== null && price > search.maxPricePerHour) continue;
+    const slice = Number(offer.slice_seconds);
+    const from = Math.max(search.start, offer.starts_at, search.now - slice + 1);
+    let cursor = offer.starts_at + Math.ceil((from - offer.starts_at) / slice) * slice;
+    if (search.after !== undefined && offer.offer_id === search.after.offerId) {
+      cursor = Math.max(cursor, search.after.start + slice);
+    }
+    const to = Math.min(search.end, offer.ends_at);
+    const booked = await bookedIntervals(db, offer.node_id, cursor, to);
+    for (let start = cursor; start + slice <= to && slices.length < search.limit; start += slice) {
+      const end = start + slice;
+      if (!withinHours(offer.from_hour, offer.to_hour, start, end)) continue;
+      if (booked.some((interval) => interval.start < end && interval.end > start)) continue;
+      slices.push({ sliceId: sliceIdOf(offer.offer_id, start), offer, start, end });
+    }
+    if (slices.length >= search.limit) break;
+  }
+  return slices;
+}
+
+/** An offer as the API shows it. */
+export function offerView(offer: OfferRow, format: (amount: bigint | null) => string | null) {
+  return {
+    offerId: Number(offer.offer_id),
+    nodeId: Number(offer.node_id),
+    tenantId: Number(offer.tenant_id),
+    seller: offer.seller,
+    start: Number(offer.starts_at),
+    end: Number(offer.ends_at),
+    sliceSeconds: Number(offer.slice_seconds),
+    minSlices: Number(offer.min_slices),
+    maxSlices: Number(offer.max_slices),
+    hours:
+      Number(offer.from_hour) === Number(offer.to_hour)
+        ? null
+        : { from: Number(offer.from_hour), to: Number(offer.to_hour) },
+    model: modelName(Number(offer.model)),
+    basePricePerHour: format(BigInt(offer.price_per_hour)),
+    pricePerHour: format(postedPrice(offer)),
+    surgeBps: Number(offer.surge_bps),
+    roundId: Number(offer.round_id) === 0 ? null : Number(offer.round_id),
+    status: String(nameOf(OfferStatus, Number(offer.status)) ?? "None").toLowerCase(),
+    createdAt: Number(offer.created_at),
+    lastSoldAt: offer.last_sold_at === null ? null : Number(offer.last_sold_at),
+    resources: resourcesOf(offer),
+  };
+}
+
+export function resourcesOf(node: {
+  cores: number;
+  memory_gib: number;
+  storage_gb: number;
+  network_gbps: number;
+  gpus: number;
+  arch: number;
+}) {
+  return {
+    cores: Number(node.cores),
+    memoryGiB: Number(node.memory_gib),
+    storageGB: Number(node.storage_gb),
+    networkGbps: Number(node.network_gbps),
+    gpus: Number(node.gpus),
+    arch: Number(node.arch),
+  };
+}

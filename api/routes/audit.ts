@@ -1,0 +1,233 @@
+import type { Provider, TransactionReceipt } from "ethers";
+import { z } from "zod";
+
+import { createEventDecoder, type Deployment } from "../../sdk/index.js";
+import type { Db, SqlValue } from "../db/database.js";
+import { STREAMED } from "../http/route.js";
+import { address, instant } from "../http/schemas.js";
+import type { User } from "../identity/users.js";
+import { argsToJson, type LinkKind } from "../indexer/projection.js";
+import { storedEventOf, type EventRow, type IndexedEvent } from "../indexer/indexer.js";
+import { route } from "./define.js";
+
+const EXPORT_PAGE = 1000;
+const VERIFY_CONCURRENCY = 8;
+
+export const auditRecordSchema = z.object({
+  id: z.number().describe("the event's place on the chain: block number × 100000 + log index; the cursor"),
+  blockNumber: z.number(),
+  blockHash: z.string(),
+  logIndex: z.number(),
+  txHash: z.string(),
+  timestamp: z.string(),
+  contract: z.string(),
+  address: z.string(),
+  event: z.string(),
+  args: z.record(z.string(), z.unknown()),
+  verified: z.boolean().optional().describe("with verify=true: the chain holds exactly this log"),
+  verifyError: z.string().optional(),
+});
+export type AuditRecord = z.infer<typeof auditRecordSchema>;
+
+const auditQuery = z
+  .object({
+    account: address.optional(),
+    tenant: z.coerce.number().int().positive().optional(),
+    node: z.coerce.number().int().positive().optional(),
+    lease: z.coerce.number().int().positive().optional(),
+    offer: z.coerce.number().int().positive().optional(),
+    round: z.coerce.number().int().positive().optional(),
+    type: z
+      .string()
+      .regex(/^[A-Za-z]+(,[A-Za-z]+)*$/, "event names, comma-separated")
+      .optional()
+      .describe("event names, e.g. LeaseCreated,LeaseEnded"),
+    fromBlock: z.coerce.number().int().min(0).optional(),
+    toBlock: z.coerce.number().int().min(0).optional(),
+    from: instant.optional().describe("ISO 8601 or unix seconds"),
+    to: instant.optional().describe("ISO 8601 or unix seconds"),
+    after: z.coerce.number().int().min(0).optional().describe("the last id of the previous page"),
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+    verify: z.enum(["true", "false"]).default("false"),
+    format: z.enum(["json", "ndjson", "csv"]).default("json"),
+  })
+  .strict();
+export type AuditQuery = z.infer<typeof auditQuery>;
+
+/** The filters a caller may use: staff any; a tenant admin their tenant's; others their own account's. */
+function scoped(query: AuditQuery, caller: User): AuditQuery {
+  if (caller.roles.includes("admin") || caller.roles.includes("auditor")) return query;
+  if (caller.roles.includes("tenantAdmin") && caller.tenantId !== null) return { ...query, tenant: caller.tenantId };
+  return { ...query, account: caller.address };
+}
+
+/** One page of events matching `query`, in chain order after `query.after`. */
+export async function auditPage(db: Db, query: AuditQuery, limit: number): Promise<IndexedEvent[]> {
+  const links: [LinkKind, string][] = [];
+  if (query.account !== undefined) links.push(["account", query.account]);
+  if (query.tenant !== undefined) links.push(["tenant", String(query.tenant)]);
+  if (query.node !== undefined) links.push(["node", String(query.node)]);
+  if (query.lease !== undefined) links.push(["lease", String(query.lease)]);
+  if (query.offer !== undefined) links.push(["offer", String(query.offer)]);
+  if (query.round !== undefined) links.push(["round", String(query.round)]);
+
+  const params: SqlValue[] = [];
+  const where: string[] = [`e.id > $${params.push(query.after ?? -1)}`];
+  const [driver, ...rest] = links;
+  let from = "events e";
+  if (driver !== undefined) {
+    // The most selective part drives the scan: the link index is ordered by event id.
+    from = "event_links d JOIN events e ON e.id = d.event_id";
+    where.push(`d.kind = $${params.push(driver[0])}`, `d.value = $${params.push(driver[1])}`);
+  }
+  for (const [kind, value] of rest) {
+    where.push(
+      `EXISTS (SELECT 1 FROM event_links x WHERE x.event_id = e.id AND x.kind = $${params.push(kind)} AND x.value = $${params.push(value)})`,
+    );
+  }
+  if (query.type !== undefined) {
+    const names = query.type.split(",");
+    where.push(`e.name IN (${names.map((name) => `$${params.push(name)}`).join(", ")})`);
+  }
+  if (query.fromBlock !== undefined) where.push(`e.block_number >= $${params.push(query.fromBlock)}`);
+  if (query.toBlock !== undefined) where.push(`e.block_number <= $${params.push(query.toBlock)}`);
+  if (query.from !== undefined) where.push(`e.timestamp >= $${params.push(query.from)}`);
+  if (query.to !== undefined) where.push(`e.timestamp < $${params.push(query.to)}`);
+  const order = driver === undefined ? "e.id" : "d.event_id";
+  const rows = await db.all<EventRow>(
+    `SELECT e.* FROM ${from} WHERE ${where.join(" AND ")} ORDER BY ${order} LIMIT $${params.push(limit)}`,
+    params,
+  );
+  return rows.map(storedEventOf);
+}
+
+export function auditRecord(event: IndexedEvent, deployment: Deployment): AuditRecord {
+  return {
+    id: event.id,
+    blockNumber: event.blockNumber,
+    blockHash: event.blockHash,
+    logIndex: event.logIndex,
+    txHash: event.transactionHash,
+    timestamp: new Date(event.timestamp * 1000).toISOString(),
+    contract: event.contract,
+    address: deployment.contracts[event.contract as keyof Deployment["contracts"]],
+    event: event.name,
+    args: event.args,
+  };
+}
+
+/**
+ * Checks records against the chain: the transaction's receipt must hold a log at the same index,
+ * in the same block, from the same contract, decoding to the same event and arguments.
+ */
+export async function verifyRecords(
+  provider: Provider,
+  deployment: Deployment,
+  records: AuditRecord[],
+): Promise<AuditRecord[]> {
+  const decode = createEventDecoder(deployment);
+  const receipts = new Map<string, Promise<TransactionReceipt | null>>();
+  const receiptOf = (hash: string) => {
+    let receipt = receipts.get(hash);
+    if (receipt === undefined) {
+      receipt = provider.getTransactionReceipt(hash);
+      receipts.set(hash, receipt);
+    }
+    return receipt;
+  };
+  const verified: AuditRecord[] = new Array<AuditRecord>(records.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < records.length) {
+      const index = next++;
+      const record = records[index] as AuditRecord;
+      verified[index] = { ...record, ...(await verifyOne(record)) };
+    }
+  };
+  async function verifyOne(record: AuditRecord): Promise<{ verified: boolean; verifyError?: string }> {
+    const receipt = await receiptOf(record.txHash);
+    if (receipt === null) return { verified: false, verifyError: "no such transaction on the chain" };
+    if (receipt.blockHash !== record.blockHash)
+      return { verified: false, verifyError: "the transaction is in another block" };
+    const log = receipt.logs.find((l) => l.index === record.logIndex);
+    if (log === undefined) return { verified: false, verifyError: "no log at this index" };
+    if (log.address.toLowerCase() !== record.address.toLowerCase()) {
+      return { verified: false, verifyError: "the log comes from another contract" };
+    }
+    const decoded = decode(log);
+    if (decoded?.name !== record.event || argsToJson(decoded.args) !== JSON.stringify(record.args)) {
+      return { verified: false, verifyError: "the log's event or arguments differ" };
+    }
+    return { verified: true };
+  }
+  await Promise.all(Array.from({ length: Math.min(VERIFY_CONCURRENCY, records.length) }, worker));
+  return verified;
+}
+
+const CSV_COLUMNS = ["id", "blockNumber", "logIndex", "txHash", "timestamp", "contract", "event", "args", "verified"];
+
+function csvLine(record: AuditRecord): string {
+  const cells = [
+    record.id,
+    record.blockNumber,
+    record.logIndex,
+    record.txHash,
+    record.timestamp,
+    record.contract,
+    record.event,
+    JSON.stringify(record.args),
+    record.verified ?? "",
+  ];
+  return cells.map((cell) => `"${String(cell).replaceAll('"', '""')}"`).join(",");
+}
+
+export const auditRoutes = [
+  route({
+    method: "get",
+    path: "/audit/events",
+    tag: "audit",
+    summary: "The on-chain record: every market event, filtered, paginated, verifiable, exportable",
+    description:
+      "Each record carries its tx hash, block number and hash, and log index. `verify=true` checks each record " +
+      "against the chain. `format=ndjson` or `csv` (or an Accept header) exports every matching record as a " +
+      "stream. Staff see everything; tenant admins their tenant's events; others their own account's.",
+    access: "user",
+    query: auditQuery,
+    alsoProduces: ["application/x-ndjson", "text/csv"],
+    response: z.object({ events: z.array(auditRecordSchema), next: z.number().nullable() }),
+    async handler({ query: raw, caller, services, req, res }) {
+      const query = scoped(raw, caller);
+      const accept = req.headers.accept ?? "";
+      const format =
+        raw.format !== "json"
+          ? raw.format
+          : accept.includes("application/x-ndjson")
+            ? "ndjson"
+            : accept.includes("text/csv")
+              ? "csv"
+              : "json";
+      const present = async (events: IndexedEvent[]) => {
+        const records = events.map((event) => auditRecord(event, services.deployment));
+        return query.verify === "true" ? verifyRecords(services.provider, services.deployment, records) : records;
+      };
+      if (format === "json") {
+        const events = await present(await auditPage(services.db, query, query.limit));
+        return { events, next: events.length === query.limit ? (events.at(-1)?.id ?? null) : null };
+      }
+      res.status(200).type(format === "csv" ? "text/csv" : "application/x-ndjson");
+      res.set("Content-Disposition", `attachment; filename="audit.${format === "csv" ? "csv" : "ndjson"}"`);
+      if (format === "csv") res.write(`${CSV_COLUMNS.join(",")}\n`);
+      let after = query.after;
+      for (;;) {
+        const page = await auditPage(services.db, { ...query, after }, EXPORT_PAGE);
+        const records = await present(page);
+        const text = records.map((r) => (format === "csv" ? csvLine(r) : JSON.stringify(r))).join("\n");
+        if (text !== "" && !res.write(`${text}\n`)) await new Promise((resolve) => res.once("drain", resolve));
+        if (page.length < EXPORT_PAGE) break;
+        after = page.at(-1)?.id;
+      }
+      res.end();
+      return STREAMED;
+    },
+  }),
+];

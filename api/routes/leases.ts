@@ -1,0 +1,128 @@
+import { z } from "zod";
+
+import { LeaseStatus } from "../../sdk/index.js";
+import { ApiError } from "../http/problem.js";
+import { address, idParam } from "../http/schemas.js";
+import type { User } from "../identity/users.js";
+import { LEASE_SELECT, leaseRow, leaseSchema, leaseView, usageSchema, type LeaseRow } from "../readmodel/leases.js";
+import type { Services } from "../services.js";
+import { route } from "./define.js";
+import { requireNodeManager } from "./nodes.js";
+import { usageWithSamples } from "./timeslots.js";
+
+const STATUS = {
+  pending: LeaseStatus.Pending,
+  active: LeaseStatus.Active,
+  ended: LeaseStatus.Ended,
+  cleaned: LeaseStatus.Cleaned,
+};
+
+/** Staff see every lease; others the leases they bought and those on their tenant's nodes. */
+function canSee(caller: User, row: LeaseRow): boolean {
+  if (caller.roles.includes("admin") || caller.roles.includes("auditor")) return true;
+  return row.buyer === caller.address || (caller.tenantId !== null && Number(row.tenant_id) === caller.tenantId);
+}
+
+async function visibleLease(services: Services, caller: User, leaseId: number): Promise<LeaseRow> {
+  const row = await leaseRow(services.db, leaseId);
+  if (row === undefined || !canSee(caller, row)) throw ApiError.notFound(`lease ${leaseId}`);
+  return row;
+}
+
+export const leaseRoutes = [
+  route({
+    method: "get",
+    path: "/leases",
+    tag: "leases",
+    summary: "Leases you may see, newest first: bought by you, on your tenant's nodes, or all for staff",
+    access: "user",
+    query: z
+      .object({
+        status: z.enum(["pending", "active", "ended", "cleaned"]).optional(),
+        nodeId: z.coerce.number().int().positive().optional(),
+        buyer: address.optional(),
+        before: z.coerce.number().int().positive().optional().describe("the last leaseId of the previous page"),
+        limit: z.coerce.number().int().min(1).max(500).default(100),
+      })
+      .strict(),
+    response: z.object({ leases: z.array(leaseSchema), next: z.number().nullable() }),
+    async handler({ query, caller, services }) {
+      const where: string[] = [];
+      const params: (number | string)[] = [];
+      if (!(caller.roles.includes("admin") || caller.roles.includes("auditor"))) {
+        where.push(
+          `(l.buyer = $${params.push(caller.address)} OR n.tenant_id = $${params.push(caller.tenantId ?? -1)})`,
+        );
+      }
+      if (query.status !== undefined) where.push(`l.status = $${params.push(STATUS[query.status])}`);
+      if (query.nodeId !== undefined) where.push(`l.node_id = $${params.push(query.nodeId)}`);
+      if (query.buyer !== undefined) where.push(`l.buyer = $${params.push(query.buyer)}`);
+      if (query.before !== undefined) where.push(`l.lease_id < $${params.push(query.before)}`);
+      const rows = await services.db.all<LeaseRow>(
+        `${LEASE_SELECT} ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""}
+         ORDER BY l.lease_id DESC LIMIT $${params.push(query.limit)}`,
+        params,
+      );
+      const leases = rows.map(leaseView);
+      return { leases, next: leases.length === query.limit ? (leases.at(-1)?.leaseId ?? null) : null };
+    },
+  }),
+
+  route({
+    method: "get",
+    path: "/leases/:leaseId",
+    tag: "leases",
+    summary: "One lease: its state, node address once provisioned, and settlement",
+    access: "user",
+    params: idParam("leaseId"),
+    response: leaseSchema,
+    async handler({ params, caller, services }) {
+      return leaseView(await visibleLease(services, caller, params.leaseId));
+    },
+  }),
+
+  route({
+    method: "get",
+    path: "/leases/:leaseId/usage",
+    tag: "leases",
+    summary: "What a lease has used: time delivered, credits accrued, metering",
+    access: "user",
+    params: idParam("leaseId"),
+    response: usageSchema,
+    async handler({ params, caller, services }) {
+      return usageWithSamples(services, await visibleLease(services, caller, params.leaseId));
+    },
+  }),
+
+  route({
+    method: "post",
+    path: "/leases/:leaseId/release",
+    tag: "leases",
+    summary: "Release your lease early: you pay for the time delivered, the rest is refunded",
+    access: ["buyer"],
+    params: idParam("leaseId"),
+    response: z.object({ txHash: z.string(), lease: leaseSchema }),
+    async handler({ params, caller, services }) {
+      const row = await visibleLease(services, caller, params.leaseId);
+      if (row.buyer !== caller.address) throw ApiError.forbidden("only the lease's buyer may release it");
+      const sent = await services.send(caller, (c) => c.leases.release(params.leaseId));
+      return { txHash: sent.txHash, lease: leaseView((await leaseRow(services.db, params.leaseId)) ?? row) };
+    },
+  }),
+
+  route({
+    method: "post",
+    path: "/leases/:leaseId/preempt",
+    tag: "leases",
+    summary: "Take a node back from a lease (e.g. for maintenance): the buyer is refunded the rest",
+    access: ["provider", "tenantAdmin"],
+    params: idParam("leaseId"),
+    response: z.object({ txHash: z.string(), lease: leaseSchema }),
+    async handler({ params, caller, services }) {
+      const row = await visibleLease(services, caller, params.leaseId);
+      requireNodeManager(caller, row);
+      const sent = await services.send(caller, (c) => c.leases.preempt(params.leaseId));
+      return { txHash: sent.txHash, lease: leaseView((await leaseRow(services.db, params.leaseId)) ?? row) };
+    },
+  }),
+];

@@ -1,0 +1,103 @@
+import { z } from "zod";
+
+import { ApiError } from "../http/problem.js";
+import { STREAMED } from "../http/route.js";
+import { NOTIFICATION_TYPES } from "../notify/notifier.js";
+import { route } from "./define.js";
+
+const webhookSchema = z.object({
+  webhookId: z.string(),
+  url: z.string(),
+  types: z.array(z.enum(NOTIFICATION_TYPES)),
+  createdAt: z.number(),
+  active: z.boolean(),
+});
+
+export const notificationRoutes = [
+  route({
+    method: "get",
+    path: "/notifications/stream",
+    tag: "notifications",
+    summary: "Your notifications as Server-Sent Events: leases made, provisioned, ended, refunds, credits",
+    description: `Event names: ${NOTIFICATION_TYPES.join(", ")}. Each \`data\` is a JSON notification.`,
+    access: "user",
+    alsoProduces: ["text/event-stream"],
+    response: z.object({ id: z.string(), type: z.enum(NOTIFICATION_TYPES), at: z.string(), data: z.unknown() }),
+    async handler({ caller, services, res }) {
+      services.notifier.subscribe(caller.userId, res);
+      return STREAMED;
+    },
+  }),
+
+  route({
+    method: "post",
+    path: "/webhooks",
+    tag: "notifications",
+    summary: "Have your notifications POSTed to a URL, signed with HMAC-SHA256 and retried with backoff",
+    description:
+      'Each delivery carries `Metalmarket-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>">` keyed ' +
+      "with the secret answered here once, and `Metalmarket-Delivery: <notification id>` (deliveries may repeat).",
+    access: "user",
+    status: 201,
+    body: z
+      .object({
+        url: z
+          .string()
+          .url()
+          .refine((url) => /^https?:/.test(url), "an http(s) URL"),
+        types: z.array(z.enum(NOTIFICATION_TYPES)).default([]).describe("empty: every type"),
+      })
+      .strict(),
+    response: webhookSchema.extend({ secret: z.string().describe("shown once") }),
+    async handler({ body, caller, services }) {
+      return services.notifier.addWebhook(caller.userId, body.url, body.types);
+    },
+  }),
+
+  route({
+    method: "get",
+    path: "/webhooks",
+    tag: "notifications",
+    summary: "Your webhooks",
+    access: "user",
+    response: z.object({ webhooks: z.array(webhookSchema) }),
+    async handler({ caller, services }) {
+      return { webhooks: await services.notifier.webhooks(caller.userId) };
+    },
+  }),
+
+  route({
+    method: "get",
+    path: "/webhooks/:webhookId/deliveries",
+    tag: "notifications",
+    summary: "What was delivered to one of your webhooks, and what is still being retried",
+    access: "user",
+    params: z.object({ webhookId: z.string().uuid() }).strict(),
+    response: z.object({
+      deliveries: z.array(z.object({ notificationId: z.string(), status: z.string(), attempts: z.number() })),
+    }),
+    async handler({ params, caller, services }) {
+      const owned = (await services.notifier.webhooks(caller.userId)).some(
+        (hook) => hook.webhookId === params.webhookId,
+      );
+      if (!owned) throw ApiError.notFound(`webhook ${params.webhookId}`);
+      return { deliveries: await services.notifier.deliveries(params.webhookId) };
+    },
+  }),
+
+  route({
+    method: "delete",
+    path: "/webhooks/:webhookId",
+    tag: "notifications",
+    summary: "Stop a webhook",
+    access: "user",
+    params: z.object({ webhookId: z.string().uuid() }).strict(),
+    response: z.object({ removed: z.boolean() }),
+    async handler({ params, caller, services }) {
+      if (!(await services.notifier.removeWebhook(caller.userId, params.webhookId))) {
+        throw ApiError.notFound(`webhook ${params.webhookId}`);
+      }
+      return { removed: true };
+    },
+  }),
+];

@@ -1,0 +1,205 @@
+import { z } from "zod";
+
+import { PriceModel } from "../../sdk/index.js";
+import { ApiError } from "../http/problem.js";
+import { credits, creditsInput, idParam, instant, span } from "../http/schemas.js";
+import { OFFER_SELECT, PRICE_MODELS, offerView, type OfferRow } from "../readmodel/offers.js";
+import { eventOf, type Services } from "../services.js";
+import { route } from "./define.js";
+import { nodeRow, requireNodeManager } from "./nodes.js";
+
+export const offerSchema = z.object({
+  offerId: z.number(),
+  nodeId: z.number(),
+  tenantId: z.number(),
+  seller: z.string(),
+  start: z.number().describe("unix seconds"),
+  end: z.number().describe("unix seconds"),
+  sliceSeconds: z.number(),
+  minSlices: z.number(),
+  maxSlices: z.number(),
+  hours: z.object({ from: z.number(), to: z.number() }).nullable().describe("daily hours (UTC) it may be used"),
+  model: z.enum(["fixed", "dynamic", "auction"]),
+  basePricePerHour: z.string().nullable(),
+  pricePerHour: z.string().nullable().describe("the posted price now; null for a sealed reserve"),
+  surgeBps: z.number(),
+  roundId: z.number().nullable(),
+  status: z.string(),
+  createdAt: z.number(),
+  lastSoldAt: z.number().nullable(),
+  resources: z.object({
+    cores: z.number(),
+    memoryGiB: z.number(),
+    storageGB: z.number(),
+    networkGbps: z.number(),
+    gpus: z.number(),
+    arch: z.number(),
+  }),
+});
+
+const view = (row: OfferRow) => offerView(row, credits);
+
+async function offerRow(services: Services, offerId: number): Promise<OfferRow> {
+  const row = await services.db.get<OfferRow>(`${OFFER_SELECT} WHERE o.offer_id = $1`, [offerId]);
+  if (row === undefined) throw ApiError.notFound(`offer ${offerId}`);
+  return row;
+}
+
+const ZERO_HASH = `0x${"00".repeat(32)}`;
+
+export const offerRoutes = [
+  route({
+    method: "get",
+    path: "/offers",
+    tag: "offers",
+    summary: "Offers, by node, tenant, model and status; `dormantFor` finds open offers unsold that long",
+    description: "`dormantFor` is seconds or a number with a unit (`12h`, `7d`): open offers with no sale since.",
+    access: "user",
+    query: z
+      .object({
+        nodeId: z.coerce.number().int().positive().optional(),
+        tenantId: z.coerce.number().int().positive().optional(),
+        model: z.enum(["fixed", "dynamic", "auction"]).optional(),
+        status: z.enum(["open", "closed"]).optional(),
+        dormantFor: span.optional(),
+      })
+      .strict(),
+    response: z.object({ offers: z.array(offerSchema) }),
+    async handler({ query, services }) {
+      const where: string[] = [];
+      const params: number[] = [];
+      if (query.nodeId !== undefined) where.push(`o.node_id = $${params.push(query.nodeId)}`);
+      if (query.tenantId !== undefined) where.push(`n.tenant_id = $${params.push(query.tenantId)}`);
+      if (query.model !== undefined) where.push(`o.model = $${params.push(PRICE_MODELS.indexOf(query.model))}`);
+      if (query.status !== undefined) where.push(`o.status = $${params.push(query.status === "open" ? 1 : 2)}`);
+      if (query.dormantFor !== undefined) {
+        const since = (await services.chainTime()) - query.dormantFor;
+        where.push(`o.status = 1 AND COALESCE(o.last_sold_at, o.created_at) <= $${params.push(since)}`);
+      }
+      const rows = await services.db.all<OfferRow>(
+        `${OFFER_SELECT} ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY o.offer_id`,
+        params,
+      );
+      return { offers: rows.map(view) };
+    },
+  }),
+
+  route({
+    method: "get",
+    path: "/offers/:offerId",
+    tag: "offers",
+    summary: "One offer, with its posted price now",
+    access: "user",
+    params: idParam("offerId"),
+    response: offerSchema,
+    async handler({ params, services }) {
+      return view(await offerRow(services, params.offerId));
+    },
+  }),
+
+  route({
+    method: "post",
+    path: "/offers",
+    tag: "offers",
+    summary: "List a node: its window, slice length and limits, daily hours, and price model",
+    description:
+      "`start` must fall on the node's calendar unit; prices are credits per hour; `hours` limits use to daily " +
+      "UTC hours (e.g. off-peak 20 to 6). An auction's `pricePerHour` is its public reserve; it enters the " +
+      "current round at once.",
+    access: ["provider"],
+    status: 201,
+    body: z
+      .object({
+        nodeId: z.number().int().positive(),
+        start: instant,
+        end: instant,
+        sliceSeconds: z
+          .number()
+          .int()
+          .positive()
+          .max(2 ** 32 - 1),
+        minSlices: z.number().int().min(1).max(65_535).default(1),
+        maxSlices: z.number().int().min(1).max(65_535),
+        hours: z.object({ from: z.number().int().min(0).max(23), to: z.number().int().min(0).max(23) }).optional(),
+        model: z.enum(["fixed", "dynamic", "auction"]),
+        pricePerHour: creditsInput,
+        surgeBps: z.number().int().min(0).max(65_535).default(0).describe("dynamic: the most the price rises, in bps"),
+      })
+      .strict(),
+    response: z.object({ offer: offerSchema, txHash: z.string() }),
+    async handler({ body, caller, services }) {
+      requireNodeManager(caller, await nodeRow(services, body.nodeId));
+      if (body.end <= body.start) throw ApiError.badRequest("body.end", "must be after start");
+      const sent = await services.send(caller, (c) =>
+        c.offers.createOffer({
+          nodeId: body.nodeId,
+          start: body.start,
+          end: body.end,
+          sliceSeconds: body.sliceSeconds,
+          minSlices: body.minSlices,
+          maxSlices: body.maxSlices,
+          fromHour: body.hours?.from ?? 0,
+          toHour: body.hours?.to ?? 0,
+          model: PRICE_MODELS.indexOf(body.model),
+          pricePerHour: body.pricePerHour,
+          surgeBps: body.model === "dynamic" ? body.surgeBps : 0,
+          sealedReserve: ZERO_HASH,
+        }),
+      );
+      const offerId = Number(eventOf(sent, "OfferCreated").args.offerId);
+      return { offer: view(await offerRow(services, offerId)), txHash: sent.txHash };
+    },
+  }),
+
+  route({
+    method: "post",
+    path: "/offers/:offerId/close",
+    tag: "offers",
+    summary: "Stop an offer taking bookings (leases already made go on)",
+    access: ["provider", "tenantAdmin"],
+    params: idParam("offerId"),
+    response: z.object({ offer: offerSchema, txHash: z.string() }),
+    async handler({ params, caller, services }) {
+      const offer = await offerRow(services, params.offerId);
+      requireNodeManager(caller, offer);
+      const sent = await services.send(caller, (c) => c.offers.closeOffer(params.offerId));
+      return { offer: view(await offerRow(services, params.offerId)), txHash: sent.txHash };
+    },
+  }),
+
+  route({
+    method: "post",
+    path: "/offers/:offerId/price",
+    tag: "offers",
+    summary: "Change a fixed offer's price, or a dynamic offer's base price (credits per hour)",
+    access: ["provider"],
+    params: idParam("offerId"),
+    body: z.object({ pricePerHour: creditsInput }).strict(),
+    response: z.object({ offer: offerSchema, txHash: z.string() }),
+    async handler({ params, body, caller, services }) {
+      requireNodeManager(caller, await offerRow(services, params.offerId));
+      const sent = await services.send(caller, (c) => c.offers.setPrice(params.offerId, body.pricePerHour));
+      return { offer: view(await offerRow(services, params.offerId)), txHash: sent.txHash };
+    },
+  }),
+
+  route({
+    method: "post",
+    path: "/offers/:offerId/enroll",
+    tag: "offers",
+    summary: "Put an auction offer into the current round, with a public reserve (credits per hour)",
+    access: ["provider"],
+    params: idParam("offerId"),
+    body: z.object({ reservePerHour: creditsInput }).strict(),
+    response: z.object({ offer: offerSchema, txHash: z.string() }),
+    async handler({ params, body, caller, services }) {
+      const offer = await offerRow(services, params.offerId);
+      requireNodeManager(caller, offer);
+      if (Number(offer.model) !== PriceModel.Auction) throw ApiError.badRequest("path.offerId", "not an auction offer");
+      const sent = await services.send(caller, (c) =>
+        c.offers.enrollInRound(params.offerId, body.reservePerHour, ZERO_HASH),
+      );
+      return { offer: view(await offerRow(services, params.offerId)), txHash: sent.txHash };
+    },
+  }),
+];

@@ -1,0 +1,116 @@
+import type { ContractTransactionResponse, JsonRpcProvider } from "ethers";
+
+import {
+  eventsOfReceipt,
+  withDecodedRevert,
+  type Deployment,
+  type MarketContracts,
+  type MarketEvent,
+} from "../sdk/index.js";
+import type { SealedBids } from "./bids/sealed-bids.js";
+import type { GatewaySettings } from "./config.js";
+import type { Db } from "./db/database.js";
+import { ApiError } from "./http/problem.js";
+import type { User, Users } from "./identity/users.js";
+import type { GasAllowance, Wallets } from "./identity/wallets.js";
+import type { Indexer } from "./indexer/indexer.js";
+import type { Notifier } from "./notify/notifier.js";
+
+/** A transaction the gateway sent and saw mined, with the market events it emitted. */
+export interface Sent {
+  txHash: string;
+  blockNumber: number;
+  events: MarketEvent[];
+}
+
+/** What route handlers work with. */
+export interface Services {
+  settings: GatewaySettings;
+  db: Db;
+  provider: JsonRpcProvider;
+  deployment: Deployment;
+  /** The contracts, read-only. */
+  market: MarketContracts;
+  users: Users;
+  wallets: Wallets;
+  indexer: Indexer;
+  bids: SealedBids;
+  notifier: Notifier;
+  /** The first admin's account: pays custodial accounts' gas where gas has a price. */
+  operator: string;
+  gas: GasAllowance;
+  /** The chain's notion of now, in unix seconds (never behind the latest block). */
+  chainTime(): Promise<number>;
+  /** Sends a transaction from `user`'s custodial account and waits for it and for the read model. */
+  send(user: User, action: (contracts: MarketContracts) => Promise<ContractTransactionResponse>): Promise<Sent>;
+}
+
+/** Builds `Services.send`: custodial only, decoded reverts, read-your-writes through the indexer. */
+export function sender(
+  wallets: Wallets,
+  indexer: Indexer,
+  deployment: Deployment,
+  confirmations: number,
+): Services["send"] {
+  return async (user, action) => {
+    if (!user.custodial) {
+      throw ApiError.conflict(
+        "this user signs with their own wallet: send the transaction from it (the portal does this for you)",
+        "address",
+      );
+    }
+    const contracts = await wallets.contractsOf(user.address);
+    const response = await withDecodedRevert(() => action(contracts));
+    const receipt = await withDecodedRevert(() => response.wait());
+    if (receipt === null) throw new Error(`transaction ${response.hash} was not mined`);
+    // Answers reflect the write: a following GET sees it in the read model.
+    if (confirmations === 0) await indexer.catchUp();
+    return { txHash: receipt.hash, blockNumber: receipt.blockNumber, events: eventsOfReceipt(deployment, receipt) };
+  };
+}
+
+/** The chain's time: the latest block's, or the wall clock when blocks are only mined on demand. */
+export function chainClock(provider: JsonRpcProvider): () => Promise<number> {
+  return async () => {
+    const block = await provider.getBlock("latest");
+    return Math.max(block?.timestamp ?? 0, Math.floor(Date.now() / 1000));
+  };
+}
+
+/** The one event named `name` in a sent transaction. */
+export function eventOf<N extends MarketEvent["name"]>(sent: Sent, name: N): Extract<MarketEvent, { name: N }> {
+  const event = sent.events.find((e): e is Extract<MarketEvent, { name: N }> => e.name === name);
+  if (event === undefined) throw new Error(`the transaction emitted no ${name}`);
+  return event;
+}
+
+/** Admins and auditors see every tenant; everyone else only their own. */
+export function requireTenantView(caller: User, tenantId: number): void {
+  if (caller.roles.includes("admin") || caller.roles.includes("auditor")) return;
+  if (caller.tenantId !== tenantId) throw ApiError.forbidden(`you are not a member of tenant ${tenantId}`);
+}
+
+/** Admins manage every tenant; tenant admins only their own. */
+export function requireTenantAdmin(caller: User, tenantId: number): void {
+  if (caller.roles.includes("admin")) return;
+  if (caller.tenantId !== tenantId || !caller.roles.includes("tenantAdmin")) {
+    throw ApiError.forbidden(`you do not administer tenant ${tenantId}`);
+  }
+}
+
+/** Makes sure `user` has `amount` available in the market, depositing credits held in the wallet. */
+export async function ensureAvailable(services: Services, user: User, amount: bigint): Promise<void> {
+  const [available] = await services.market.market.accountOf(user.address);
+  if (available >= amount) return;
+  await depositWallet(services, user);
+}
+
+/** Moves every credit in a custodial user's wallet into their market account. */
+export async function depositWallet(services: Services, user: User): Promise<void> {
+  if (!user.custodial) return;
+  const held = await services.market.credits.balanceOf(user.address);
+  if (held === 0n) return;
+  await services.send(user, (c) =>
+    c.credits["transferAndCall(address,uint256)"](services.deployment.contracts.market, held),
+  );
+}

@@ -1,0 +1,140 @@
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+import { HDNodeWallet, type JsonRpcProvider } from "ethers";
+import { network } from "hardhat";
+
+import { gatewaySettingsSchema, type GatewaySettingsInput } from "../../api/config.js";
+import { startGateway, type RunningGateway } from "../../api/gateway.js";
+import { ManagedSigner, createProvider, deployMarket, writeDeployment, type Deployment } from "../../sdk/index.js";
+
+export const DEV_MNEMONIC = "test test test test test test test test test test test junk";
+/** Rounds short enough for tests to step through by moving the chain's clock. */
+export const TEST_SCHEDULE = { commitSeconds: 600, revealSeconds: 300, penaltyBps: 1000 };
+
+/** A local chain over JSON-RPC with the market deployed, and a directory for the gateway's state. */
+export interface Chain {
+  rpcUrl: string;
+  provider: JsonRpcProvider;
+  deployment: Deployment;
+  directory: string;
+  operatorKey: string;
+  /** Moves the chain's clock forward and mines a block there. */
+  advance(seconds: number): Promise<void>;
+  now(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export async function openChain(): Promise<Chain> {
+  const server = await network.createServer("hardhat", "127.0.0.1", 0);
+  const { port } = await server.listen();
+  const rpcUrl = `http://127.0.0.1:${port}`;
+  const provider = createProvider(rpcUrl);
+  const operatorKey = HDNodeWallet.fromPhrase(DEV_MNEMONIC, undefined, "m/44'/60'/0'/0/0").privateKey;
+  const deployer = new ManagedSigner(await provider.getSigner(0));
+  const { deployment } = await deployMarket(deployer, { schedule: TEST_SCHEDULE });
+  const directory = await mkdtemp(join(tmpdir(), "metalmarket-api-"));
+  await writeDeployment(deployment, join(directory, "deployments"));
+  return {
+    rpcUrl,
+    provider,
+    deployment,
+    directory,
+    operatorKey,
+    async advance(seconds) {
+      await provider.send("evm_increaseTime", [seconds]);
+      await provider.send("evm_mine", []);
+    },
+    async now() {
+      return (await provider.getBlock("latest"))?.timestamp ?? 0;
+    },
+    async close() {
+      provider.destroy();
+      await server.close();
+      await rm(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Gateway settings for `chain`, with its state in the chain's directory. */
+export function gatewaySettings(chain: Chain, overrides: Partial<GatewaySettingsInput> = {}) {
+  return gatewaySettingsSchema.parse({
+    rpcUrl: chain.rpcUrl,
+    deploymentsDir: join(chain.directory, "deployments"),
+    database: join(chain.directory, "gateway.sqlite"),
+    port: 0,
+    operatorKey: { privateKey: chain.operatorKey },
+    bootstrapAdmin: { email: "admin@example.test", password: "operator-password" },
+    indexer: { pollIntervalMs: 50 },
+    bids: { pollIntervalMs: 100 },
+    webhooks: { backoffMs: 100 },
+    ...overrides,
+  });
+}
+
+export const MASTER_SECRET = randomBytes(32).toString("hex");
+
+export async function openGateway(
+  chain: Chain,
+  overrides: Partial<GatewaySettingsInput> = {},
+): Promise<RunningGateway> {
+  return startGateway(gatewaySettings(chain, overrides), { masterSecret: MASTER_SECRET });
+}
+
+export interface Answer<T = Record<string, unknown>> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+/** A client of the gateway's API with one credential, speaking real HTTP. */
+export class Client {
+  constructor(
+    readonly base: string,
+    readonly token?: string,
+  ) {}
+
+  as(token: string): Client {
+    return new Client(this.base, token);
+  }
+
+  async request<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<Answer<T>> {
+    const response = await fetch(this.base + path, {
+      method,
+      headers: {
+        ...(this.token === undefined ? {} : { authorization: `Bearer ${this.token}` }),
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+        ...headers,
+      },
+      body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+    });
+    const text = await response.text();
+    const type = response.headers.get("content-type") ?? "";
+    const parsed = type.includes("json") && text !== "" ? (JSON.parse(text) as T) : (text as T);
+    return { status: response.status, headers: response.headers, body: parsed };
+  }
+
+  get<T = Record<string, unknown>>(path: string) {
+    return this.request<T>("GET", path);
+  }
+
+  post<T = Record<string, unknown>>(path: string, body: unknown = {}, headers?: Record<string, string>) {
+    return this.request<T>("POST", path, body, headers);
+  }
+
+  /** POSTs and insists on a 2xx answer, so a setup step that fails says why. */
+  async must<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<T> {
+    const answer = await this.request<T>(method, path, body);
+    if (answer.status >= 300) {
+      throw new Error(`${method} ${path} answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+    }
+    return answer.body;
+  }
+}
