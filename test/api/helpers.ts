@@ -138,3 +138,96 @@ export class Client {
     return answer.body;
   }
 }
+
+export const AGENT = "0x00000000000000000000000000000000000000aa";
+export const NODE = { cores: 16, memoryGiB: 64, storageGB: 1000, networkGbps: 10, gpus: 0, arch: 1 };
+export const SMALL_NODE = { cores: 2, memoryGiB: 4, storageGB: 100, networkGbps: 1, gpus: 0, arch: 1 };
+
+interface CreatedUser {
+  apiKey: string;
+  user: { userId: string; address: string; tenantId: number | null };
+}
+
+/** A user as the tests hold them: their client and who they are. */
+export interface Member {
+  client: Client;
+  userId: string;
+  address: string;
+}
+
+/**
+ * A market set up through the API: an operator (`admin`), an `auditor`, a provider tenant whose
+ * `seller` (provider and tenant admin) has a big and a small node, and two buyer tenants
+ * (`buyer`, `rival`) with 1000 credits each.
+ */
+export interface Market {
+  chain: Chain;
+  gateway: RunningGateway;
+  admin: Client;
+  auditor: Member;
+  seller: Member;
+  buyer: Member;
+  rival: Member;
+  tenants: { provider: number; buyers: number; rivals: number };
+  nodes: { big: number; small: number };
+  /** The next whole hour on the chain's clock. */
+  hour: number;
+}
+
+export async function openMarket(chain?: Chain): Promise<Market> {
+  const c = chain ?? (await openChain());
+  const gateway = await openGateway(c);
+  const admin = new Client(gateway.url, gateway.bootstrapApiKey);
+  const tenant = async (name: string) =>
+    (await admin.must<{ tenant: { tenantId: number } }>("POST", "/tenants", { name })).tenant.tenantId;
+  const member = async (path: string, body: Record<string, unknown>): Promise<Member> => {
+    const created = await admin.must<CreatedUser>("POST", path, body);
+    return { client: admin.as(created.apiKey), userId: created.user.userId, address: created.user.address };
+  };
+  const tenants = { provider: await tenant("Rack Owners"), buyers: await tenant("Render Farm"), rivals: await tenant("Climate Lab") };
+  const seller = await member(`/tenants/${tenants.provider}/users`, {
+    name: "Sam Seller",
+    email: "sam@racks.test",
+    roles: ["provider", "tenantAdmin"],
+    password: "sam-password",
+  });
+  const buyer = await member(`/tenants/${tenants.buyers}/users`, {
+    name: "Bea Buyer",
+    email: "bea@render.test",
+    roles: ["buyer"],
+    password: "bea-password",
+  });
+  const rival = await member(`/tenants/${tenants.rivals}/users`, {
+    name: "Ray Rival",
+    email: "ray@climate.test",
+    roles: ["buyer"],
+  });
+  const auditor = await member("/users", { name: "Ada Auditor", email: "ada@audit.test", roles: ["auditor"] });
+  for (const who of [buyer, rival]) await admin.must("POST", "/credits/grant", { userId: who.userId, amount: "1000" });
+  const node = async (resources: typeof NODE) =>
+    (await seller.client.must<{ node: { nodeId: number } }>("POST", "/nodes", { resources, agent: AGENT })).node.nodeId;
+  const nodes = { big: await node(NODE), small: await node(SMALL_NODE) };
+  const hour = Math.ceil((await c.now()) / 3600) * 3600 + 3600;
+  return { chain: c, gateway, admin, auditor, seller, buyer, rival, tenants, nodes, hour };
+}
+
+export async function closeMarket(market: Market): Promise<void> {
+  await market.gateway.close();
+  await market.chain.close();
+}
+
+/** Lists an offer on `nodeId` from `start` for a day of hour slices, with `terms` overriding. */
+export async function listOffer(
+  market: Market,
+  terms: Record<string, unknown> & { nodeId: number; start: number },
+): Promise<number> {
+  const { offer } = await market.seller.client.must<{ offer: { offerId: number } }>("POST", "/offers", {
+    end: terms.start + 24 * 3600,
+    sliceSeconds: 3600,
+    maxSlices: 4,
+    model: "fixed",
+    pricePerHour: "2",
+    ...terms,
+  });
+  return offer.offerId;
+}
