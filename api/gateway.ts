@@ -92,8 +92,12 @@ export async function startGateway(settings: GatewaySettings, options: GatewayOp
     send,
   };
 
+  // Notifications go out in chain order, one batch after another; closing waits for the last.
+  let publishing: Promise<void> = Promise.resolve();
   indexer.onEvents((events) => {
-    notifier.publish(events).catch((error: unknown) => logger.error("notifications failed", { error }));
+    publishing = publishing
+      .then(() => notifier.publish(events))
+      .catch((error: unknown) => logger.error("notifications failed", { error }));
   });
   indexer.start();
   bids.start(settings.bids.pollIntervalMs);
@@ -142,6 +146,7 @@ export async function startGateway(settings: GatewaySettings, options: GatewayOp
       await notifier.stop();
       await bids.stop();
       await indexer.stop();
+      await publishing;
       provider.destroy();
       await db.close();
     },

@@ -176,7 +176,7 @@ export const timeslotRoutes = [
           },
           deposit,
         );
-        return { kind: "bid" as const, state: "committed" as const, txHash: null, bid: sealedBidView(bid, caller) };
+        return { kind: "bid" as const, state: "committed" as const, txHash: null, bid: sealedBidView(bid, caller, services.bids.revealWindow(bid.roundId)) };
       }
       const posted = postedPrice(offer) ?? 0n;
       const maxPrice = body.bid ?? posted;

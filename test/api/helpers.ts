@@ -11,7 +11,7 @@ import { startGateway, type RunningGateway } from "../../api/gateway.js";
 import { ManagedSigner, createProvider, deployMarket, writeDeployment, type Deployment } from "../../sdk/index.js";
 
 export const DEV_MNEMONIC = "test test test test test test test test test test test junk";
-/** Rounds short enough for tests to step through by moving the chain's clock. */
+/** The default rounds; tests step through them by moving the chain's clock. */
 export const TEST_SCHEDULE = { commitSeconds: 600, revealSeconds: 300, penaltyBps: 1000 };
 
 /** A local chain over JSON-RPC with the market deployed, and a directory for the gateway's state. */
@@ -34,7 +34,9 @@ export async function openChain(): Promise<Chain> {
   const provider = createProvider(rpcUrl);
   const operatorKey = HDNodeWallet.fromPhrase(DEV_MNEMONIC, undefined, "m/44'/60'/0'/0/0").privateKey;
   const deployer = new ManagedSigner(await provider.getSigner(0));
-  const { deployment } = await deployMarket(deployer, { schedule: TEST_SCHEDULE });
+  // Round 1 opens now, so tests never meet the end of a commit window by chance.
+  const genesis = (await provider.getBlock("latest"))?.timestamp ?? 0;
+  const { deployment } = await deployMarket(deployer, { schedule: { ...TEST_SCHEDULE, genesis } });
   const directory = await mkdtemp(join(tmpdir(), "metalmarket-api-"));
   await writeDeployment(deployment, join(directory, "deployments"));
   return {

@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { Client, closeMarket, listOffer, openGateway, openMarket, type Market } from "./helpers.js";
+
+interface Bid {
+  bidRef: string;
+  roundId: number;
+  state: string;
+  revealOpensAt: string;
+  revealClosesAt: string;
+  terms: { pricePerHour: string } | null;
+  leaseId: number | null;
+}
+
+async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe("sealed bids through the gateway", () => {
+  let m: Market;
+  let auction: number;
+  let start: number;
+
+  beforeAll(async () => {
+    m = await openMarket();
+    start = m.hour + 2 * 3600;
+    auction = await listOffer(m, { nodeId: m.nodes.big, start, model: "auction", pricePerHour: "1" });
+  });
+  afterAll(() => closeMarket(m));
+
+  it("commits sealed bids, reveals them after a gateway restart, and clears the round: highest bid wins", async () => {
+    const sliceId = `${auction}-${start}`;
+    const high = await m.buyer.client.must<{ kind: string; bid: Bid }>("POST", `/timeslots/${sliceId}/request`, {
+      duration: 60,
+      bid: 3,
+      deposit: "10",
+    });
+    const low = await m.rival.client.must<{ kind: string; bid: Bid }>("POST", `/timeslots/${sliceId}/request`, {
+      duration: 60,
+      bid: 2,
+    });
+    expect(high).toMatchObject({ kind: "bid", bid: { state: "committed", terms: { pricePerHour: "3" } } });
+    expect(low.bid.roundId).toBe(high.bid.roundId);
+
+    // Until the reveal, nobody but the bidder sees the terms, and the gateway keeps them sealed.
+    const all = await m.admin.must<{ bids: Bid[] }>("GET", "/bids?all=true");
+    expect(all.bids.find((b) => b.bidRef === high.bid.bidRef)?.terms).toBeNull();
+    expect((await m.rival.client.get(`/bids/${high.bid.bidRef}`)).status).toBe(404);
+    const stored = await m.gateway.services.db.all<{ sealed: string }>("SELECT sealed FROM sealed_bids");
+    expect(stored.map((row) => row.sealed).join()).not.toMatch(/pricePerHour|salt|3000000/);
+
+    // The gateway stops; the chain moves into the reveal window; a new gateway process takes over.
+    await m.gateway.close();
+    const opensAt = Date.parse(high.bid.revealOpensAt) / 1000;
+    await m.chain.advance(opensAt - (await m.chain.now()));
+    m.gateway = await openGateway(m.chain);
+    const buyer = new Client(m.gateway.url, m.buyer.client.token);
+    const rival = new Client(m.gateway.url, m.rival.client.token);
+    await until(() => buyer.must<Bid>("GET", `/bids/${high.bid.bidRef}`), (b) => b.state === "revealed", "the reveal");
+    await until(() => rival.must<Bid>("GET", `/bids/${low.bid.bidRef}`), (b) => b.state === "revealed", "the reveal");
+
+    const closesAt = Date.parse(high.bid.revealClosesAt) / 1000;
+    await m.chain.advance(closesAt - (await m.chain.now()));
+    const won = await until(() => buyer.must<Bid>("GET", `/bids/${high.bid.bidRef}`), (b) => b.state === "matched", "clearing");
+    const lost = await until(() => rival.must<Bid>("GET", `/bids/${low.bid.bidRef}`), (b) => b.state === "unmatched", "clearing");
+    expect(lost.leaseId).toBeNull();
+    const lease = await buyer.must<{ pricePerHour: string; cost: string; status: string }>("GET", `/leases/${won.leaseId}`);
+    expect(lease).toMatchObject({ pricePerHour: "3", cost: "3", status: "pending" });
+    // The loser's whole deposit is free again; the winner keeps only the cost escrowed.
+    expect(await rival.must("GET", "/credits/balance")).toMatchObject({ available: "1000", escrowed: "0" });
+    expect(await buyer.must("GET", "/credits/balance")).toMatchObject({ available: "997", escrowed: "3" });
+    // Revealed bids show their terms to everyone allowed to list them.
+    const revealed = await new Client(m.gateway.url, m.admin.token).must<{ bids: Bid[] }>("GET", "/bids?all=true");
+    expect(revealed.bids.find((b) => b.bidRef === high.bid.bidRef)?.terms?.pricePerHour).toBe("3");
+  });
+
+  it("refuses a bid on an auction without a price, and a deposit below the bid's cost", async () => {
+    const client = new Client(m.gateway.url, m.buyer.client.token);
+    const missing = await client.post<{ field: string }>(`/timeslots/${auction}-${start + 3600}/request`, { duration: 60 });
+    expect(missing.status).toBe(400);
+    expect(missing.body.field).toBe("body.bid");
+    const short = await client.post<{ field: string }>(`/timeslots/${auction}-${start + 3600}/request`, {
+      duration: 120,
+      bid: 5,
+      deposit: "1",
+    });
+    expect(short.status).toBe(400);
+    expect(short.body.field).toBe("body.deposit");
+  });
+
+  it("places a pool bid for any node of a profile", async () => {
+    const client = new Client(m.gateway.url, m.buyer.client.token);
+    const bid = await client.post<Bid>("/bids", { profileId: 0, start: start + 5 * 3600, duration: 60, pricePerHour: "2" });
+    expect(bid.status).toBe(201);
+    expect(bid.body).toMatchObject({ state: "committed", terms: { pricePerHour: "2" } });
+  });
+});

@@ -1,0 +1,120 @@
+import { createHmac } from "node:crypto";
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { closeMarket, listOffer, openMarket, type Market } from "./helpers.js";
+
+interface Received {
+  headers: IncomingMessage["headers"];
+  body: string;
+}
+
+/** A webhook receiver that fails its first `failures` deliveries with 503. */
+async function receiver(failures: number): Promise<{ url: string; received: Received[]; attempts: () => number; server: Server }> {
+  const received: Received[] = [];
+  let attempts = 0;
+  const server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (chunk: Buffer) => (body += chunk.toString()));
+    req.on("end", () => {
+      attempts += 1;
+      if (attempts <= failures) {
+        res.writeHead(503).end();
+        return;
+      }
+      received.push({ headers: req.headers, body });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/hooks`, received, attempts: () => attempts, server };
+}
+
+/** Reads Server-Sent Events from `url` until `count` events named `name` arrived. */
+async function readEvents(url: string, token: string, name: string, count: number, opened: () => Promise<void>) {
+  const controller = new AbortController();
+  const response = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: controller.signal });
+  expect(response.headers.get("content-type")).toContain("text/event-stream");
+  const reader = response.body?.getReader();
+  if (reader === undefined) throw new Error("no stream");
+  await opened();
+  const events: { event: string; data: Record<string, unknown> }[] = [];
+  let buffer = "";
+  const decoder = new TextDecoder();
+  while (events.filter((e) => e.event === name).length < count) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += decoder.decode(value);
+    let end: number;
+    while ((end = buffer.indexOf("\n\n")) >= 0) {
+      const frame = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const event = /^event: (.*)$/m.exec(frame)?.[1];
+      const data = /^data: (.*)$/m.exec(frame)?.[1];
+      if (event !== undefined && data !== undefined) events.push({ event, data: JSON.parse(data) as Record<string, unknown> });
+    }
+  }
+  controller.abort();
+  return events;
+}
+
+describe("notifications", () => {
+  let m: Market;
+  let offer: number;
+
+  beforeAll(async () => {
+    m = await openMarket();
+    offer = await listOffer(m, { nodeId: m.nodes.big, start: m.hour });
+  });
+  afterAll(() => closeMarket(m));
+
+  it("streams a user's lease events as Server-Sent Events", async () => {
+    const token = m.buyer.client.token ?? "";
+    const events = await readEvents(`${m.gateway.url}/notifications/stream`, token, "lease.refunded", 1, async () => {
+      const { lease } = await m.buyer.client.must<{ lease: { leaseId: number } }>("POST", `/timeslots/${offer}-${m.hour}/request`, {
+        duration: 60,
+      });
+      await m.buyer.client.must("POST", `/leases/${lease.leaseId}/release`);
+    });
+    const names = events.map((e) => e.event);
+    expect(names).toEqual(expect.arrayContaining(["lease.created", "lease.ended", "lease.refunded"]));
+    expect(events.find((e) => e.event === "lease.refunded")?.data).toMatchObject({ data: { refund: "2" } });
+  });
+
+  it("signs webhook deliveries and retries them with backoff until they land", async () => {
+    const hook = await receiver(2);
+    try {
+      const created = await m.rival.client.must<{ webhookId: string; secret: string }>("POST", "/webhooks", {
+        url: hook.url,
+        types: ["credits.granted"],
+      });
+      await m.admin.must("POST", "/credits/grant", { userId: m.rival.userId, amount: "5", memo: "bonus" });
+      const deadline = Date.now() + 15_000;
+      while (hook.received.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(hook.attempts()).toBe(3);
+      const [delivery] = hook.received;
+      if (delivery === undefined) throw new Error("nothing delivered");
+      const signature = String(delivery.headers["metalmarket-signature"]);
+      const [, t, v1] = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(signature) ?? [];
+      const expected = createHmac("sha256", created.secret).update(`${t}.${delivery.body}`).digest("hex");
+      expect(v1).toBe(expected);
+      expect(JSON.parse(delivery.body)).toMatchObject({ type: "credits.granted", data: { amount: "5", memo: "bonus" } });
+      const { deliveries } = await m.rival.client.must<{ deliveries: { status: string; attempts: number }[] }>(
+        "GET",
+        `/webhooks/${created.webhookId}/deliveries`,
+      );
+      expect(deliveries).toEqual([expect.objectContaining({ status: "delivered", attempts: 3 })]);
+    } finally {
+      hook.server.close();
+    }
+  });
+
+  it("refuses a webhook that is not an http(s) URL", async () => {
+    const answer = await m.rival.client.post<{ field: string }>("/webhooks", { url: "ftp://example.test/x" });
+    expect(answer.status).toBe(400);
+    expect(answer.body.field).toBe("body.url");
+  });
+});
