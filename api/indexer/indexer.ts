@@ -22,6 +22,9 @@ export const DEFAULT_INDEXER_OPTIONS: IndexerOptions = {
   reorgDepth: 64,
 };
 
+/** How deep a fork found at start-up may be and still count as a reorganisation, not another chain. */
+const SHALLOW_REORG_BLOCKS = 12;
+
 /** An indexed event with where it sits on the chain, as handed to listeners. */
 export interface IndexedEvent extends StoredEvent {
   transactionHash: string;
@@ -85,6 +88,35 @@ export class Indexer {
     else if (stored !== expected) throw new ReadModelMismatchError(stored, expected);
     const last = await this.#db.get<{ number: number | null }>("SELECT MAX(number) AS number FROM indexed_blocks");
     this.#indexedBlock = last?.number ?? undefined;
+    await this.#requireSameHistory();
+  }
+
+  /**
+   * A reorganisation replaces a few recent blocks. A chain that lacks the newest indexed block
+   * and forks deeper than that, or whose head is far behind it, is another chain altogether (a
+   * local chain restarted, another network under the same addresses): refuse it, do not mix.
+   */
+  async #requireSameHistory(): Promise<void> {
+    const kept = await this.#db.all<{ number: number; hash: string }>(
+      "SELECT number, hash FROM indexed_blocks ORDER BY number DESC",
+    );
+    const newest = kept[0];
+    if (newest === undefined) return;
+    if ((await this.#provider.getBlock(Number(newest.number)))?.hash === newest.hash) return;
+    let match: number | undefined;
+    for (const block of kept) {
+      if ((await this.#provider.getBlock(Number(block.number)))?.hash === block.hash) {
+        match = Number(block.number);
+        break;
+      }
+    }
+    const head = await this.#provider.getBlockNumber();
+    const shallow = match !== undefined && Number(newest.number) - match <= SHALLOW_REORG_BLOCKS;
+    if (shallow && head >= Number(newest.number) - SHALLOW_REORG_BLOCKS) return;
+    throw new ReadModelMismatchError(
+      `a chain whose block ${newest.number} was ${newest.hash}`,
+      `chain ${this.#deployment.chainId} (head ${head}), which does not have that block`,
+    );
   }
 
   /** Calls `listener` with each batch of newly indexed events, after they are committed. */

@@ -174,7 +174,7 @@ export async function project(db: Db, event: StoredEvent): Promise<void> {
       // Only a dynamic offer's price moves with what is booked (`Offers._tryBook`).
       await db.run(
         `UPDATE offers SET last_sold_at = $2,
-           booked_slices = booked_slices + CASE WHEN model = $4 THEN $3 / slice_seconds ELSE 0 END
+           booked_slices = booked_slices + CASE WHEN model = $4 THEN CAST($3 AS BIGINT) / slice_seconds ELSE 0 END
          WHERE offer_id = $1`,
         [num(a.offerId), at, num(a.end) - num(a.start), PriceModel.Dynamic],
       );
@@ -183,9 +183,9 @@ export async function project(db: Db, event: StoredEvent): Promise<void> {
     case "CalendarReleased":
       links.add("offer", text(a.offerId)).add("node", text(a.nodeId));
       await db.run(
-        `UPDATE offers SET booked_slices = CASE WHEN booked_slices > ($2 - $3) / slice_seconds
-           THEN booked_slices - ($2 - $3) / slice_seconds ELSE 0 END WHERE offer_id = $1`,
-        [num(a.offerId), num(a.to), num(a.from)],
+        `UPDATE offers SET booked_slices = CASE WHEN booked_slices > CAST($2 AS BIGINT) / slice_seconds
+           THEN booked_slices - CAST($2 AS BIGINT) / slice_seconds ELSE 0 END WHERE offer_id = $1`,
+        [num(a.offerId), num(a.to) - num(a.from)],
       );
       // A release frees the tail of one lease's booking.
       await db.run(

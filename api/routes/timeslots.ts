@@ -176,7 +176,12 @@ export const timeslotRoutes = [
           },
           deposit,
         );
-        return { kind: "bid" as const, state: "committed" as const, txHash: null, bid: sealedBidView(bid, caller, services.bids.revealWindow(bid.roundId)) };
+        return {
+          kind: "bid" as const,
+          state: "committed" as const,
+          txHash: null,
+          bid: sealedBidView(bid, caller, services.bids.revealWindow(bid.roundId)),
+        };
       }
       const posted = postedPrice(offer) ?? 0n;
       const maxPrice = body.bid ?? posted;

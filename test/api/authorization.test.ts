@@ -43,7 +43,11 @@ describe("authorization", () => {
     const byId = (id: string) => m.gateway.services.users.byId(id);
     callers = [
       { role: "anonymous", client: new Client(m.gateway.url), user: undefined },
-      { role: "admin", client: m.admin, user: (await m.gateway.services.users.list({})).find((u) => u.roles.includes("admin")) },
+      {
+        role: "admin",
+        client: m.admin,
+        user: (await m.gateway.services.users.list({})).find((u) => u.roles.includes("admin")),
+      },
       { role: "tenantAdmin", client: tenantAdmin.client, user: await byId(tenantAdmin.userId) },
       { role: "buyer", client: m.buyer.client, user: await byId(m.buyer.userId) },
       { role: "provider", client: provider.client, user: await byId(provider.userId) },
@@ -78,9 +82,13 @@ describe("authorization", () => {
   it("keeps tenants apart where a role is allowed but the object is another tenant's", async () => {
     const before = await fingerprint(m);
     const offer = await listOffer(m, { nodeId: m.nodes.small, start: m.hour });
-    const booked = await m.buyer.client.must<{ lease: { leaseId: number } }>("POST", `/timeslots/${offer}-${m.hour}/request`, {
-      duration: 60,
-    });
+    const booked = await m.buyer.client.must<{ lease: { leaseId: number } }>(
+      "POST",
+      `/timeslots/${offer}-${m.hour}/request`,
+      {
+        duration: 60,
+      },
+    );
     const mid = await fingerprint(m);
     expect(mid).not.toBe(before);
     const leaseId = booked.lease.leaseId;
@@ -95,7 +103,10 @@ describe("authorization", () => {
     });
     const rita = m.admin.as(outsider.apiKey);
     const afterRita = await fingerprint(m);
-    expect((await rita.post(`/tenants/${m.tenants.provider}/users`, { name: "x", email: "x@x.test", roles: ["buyer"] })).status).toBe(403);
+    expect(
+      (await rita.post(`/tenants/${m.tenants.provider}/users`, { name: "x", email: "x@x.test", roles: ["buyer"] }))
+        .status,
+    ).toBe(403);
     expect((await rita.post(`/nodes/${m.nodes.small}/status`, { status: "maintenance" })).status).toBe(403);
     expect((await rita.post(`/leases/${leaseId}/preempt`)).status).toBe(404);
     expect((await rita.get(`/tenants/${m.tenants.provider}`)).status).toBe(403);
@@ -105,7 +116,9 @@ describe("authorization", () => {
 
   it("answers 401 for a wrong or revoked key, and a session works until logout", async () => {
     expect((await new Client(m.gateway.url, "mm_AAAAAAAAAAAA_" + "x".repeat(43)).get("/me")).status).toBe(401);
-    const issued = await m.buyer.client.must<{ keyId: string; apiKey: string }>("POST", "/me/api-keys", { label: "ci" });
+    const issued = await m.buyer.client.must<{ keyId: string; apiKey: string }>("POST", "/me/api-keys", {
+      label: "ci",
+    });
     const extra = m.admin.as(issued.apiKey);
     expect((await extra.get("/me")).status).toBe(200);
     await m.buyer.client.must("DELETE", `/me/api-keys/${issued.keyId}`);

@@ -62,15 +62,34 @@ describe("sealed bids through the gateway", () => {
     m.gateway = await openGateway(m.chain);
     const buyer = new Client(m.gateway.url, m.buyer.client.token);
     const rival = new Client(m.gateway.url, m.rival.client.token);
-    await until(() => buyer.must<Bid>("GET", `/bids/${high.bid.bidRef}`), (b) => b.state === "revealed", "the reveal");
-    await until(() => rival.must<Bid>("GET", `/bids/${low.bid.bidRef}`), (b) => b.state === "revealed", "the reveal");
+    await until(
+      () => buyer.must<Bid>("GET", `/bids/${high.bid.bidRef}`),
+      (b) => b.state === "revealed",
+      "the reveal",
+    );
+    await until(
+      () => rival.must<Bid>("GET", `/bids/${low.bid.bidRef}`),
+      (b) => b.state === "revealed",
+      "the reveal",
+    );
 
     const closesAt = Date.parse(high.bid.revealClosesAt) / 1000;
     await m.chain.advance(closesAt - (await m.chain.now()));
-    const won = await until(() => buyer.must<Bid>("GET", `/bids/${high.bid.bidRef}`), (b) => b.state === "matched", "clearing");
-    const lost = await until(() => rival.must<Bid>("GET", `/bids/${low.bid.bidRef}`), (b) => b.state === "unmatched", "clearing");
+    const won = await until(
+      () => buyer.must<Bid>("GET", `/bids/${high.bid.bidRef}`),
+      (b) => b.state === "matched",
+      "clearing",
+    );
+    const lost = await until(
+      () => rival.must<Bid>("GET", `/bids/${low.bid.bidRef}`),
+      (b) => b.state === "unmatched",
+      "clearing",
+    );
     expect(lost.leaseId).toBeNull();
-    const lease = await buyer.must<{ pricePerHour: string; cost: string; status: string }>("GET", `/leases/${won.leaseId}`);
+    const lease = await buyer.must<{ pricePerHour: string; cost: string; status: string }>(
+      "GET",
+      `/leases/${won.leaseId}`,
+    );
     expect(lease).toMatchObject({ pricePerHour: "3", cost: "3", status: "pending" });
     // The loser's whole deposit is free again; the winner keeps only the cost escrowed.
     expect(await rival.must("GET", "/credits/balance")).toMatchObject({ available: "1000", escrowed: "0" });
@@ -82,7 +101,9 @@ describe("sealed bids through the gateway", () => {
 
   it("refuses a bid on an auction without a price, and a deposit below the bid's cost", async () => {
     const client = new Client(m.gateway.url, m.buyer.client.token);
-    const missing = await client.post<{ field: string }>(`/timeslots/${auction}-${start + 3600}/request`, { duration: 60 });
+    const missing = await client.post<{ field: string }>(`/timeslots/${auction}-${start + 3600}/request`, {
+      duration: 60,
+    });
     expect(missing.status).toBe(400);
     expect(missing.body.field).toBe("body.bid");
     const short = await client.post<{ field: string }>(`/timeslots/${auction}-${start + 3600}/request`, {
@@ -96,7 +117,12 @@ describe("sealed bids through the gateway", () => {
 
   it("places a pool bid for any node of a profile", async () => {
     const client = new Client(m.gateway.url, m.buyer.client.token);
-    const bid = await client.post<Bid>("/bids", { profileId: 0, start: start + 5 * 3600, duration: 60, pricePerHour: "2" });
+    const bid = await client.post<Bid>("/bids", {
+      profileId: 0,
+      start: start + 5 * 3600,
+      duration: 60,
+      pricePerHour: "2",
+    });
     expect(bid.status).toBe(201);
     expect(bid.body).toMatchObject({ state: "committed", terms: { pricePerHour: "2" } });
   });

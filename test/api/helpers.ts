@@ -186,7 +186,11 @@ export async function openMarket(chain?: Chain): Promise<Market> {
     const created = await admin.must<CreatedUser>("POST", path, body);
     return { client: admin.as(created.apiKey), userId: created.user.userId, address: created.user.address };
   };
-  const tenants = { provider: await tenant("Rack Owners"), buyers: await tenant("Render Farm"), rivals: await tenant("Climate Lab") };
+  const tenants = {
+    provider: await tenant("Rack Owners"),
+    buyers: await tenant("Render Farm"),
+    rivals: await tenant("Climate Lab"),
+  };
   const seller = await member(`/tenants/${tenants.provider}/users`, {
     name: "Sam Seller",
     email: "sam@racks.test",

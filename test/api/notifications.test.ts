@@ -12,7 +12,9 @@ interface Received {
 }
 
 /** A webhook receiver that fails its first `failures` deliveries with 503. */
-async function receiver(failures: number): Promise<{ url: string; received: Received[]; attempts: () => number; server: Server }> {
+async function receiver(
+  failures: number,
+): Promise<{ url: string; received: Received[]; attempts: () => number; server: Server }> {
   const received: Received[] = [];
   let attempts = 0;
   const server = createServer((req, res) => {
@@ -54,7 +56,8 @@ async function readEvents(url: string, token: string, name: string, count: numbe
       buffer = buffer.slice(end + 2);
       const event = /^event: (.*)$/m.exec(frame)?.[1];
       const data = /^data: (.*)$/m.exec(frame)?.[1];
-      if (event !== undefined && data !== undefined) events.push({ event, data: JSON.parse(data) as Record<string, unknown> });
+      if (event !== undefined && data !== undefined)
+        events.push({ event, data: JSON.parse(data) as Record<string, unknown> });
     }
   }
   controller.abort();
@@ -74,9 +77,13 @@ describe("notifications", () => {
   it("streams a user's lease events as Server-Sent Events", async () => {
     const token = m.buyer.client.token ?? "";
     const events = await readEvents(`${m.gateway.url}/notifications/stream`, token, "lease.refunded", 1, async () => {
-      const { lease } = await m.buyer.client.must<{ lease: { leaseId: number } }>("POST", `/timeslots/${offer}-${m.hour}/request`, {
-        duration: 60,
-      });
+      const { lease } = await m.buyer.client.must<{ lease: { leaseId: number } }>(
+        "POST",
+        `/timeslots/${offer}-${m.hour}/request`,
+        {
+          duration: 60,
+        },
+      );
       await m.buyer.client.must("POST", `/leases/${lease.leaseId}/release`);
     });
     const names = events.map((e) => e.event);
@@ -101,7 +108,10 @@ describe("notifications", () => {
       const [, t, v1] = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(signature) ?? [];
       const expected = createHmac("sha256", created.secret).update(`${t}.${delivery.body}`).digest("hex");
       expect(v1).toBe(expected);
-      expect(JSON.parse(delivery.body)).toMatchObject({ type: "credits.granted", data: { amount: "5", memo: "bonus" } });
+      expect(JSON.parse(delivery.body)).toMatchObject({
+        type: "credits.granted",
+        data: { amount: "5", memo: "bonus" },
+      });
       const { deliveries } = await m.rival.client.must<{ deliveries: { status: string; attempts: number }[] }>(
         "GET",
         `/webhooks/${created.webhookId}/deliveries`,

@@ -38,14 +38,17 @@ describe("the time-slice API", () => {
   });
   afterAll(() => closeMarket(m));
 
-  const search = (query: string) => m.buyer.client.must<{ slices: Slice[]; next: string | null }>("GET", `/timeslots?${query}`);
+  const search = (query: string) =>
+    m.buyer.client.must<{ slices: Slice[]; next: string | null }>("GET", `/timeslots?${query}`);
 
   it("lists the free slices that meet the needs in a time range, earliest listed offer first", async () => {
     const start = new Date(m.hour * 1000).toISOString();
     const end = new Date((m.hour + 3 * 3600) * 1000).toISOString();
     const { slices } = await search(`cpu=2&ram=4&start=${start}&end=${end}`);
     const fixedSlices = slices.filter((s) => s.offerId === fixed);
-    expect(fixedSlices.map((s) => s.start)).toEqual([0, 1, 2].map((i) => new Date((m.hour + i * 3600) * 1000).toISOString()));
+    expect(fixedSlices.map((s) => s.start)).toEqual(
+      [0, 1, 2].map((i) => new Date((m.hour + i * 3600) * 1000).toISOString()),
+    );
     expect(fixedSlices[0]).toMatchObject({ sliceId: `${fixed}-${m.hour}`, model: "fixed", pricePerHour: "2" });
     expect(slices.map((s) => s.offerId)).toEqual([...slices.map((s) => s.offerId)].sort((a, b) => a - b));
   });
@@ -78,7 +81,11 @@ describe("the time-slice API", () => {
       { duration: 120, bid: 0.5 + 2 },
     );
     expect(answer.status).toBe(201);
-    expect(answer.body).toMatchObject({ kind: "lease", state: "booked", lease: { status: "pending", cost: "4", pricePerHour: "2" } });
+    expect(answer.body).toMatchObject({
+      kind: "lease",
+      state: "booked",
+      lease: { status: "pending", cost: "4", pricePerHour: "2" },
+    });
     const { slices } = await search(`start=${m.hour}&end=${m.hour + 4 * 3600}&cpu=2`);
     const free = slices.filter((s) => s.offerId === fixed).map((s) => s.sliceId);
     expect(free).toEqual([`${fixed}-${m.hour}`, `${fixed}-${m.hour + 3 * 3600}`]);
@@ -111,7 +118,9 @@ describe("the time-slice API", () => {
 
   it("answers usage and releases early with a refund of the time not delivered", async () => {
     const sliceId = `${fixed}-${m.hour + 3 * 3600}`;
-    const booked = await m.rival.client.must<{ lease: Lease }>("POST", `/timeslots/${sliceId}/request`, { duration: 60 });
+    const booked = await m.rival.client.must<{ lease: Lease }>("POST", `/timeslots/${sliceId}/request`, {
+      duration: 60,
+    });
     const usage = await m.rival.client.must<{ lease: Lease; elapsedSeconds: number; accrued: string }>(
       "GET",
       `/timeslots/${sliceId}/usage`,
@@ -135,7 +144,10 @@ describe("the time-slice API", () => {
     ["an unknown field", { duration: 60, colour: "red" }, "body"],
     ["a missing duration", {}, "body.duration"],
   ])("rejects %s, naming the field", async (_name, body, field) => {
-    const answer = await m.buyer.client.post<{ field: string; status: number }>(`/timeslots/${fixed}-${m.hour}/request`, body);
+    const answer = await m.buyer.client.post<{ field: string; status: number }>(
+      `/timeslots/${fixed}-${m.hour}/request`,
+      body,
+    );
     expect(answer.status).toBe(400);
     expect(answer.body.field).toBe(field);
   });

@@ -17,8 +17,16 @@ describe("writes through the gateway", () => {
   it("answers a retried request from the first, sending nothing twice", async () => {
     const before = await leasesOnChain();
     const key = { "idempotency-key": "book-once" };
-    const first = await m.buyer.client.post<{ lease: { leaseId: number } }>(`/timeslots/${offer}-${m.hour}/request`, { duration: 60 }, key);
-    const retry = await m.buyer.client.post<{ lease: { leaseId: number } }>(`/timeslots/${offer}-${m.hour}/request`, { duration: 60 }, key);
+    const first = await m.buyer.client.post<{ lease: { leaseId: number } }>(
+      `/timeslots/${offer}-${m.hour}/request`,
+      { duration: 60 },
+      key,
+    );
+    const retry = await m.buyer.client.post<{ lease: { leaseId: number } }>(
+      `/timeslots/${offer}-${m.hour}/request`,
+      { duration: 60 },
+      key,
+    );
     expect(first.status).toBe(201);
     expect(retry.status).toBe(201);
     expect(retry.headers.get("idempotent-replayed")).toBe("true");
@@ -59,7 +67,9 @@ describe("writes through the gateway", () => {
     const before = await leasesOnChain();
     const hours = Array.from({ length: 20 }, (_, i) => m.hour + (10 + i) * 3600);
     const answers = await Promise.all(
-      hours.map((start) => m.buyer.client.post<{ lease: { leaseId: number } }>(`/timeslots/${offer}-${start}/request`, { duration: 60 })),
+      hours.map((start) =>
+        m.buyer.client.post<{ lease: { leaseId: number } }>(`/timeslots/${offer}-${start}/request`, { duration: 60 }),
+      ),
     );
     expect(answers.map((a) => a.status)).toEqual(hours.map(() => 201));
     expect(new Set(answers.map((a) => a.body.lease.leaseId)).size).toBe(20);
@@ -78,12 +88,19 @@ describe("writes through the gateway", () => {
   });
 
   it("grants, takes, and handles credit requests", async () => {
-    const request = await m.buyer.client.must<{ request: { requestId: number; status: string } }>("POST", "/credits/requests", {
-      amount: "50",
-      reason: "render job",
-    });
+    const request = await m.buyer.client.must<{ request: { requestId: number; status: string } }>(
+      "POST",
+      "/credits/requests",
+      {
+        amount: "50",
+        reason: "render job",
+      },
+    );
     expect(request.request.status).toBe("pending");
-    const pending = await m.admin.must<{ requests: { requestId: number }[] }>("GET", "/credits/requests?status=pending");
+    const pending = await m.admin.must<{ requests: { requestId: number }[] }>(
+      "GET",
+      "/credits/requests?status=pending",
+    );
     expect(pending.requests.map((r) => r.requestId)).toContain(request.request.requestId);
     const before = await m.buyer.client.must<{ available: string }>("GET", "/credits/balance");
     await m.admin.must("POST", `/credits/requests/${request.request.requestId}/approve`);
@@ -104,7 +121,10 @@ describe("writes through the gateway", () => {
       amount: "50",
     });
     expect(Number(taken.balance.available)).toBe(Number(after.available) - 50);
-    const tooMuch = await m.admin.post<{ field: string }>("/credits/take", { userId: m.buyer.userId, amount: "999999" });
+    const tooMuch = await m.admin.post<{ field: string }>("/credits/take", {
+      userId: m.buyer.userId,
+      amount: "999999",
+    });
     expect(tooMuch.status).toBe(409);
     expect(tooMuch.body.field).toBe("body.amount");
   });
@@ -113,9 +133,13 @@ describe("writes through the gateway", () => {
     const dormant = await listOffer(m, { nodeId: m.nodes.small, start: m.hour });
     await m.chain.advance(2 * 3600);
     const start = Math.floor((await m.chain.now()) / 3600) * 3600 + 3600;
-    const lease = await m.buyer.client.must<{ lease: { leaseId: number } }>("POST", `/timeslots/${offer}-${start}/request`, {
-      duration: 60,
-    });
+    const lease = await m.buyer.client.must<{ lease: { leaseId: number } }>(
+      "POST",
+      `/timeslots/${offer}-${start}/request`,
+      {
+        duration: 60,
+      },
+    );
     const { offers } = await m.admin.must<{ offers: { offerId: number }[] }>("GET", "/offers?dormantFor=1h");
     expect(offers.map((o) => o.offerId)).toContain(dormant);
     expect(offers.map((o) => o.offerId)).not.toContain(offer);

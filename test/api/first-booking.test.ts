@@ -1,24 +1,34 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import type { RunningGateway } from "../../api/gateway.js";
+import { postgresBin, startPostgres, type TemporaryPostgres } from "../helpers/postgres.js";
 import { Client, openChain, openGateway, type Chain } from "./helpers.js";
 
-describe("gateway smoke", () => {
+const bin = postgresBin();
+const databases = bin === undefined && process.env.CI === undefined ? ["sqlite"] : ["sqlite", "postgres"];
+
+describe.each(databases)("a first booking, with the gateway's state in %s", (database) => {
   let chain: Chain;
   let gateway: RunningGateway;
   let admin: Client;
+  let postgres: TemporaryPostgres | undefined;
 
   beforeAll(async () => {
     chain = await openChain();
-    gateway = await openGateway(chain);
+    if (database === "postgres") {
+      if (bin === undefined) throw new Error("PostgreSQL is not installed (Debian package postgresql)");
+      postgres = await startPostgres(bin);
+    }
+    gateway = await openGateway(chain, postgres === undefined ? {} : { database: postgres.url });
     admin = new Client(gateway.url, gateway.bootstrapApiKey);
   });
   afterAll(async () => {
     await gateway.close();
+    await postgres?.stop();
     await chain.close();
   });
 
-  it("books a slice end to end", async () => {
+  it("creates tenants and users, lists an offer, and books a slice", async () => {
     const { tenant } = await admin.must<{ tenant: { tenantId: number } }>("POST", "/tenants", { name: "Rack Owners" });
     const buyers = await admin.must<{ tenant: { tenantId: number } }>("POST", "/tenants", { name: "Render Farm" });
     const seller = await admin.must<{ apiKey: string; user: { userId: string } }>(
