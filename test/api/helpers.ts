@@ -119,7 +119,7 @@ export class Client {
     });
     const text = await response.text();
     const type = response.headers.get("content-type") ?? "";
-    const parsed = type.includes("json") && text !== "" ? (JSON.parse(text) as T) : (text as T);
+    const parsed = /application\/(problem\+)?json/.test(type) && text !== "" ? (JSON.parse(text) as T) : (text as T);
     return { status: response.status, headers: response.headers, body: parsed };
   }
 
