@@ -40,6 +40,11 @@ export const agentConfigSchema = z
       .strict()
       .default({}),
     wipe: z.object({ image: z.string().url(), timeoutSeconds: z.number().positive() }).strict().optional(),
+    /** Serve leases' usage samples to the gateway (`GET /leases/{id}/usage`); off when omitted. */
+    usage: z
+      .object({ host: z.string().default("127.0.0.1"), port: z.number().int().min(0).max(65_535) })
+      .strict()
+      .optional(),
     nodes: z
       .array(
         z
@@ -65,6 +70,7 @@ export interface ResolvedAgentConfig {
   databasePath: string;
   nodes: OperatedNode[];
   options: Partial<AgentOptions>;
+  usage?: { host: string; port: number };
 }
 
 export async function readAgentConfig(path: string): Promise<ResolvedAgentConfig> {
@@ -97,6 +103,7 @@ export async function readAgentConfig(path: string): Promise<ResolvedAgentConfig
     key: { keystore: at(config.key.keystore), passwordFile: at(config.key.passwordFile) },
     databasePath: resolve(at(config.dataDir), "agent.sqlite"),
     nodes,
+    ...(config.usage === undefined ? {} : { usage: config.usage }),
     options: {
       confirmations: config.confirmations,
       pollIntervalMs: config.pollIntervalMs,

@@ -2,11 +2,13 @@ import { Command } from "commander";
 
 import { agentCommand } from "./agent.js";
 import { bmcSimCommand } from "./bmc-sim.js";
+import { gatewayCommand } from "./gateway.js";
 import { redfishCommand } from "./redfish.js";
 
 const program = new Command("market")
   .description("Metalmarket: rent bare-metal nodes and time-slices, settled on a Quorum-compatible chain")
   .showHelpAfterError()
+  .addCommand(gatewayCommand())
   .addCommand(agentCommand())
   .addCommand(redfishCommand())
   .addCommand(bmcSimCommand());

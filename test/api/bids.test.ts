@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { Client, closeMarket, listOffer, openGateway, openMarket, type Market } from "./helpers.js";
+import { closeMarket, listOffer, openMarket, restartGateway, type Market } from "./helpers.js";
 
 interface Bid {
   bidRef: string;
@@ -56,12 +56,10 @@ describe("sealed bids through the gateway", () => {
     expect(stored.map((row) => row.sealed).join()).not.toMatch(/pricePerHour|salt|3000000/);
 
     // The gateway stops; the chain moves into the reveal window; a new gateway process takes over.
-    await m.gateway.close();
     const opensAt = Date.parse(high.bid.revealOpensAt) / 1000;
-    await m.chain.advance(opensAt - (await m.chain.now()));
-    m.gateway = await openGateway(m.chain);
-    const buyer = new Client(m.gateway.url, m.buyer.client.token);
-    const rival = new Client(m.gateway.url, m.rival.client.token);
+    await restartGateway(m, {}, async () => m.chain.advance(opensAt - (await m.chain.now())));
+    const buyer = m.buyer.client;
+    const rival = m.rival.client;
     await until(
       () => buyer.must<Bid>("GET", `/bids/${high.bid.bidRef}`),
       (b) => b.state === "revealed",
@@ -95,12 +93,12 @@ describe("sealed bids through the gateway", () => {
     expect(await rival.must("GET", "/credits/balance")).toMatchObject({ available: "1000", escrowed: "0" });
     expect(await buyer.must("GET", "/credits/balance")).toMatchObject({ available: "997", escrowed: "3" });
     // Revealed bids show their terms to everyone allowed to list them.
-    const revealed = await new Client(m.gateway.url, m.admin.token).must<{ bids: Bid[] }>("GET", "/bids?all=true");
+    const revealed = await m.admin.must<{ bids: Bid[] }>("GET", "/bids?all=true");
     expect(revealed.bids.find((b) => b.bidRef === high.bid.bidRef)?.terms?.pricePerHour).toBe("3");
   });
 
   it("refuses a bid on an auction without a price, and a deposit below the bid's cost", async () => {
-    const client = new Client(m.gateway.url, m.buyer.client.token);
+    const client = m.buyer.client;
     const missing = await client.post<{ field: string }>(`/timeslots/${auction}-${start + 3600}/request`, {
       duration: 60,
     });
@@ -116,7 +114,7 @@ describe("sealed bids through the gateway", () => {
   });
 
   it("places a pool bid for any node of a profile", async () => {
-    const client = new Client(m.gateway.url, m.buyer.client.token);
+    const client = m.buyer.client;
     const bid = await client.post<Bid>("/bids", {
       profileId: 0,
       start: start + 5 * 3600,

@@ -237,3 +237,20 @@ export async function listOffer(
   });
   return offer.offerId;
 }
+
+/**
+ * Stops the market's gateway, runs `whileStopped` (e.g. moving the chain's clock), and starts a
+ * new gateway process's worth of state from the same database; every client follows it.
+ */
+export async function restartGateway(
+  m: Market,
+  overrides: Partial<GatewaySettingsInput> = {},
+  whileStopped: () => Promise<void> = async () => undefined,
+): Promise<void> {
+  await m.gateway.close();
+  await whileStopped();
+  m.gateway = await openGateway(m.chain, overrides);
+  m.admin = new Client(m.gateway.url, m.admin.token);
+  for (const member of [m.auditor, m.seller, m.buyer, m.rival])
+    member.client = new Client(m.gateway.url, member.client.token);
+}

@@ -1,0 +1,40 @@
+import { Command, Option } from "commander";
+
+import { readGatewaySettings } from "../../api/config.js";
+import { startGateway } from "../../api/gateway.js";
+import { createLogger } from "../../sdk/log.js";
+
+/** `market gateway ...`: the REST gateway for people and programs without a wallet. */
+export function gatewayCommand(): Command {
+  const command = new Command("gateway").description("the REST gateway, its read model and audit queries");
+
+  command
+    .command("run")
+    .description("index the chain and serve the REST API until Ctrl-C")
+    .requiredOption("--config <file>", "the gateway's JSON settings (see api/README.md)")
+    .addOption(
+      new Option("--log-level <level>", "least severe log level")
+        .choices(["debug", "info", "warn", "error"])
+        .default("info"),
+    )
+    .action(async (flags: { config: string; logLevel: "debug" | "info" | "warn" | "error" }) => {
+      const settings = await readGatewaySettings(flags.config);
+      const running = await startGateway(settings, { logger: createLogger(flags.logLevel) });
+      const keyFile = settings.bootstrapAdmin.apiKeyFile;
+      process.stdout.write(`gateway listening on ${running.url}\n`);
+      if (running.bootstrapApiKey !== undefined) {
+        process.stdout.write(
+          keyFile === undefined
+            ? `first admin created: ${settings.bootstrapAdmin.email}; API key (shown once): ${running.bootstrapApiKey}\n`
+            : `first admin created: ${settings.bootstrapAdmin.email}; API key written to ${keyFile}\n`,
+        );
+      }
+      await new Promise<void>((resolve) => {
+        process.once("SIGINT", () => resolve());
+        process.once("SIGTERM", () => resolve());
+      });
+      await running.close();
+    });
+
+  return command;
+}
