@@ -77,7 +77,8 @@ export function createApp<S>(options: AppOptions<S>): Express {
   app.use(helmet());
   app.use((req, res, next) => {
     const stop = latency.startTimer();
-    res.on("finish", () => {
+    // "close" comes for every response, also for streams the client hung up on.
+    res.on("close", () => {
       const route = (req.route as { path?: string } | undefined)?.path ?? "unmatched";
       stop({ method: req.method, route });
       requests.inc({ method: req.method, route, status: String(res.statusCode) });

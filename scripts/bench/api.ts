@@ -93,9 +93,13 @@ for (let i = 0; i < ACCOUNTS; i += 1) {
   buyers.push({ signer, address, c });
 }
 
-const now = (await provider.getBlock("latest"))?.timestamp ?? 0;
-const windowStart = Math.ceil(now / HOUR) * HOUR + HOUR;
-async function listNodes(count: number, days: number): Promise<number[]> {
+/** The next whole hour but one on the chain's clock, which runs ahead of the wall clock here. */
+async function nextHour(): Promise<number> {
+  const now = (await provider.getBlock("latest"))?.timestamp ?? 0;
+  return Math.ceil(now / HOUR) * HOUR + HOUR;
+}
+const windowStart = await nextHour();
+async function listNodes(count: number, days: number, from: number): Promise<number[]> {
   const offers: number[] = [];
   for (let i = 0; i < count; i += 1) {
     const nodeId = await created(
@@ -107,8 +111,8 @@ async function listNodes(count: number, days: number): Promise<number[]> {
       await created(
         sellerMarket.offers.createOffer({
           nodeId,
-          start: windowStart,
-          end: windowStart + days * DAY,
+          start: from,
+          end: from + days * DAY,
           sliceSeconds: HOUR,
           minSlices: 1,
           maxSlices: 4,
@@ -130,7 +134,7 @@ async function listNodes(count: number, days: number): Promise<number[]> {
 // ---------------------------------------------------------------- 100,000 events of bookings
 
 log(`seeding at least ${MIN_EVENTS} events of bookings on ${SEED_NODES} nodes ...`);
-const seedOffers = await listNodes(SEED_NODES, 30);
+const seedOffers = await listNodes(SEED_NODES, 30, windowStart);
 const seedStarted = performance.now();
 let events = (await provider.getLogs({ fromBlock: 0, address: Object.values(deployment.contracts) })).length;
 let slot = 0;
@@ -273,18 +277,22 @@ for (const concurrency of CONCURRENCY) {
     }),
   );
   reads.audit?.push(await load(concurrency, requests, (i) => auditPaths[i % auditPaths.length]?.(i) ?? ""));
-  log(`  reads at concurrency ${concurrency} done`);
+  for (const [endpoint, figures] of Object.entries(reads)) {
+    const f = figures.at(-1);
+    log(`  ${endpoint} at concurrency ${concurrency}: ${f?.rps} requests/s, p50 ${f?.p50Ms} ms, p99 ${f?.p99Ms} ms`);
+  }
 }
 
 // ---------------------------------------------------------------- writes
 
 log(`writing ${WRITES} bookings and ${WRITES} bid commits each way ...`);
-const writeOffers = await listNodes(WRITE_NODES * 2, 10);
+const writeStart = await nextHour();
+const writeOffers = await listNodes(WRITE_NODES * 2, 10, writeStart);
 const directOffers = writeOffers.slice(0, WRITE_NODES);
 const gatewayOffers = writeOffers.slice(WRITE_NODES);
 const slotOf = (offers: number[], i: number) => ({
   offerId: offers[i % WRITE_NODES] ?? 1,
-  start: windowStart + Math.floor(i / WRITE_NODES) * HOUR,
+  start: writeStart + Math.floor(i / WRITE_NODES) * HOUR,
 });
 
 // Gateway users: a buyer tenant of custodial users with credits, made through the API.
@@ -348,7 +356,7 @@ const bidTerms = (i: number) => ({
   roundId: round,
   offerId: 0,
   profileId: 0,
-  start: windowStart + 20 * DAY + i * HOUR,
+  start: writeStart + 20 * DAY + i * HOUR,
   duration: HOUR,
   pricePerHour: parseCredits("2"),
   replacesLease: 0,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { closeMarket, listOffer, openMarket, restartGateway, type Market } from "./helpers.js";
+import { closeMarket, listOffer, openMarket, restartGateway, until, type Market } from "./helpers.js";
 
 interface Bid {
   bidRef: string;
@@ -10,16 +10,6 @@ interface Bid {
   revealClosesAt: string;
   terms: { pricePerHour: string } | null;
   leaseId: number | null;
-}
-
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 describe("sealed bids through the gateway", () => {

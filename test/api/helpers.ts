@@ -254,3 +254,14 @@ export async function restartGateway(
   for (const member of [m.auditor, m.seller, m.buyer, m.rival])
     member.client = new Client(m.gateway.url, member.client.token);
 }
+
+/** Reads until `done` holds (20 s at most), for what the gateway does in the background. */
+export async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
