@@ -7,6 +7,7 @@ import { parseEther } from "ethers";
 import { createProvider, loadWallet, openDeployment, transactionDefaultsFor, type Deployment } from "../sdk/index.js";
 import { silentLogger, type Logger } from "../sdk/log.js";
 import { SealedBids } from "./bids/sealed-bids.js";
+import { ChainBinding } from "./chain-binding.js";
 import type { GatewaySettings } from "./config.js";
 import { openDatabase } from "./db/database.js";
 import { createApp } from "./http/app.js";
@@ -14,7 +15,7 @@ import { IdempotencyKeys } from "./http/idempotency.js";
 import { loadMasterKey } from "./identity/secrets.js";
 import { Users, type User } from "./identity/users.js";
 import { Wallets, type GasAllowance } from "./identity/wallets.js";
-import { Indexer } from "./indexer/indexer.js";
+import { Indexer, dropReadModel } from "./indexer/indexer.js";
 import { Notifier } from "./notify/notifier.js";
 import { apiRoutes } from "./routes/index.js";
 import { chainClock, sender, type Services } from "./services.js";
@@ -37,6 +38,8 @@ export interface GatewayOptions {
   logger?: Logger;
   /** The master secret itself (tests); otherwise the settings' file or MARKET_MASTER_SECRET. */
   masterSecret?: string;
+  /** Drop the read model and index the chain again from the deployment block. */
+  rebuildReadModel?: boolean;
 }
 
 /** Opens everything the gateway needs, starts the indexer and background work, and listens. */
@@ -52,13 +55,15 @@ export async function startGateway(settings: GatewaySettings, options: GatewayOp
   const defaults = await transactionDefaultsFor(provider);
   const freeGas = defaults.type === 0 && defaults.gasPrice === 0n;
 
+  const binding = await ChainBinding.open(db, provider);
   const users = await Users.open(db);
   const wallets = await Wallets.open(db, master, provider, deployment, defaults);
   const idempotency = await IdempotencyKeys.open(db);
   const notifier = await Notifier.open(db, users, master, settings.webhooks);
+  if (options.rebuildReadModel === true) await dropReadModel(db);
   const indexer = new Indexer(db, provider, deployment, settings.indexer);
   await indexer.open();
-  const send = sender(wallets, indexer, deployment, settings.indexer.confirmations);
+  const send = sender(wallets, indexer, binding, deployment, settings.indexer.confirmations);
   const chainTime = chainClock(provider);
   const bids = await SealedBids.open(
     {

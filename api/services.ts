@@ -8,6 +8,7 @@ import {
   type MarketEvent,
 } from "../sdk/index.js";
 import type { SealedBids } from "./bids/sealed-bids.js";
+import type { ChainBinding } from "./chain-binding.js";
 import type { GatewaySettings } from "./config.js";
 import type { Db } from "./db/database.js";
 import { ApiError } from "./http/problem.js";
@@ -49,6 +50,7 @@ export interface Services {
 export function sender(
   wallets: Wallets,
   indexer: Indexer,
+  binding: ChainBinding,
   deployment: Deployment,
   confirmations: number,
 ): Services["send"] {
@@ -63,6 +65,7 @@ export function sender(
     const response = await withDecodedRevert(() => action(contracts));
     const receipt = await withDecodedRevert(() => response.wait());
     if (receipt === null) throw new Error(`transaction ${response.hash} was not mined`);
+    await binding.record(receipt.blockNumber, receipt.blockHash);
     // Answers reflect the write: a following GET sees it in the read model.
     if (confirmations === 0) await indexer.catchUp();
     return { txHash: receipt.hash, blockNumber: receipt.blockNumber, events: eventsOfReceipt(deployment, receipt) };

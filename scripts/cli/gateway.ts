@@ -12,14 +12,18 @@ export function gatewayCommand(): Command {
     .command("run")
     .description("index the chain and serve the REST API until Ctrl-C")
     .requiredOption("--config <file>", "the gateway's JSON settings (see api/README.md)")
+    .option("--rebuild", "drop the read model and index the chain again (it is rebuilt from events alone)")
     .addOption(
       new Option("--log-level <level>", "least severe log level")
         .choices(["debug", "info", "warn", "error"])
         .default("info"),
     )
-    .action(async (flags: { config: string; logLevel: "debug" | "info" | "warn" | "error" }) => {
+    .action(async (flags: { config: string; rebuild?: boolean; logLevel: "debug" | "info" | "warn" | "error" }) => {
       const settings = await readGatewaySettings(flags.config);
-      const running = await startGateway(settings, { logger: createLogger(flags.logLevel) });
+      const running = await startGateway(settings, {
+        logger: createLogger(flags.logLevel),
+        rebuildReadModel: flags.rebuild === true,
+      });
       const keyFile = settings.bootstrapAdmin.apiKeyFile;
       process.stdout.write(`gateway listening on ${running.url}\n`);
       if (running.bootstrapApiKey !== undefined) {
