@@ -67,7 +67,7 @@ export function sender(
     if (receipt === null) throw new Error(`transaction ${response.hash} was not mined`);
     await binding.record(receipt.blockNumber, receipt.blockHash);
     // Answers reflect the write: a following GET sees it in the read model.
-    if (confirmations === 0) await indexer.catchUp();
+    if (confirmations === 0) await indexer.waitFor(receipt.blockNumber);
     return { txHash: receipt.hash, blockNumber: receipt.blockNumber, events: eventsOfReceipt(deployment, receipt) };
   };
 }

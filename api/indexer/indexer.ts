@@ -168,6 +168,19 @@ export class Indexer {
   }
 
   /**
+   * Waits until block `blockNumber` is indexed. Callers waiting together share one sync, so many
+   * writes landing at once cost one round of reads, not one each.
+   */
+  async waitFor(blockNumber: number): Promise<void> {
+    while ((this.#indexedBlock ?? -1) < blockNumber) {
+      this.#shared ??= this.syncOnce().finally(() => (this.#shared = undefined));
+      await this.#shared;
+    }
+  }
+
+  #shared: Promise<boolean> | undefined;
+
+  /**
    * Indexes the next range of blocks. Returns true when there may be more to index at once.
    * Safe to call concurrently with the poller: calls run one at a time.
    */

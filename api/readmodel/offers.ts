@@ -1,4 +1,5 @@
 import { NodeStatus, OfferStatus, PriceModel, TenantStatus, nameOf } from "../../sdk/index.js";
+import type { Interval } from "../../sdk/index.js";
 import type { Db } from "../db/database.js";
 
 /** An `offers` row joined with its node, as the read model holds it. */
@@ -76,25 +77,6 @@ export function withinHours(fromHour: number, toHour: number, start: number, end
   return start >= opensAt && end <= closesAt;
 }
 
-/** Intervals `[start, end)` booked on a node that overlap `[from, to)`, in order. */
-export async function bookedIntervals(
-  db: Db,
-  nodeId: number,
-  from: number,
-  to: number,
-): Promise<{ start: number; end: number; leaseId: number }[]> {
-  const rows = await db.all<{ starts_at: number; booked_until: number; lease_id: number }>(
-    `SELECT starts_at, booked_until, lease_id FROM leases
-     WHERE node_id = $1 AND booked_until > starts_at AND booked_until > $2 AND starts_at < $3 ORDER BY starts_at`,
-    [nodeId, from, to],
-  );
-  return rows.map((row) => ({
-    start: Number(row.starts_at),
-    end: Number(row.booked_until),
-    leaseId: Number(row.lease_id),
-  }));
-}
-
 /** One bookable slice of an offer. */
 export interface FreeSlice {
   sliceId: string;
@@ -151,27 +133,67 @@ export async function findFreeSlices(db: Db, search: SliceSearch): Promise<FreeS
      ORDER BY o.offer_id`,
     params,
   );
-  const slices: FreeSlice[] = [];
-  for (const offer of offers) {
+  const priced = offers.filter((offer) => {
     const price = postedPrice(offer);
-    if (search.maxPricePerHour !== undefined && price !== null && price > search.maxPricePerHour) continue;
-    const slice = Number(offer.slice_seconds);
-    const from = Math.max(search.start, offer.starts_at, search.now - slice + 1);
-    let cursor = offer.starts_at + Math.ceil((from - offer.starts_at) / slice) * slice;
-    if (search.after !== undefined && offer.offer_id === search.after.offerId) {
-      cursor = Math.max(cursor, search.after.start + slice);
+    return search.maxPricePerHour === undefined || price === null || price <= search.maxPricePerHour;
+  });
+  const from = Math.max(search.start, search.now - 1);
+  const slices: FreeSlice[] = [];
+  // Offers are taken in batches, each with one query for its nodes' bookings, until the page is full.
+  for (let i = 0; i < priced.length && slices.length < search.limit; i += OFFERS_PER_QUERY) {
+    const batch = priced.slice(i, i + OFFERS_PER_QUERY);
+    const booked = await bookedByNode(db, [...new Set(batch.map((offer) => Number(offer.node_id)))], from, search.end);
+    for (const offer of batch) {
+      freeSlicesOf(offer, search, booked.get(Number(offer.node_id)) ?? [], slices);
+      if (slices.length >= search.limit) break;
     }
-    const to = Math.min(search.end, offer.ends_at);
-    const booked = await bookedIntervals(db, offer.node_id, cursor, to);
-    for (let start = cursor; start + slice <= to && slices.length < search.limit; start += slice) {
-      const end = start + slice;
-      if (!withinHours(offer.from_hour, offer.to_hour, start, end)) continue;
-      if (booked.some((interval) => interval.start < end && interval.end > start)) continue;
-      slices.push({ sliceId: sliceIdOf(offer.offer_id, start), offer, start, end });
-    }
-    if (slices.length >= search.limit) break;
   }
   return slices;
+}
+
+const OFFERS_PER_QUERY = 32;
+
+/** Booked intervals on `nodeIds` overlapping `[from, to)`, by node, in order. */
+export async function bookedByNode(
+  db: Db,
+  nodeIds: number[],
+  from: number,
+  to: number,
+): Promise<Map<number, Interval[]>> {
+  const placeholders = nodeIds.map((_, i) => `$${i + 3}`).join(", ");
+  const rows = await db.all<{ node_id: number; starts_at: number; booked_until: number }>(
+    `SELECT node_id, starts_at, booked_until FROM leases
+     WHERE node_id IN (${placeholders}) AND booked_until > starts_at AND booked_until > $1 AND starts_at < $2
+     ORDER BY node_id, starts_at`,
+    [from, to, ...nodeIds],
+  );
+  const byNode = new Map<number, Interval[]>();
+  for (const row of rows) {
+    const intervals = byNode.get(Number(row.node_id)) ?? [];
+    intervals.push({ start: Number(row.starts_at), end: Number(row.booked_until) });
+    byNode.set(Number(row.node_id), intervals);
+  }
+  return byNode;
+}
+
+/** Appends the free slices of one offer to `out`, up to the search's limit. */
+function freeSlicesOf(offer: OfferRow, search: SliceSearch, booked: readonly Interval[], out: FreeSlice[]): void {
+  const slice = Number(offer.slice_seconds);
+  const first = Math.max(search.start, Number(offer.starts_at), search.now - slice + 1);
+  let start = Number(offer.starts_at) + Math.ceil((first - Number(offer.starts_at)) / slice) * slice;
+  if (search.after !== undefined && Number(offer.offer_id) === search.after.offerId) {
+    start = Math.max(start, search.after.start + slice);
+  }
+  const to = Math.min(search.end, Number(offer.ends_at));
+  // A node's bookings never overlap one another, so one pass over them, in order, will do.
+  let next = 0;
+  for (; start + slice <= to && out.length < search.limit; start += slice) {
+    const end = start + slice;
+    while (next < booked.length && (booked[next]?.end ?? 0) <= start) next += 1;
+    if ((booked[next]?.start ?? Infinity) < end) continue;
+    if (!withinHours(offer.from_hour, offer.to_hour, start, end)) continue;
+    out.push({ sliceId: sliceIdOf(Number(offer.offer_id), start), offer, start, end });
+  }
 }
 
 /** An offer as the API shows it. */

@@ -4,7 +4,7 @@ import { NodeStatus, nameOf } from "../../sdk/index.js";
 import { ApiError } from "../http/problem.js";
 import { address, idParam, instant, isoTime } from "../http/schemas.js";
 import type { User } from "../identity/users.js";
-import { bookedIntervals, resourcesOf } from "../readmodel/offers.js";
+import { bookedByNode, resourcesOf } from "../readmodel/offers.js";
 import { eventOf, type Services } from "../services.js";
 import { route } from "./define.js";
 
@@ -143,7 +143,7 @@ export const nodeRoutes = [
       const start = query.start ?? (await services.chainTime());
       const end = query.end ?? start + 7 * 86_400;
       if (end <= start) throw ApiError.badRequest("query.end", "must be after start");
-      const booked = await bookedIntervals(services.db, params.nodeId, start, end);
+      const booked = (await bookedByNode(services.db, [params.nodeId], start, end)).get(params.nodeId) ?? [];
       return {
         nodeId: params.nodeId,
         start: isoTime(start) ?? "",

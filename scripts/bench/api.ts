@@ -59,7 +59,11 @@ const provider = createProvider(rpcUrl);
 const signerAt = async (index: number) => new ManagedSigner((await provider.getSigner(index)) as JsonRpcSigner);
 const operator = await signerAt(0);
 const genesis = (await provider.getBlock("latest"))?.timestamp ?? 0;
-const { deployment, contracts: op } = await deployMarket(operator, { schedule: { genesis } });
+// Automining gives every transaction its own block, a second apart at least, so the chain's clock
+// runs far ahead of the wall clock here: rounds a week long keep every bid commit in one round.
+const { deployment, contracts: op } = await deployMarket(operator, {
+  schedule: { genesis, commitSeconds: 7 * DAY, revealSeconds: DAY },
+});
 const directory = await mkdtemp(join(tmpdir(), "metalmarket-bench-api-"));
 await writeDeployment(deployment, join(directory, "deployments"));
 
