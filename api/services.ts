@@ -1,6 +1,7 @@
 import type { ContractTransactionResponse, JsonRpcProvider } from "ethers";
 
 import {
+  MarketRevertError,
   eventsOfReceipt,
   withDecodedRevert,
   type Deployment,
@@ -101,19 +102,35 @@ export function requireTenantAdmin(caller: User, tenantId: number): void {
   }
 }
 
-/** Makes sure `user` has `amount` available in the market, depositing credits held in the wallet. */
-export async function ensureAvailable(services: Services, user: User, amount: bigint): Promise<void> {
-  const [available] = await services.market.market.accountOf(user.address);
-  if (available >= amount) return;
-  await depositWallet(services, user);
+/**
+ * Runs `spend` (a booking, a bid commit); if the market refuses it for want of credits while a
+ * custodial user holds credits in their wallet (granted outside the gateway), deposits them and
+ * tries once more. Credits granted through the gateway are deposited at once, so this is rare.
+ */
+export async function withCredits<T>(
+  services: Pick<Services, "market" | "deployment" | "send">,
+  user: User,
+  spend: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await spend();
+  } catch (error) {
+    if (!(error instanceof MarketRevertError) || error.revert.name !== "InsufficientCredits") throw error;
+    if (!(await depositWallet(services, user))) throw error;
+    return spend();
+  }
 }
 
-/** Moves every credit in a custodial user's wallet into their market account. */
-export async function depositWallet(services: Services, user: User): Promise<void> {
-  if (!user.custodial) return;
+/** Moves every credit in a custodial user's wallet into their market account; false when there were none. */
+export async function depositWallet(
+  services: Pick<Services, "market" | "deployment" | "send">,
+  user: User,
+): Promise<boolean> {
+  if (!user.custodial) return false;
   const held = await services.market.credits.balanceOf(user.address);
-  if (held === 0n) return;
+  if (held === 0n) return false;
   await services.send(user, (c) =>
     c.credits["transferAndCall(address,uint256)"](services.deployment.contracts.market, held),
   );
+  return true;
 }

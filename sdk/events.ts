@@ -1,4 +1,4 @@
-import type { Interface, Log, Provider } from "ethers";
+import type { EventFragment, Interface, Log, Provider } from "ethers";
 
 import type { TypedContractEvent } from "../typechain-types/common.js";
 import { plainArgs, type Decoded } from "./abi-values.js";
@@ -40,6 +40,22 @@ export type MarketEvent = {
 /** The event named `N` (of whichever contract emits it). */
 export type MarketEventNamed<N extends MarketEvent["name"]> = Extract<MarketEvent, { name: N }>;
 
+const topicMaps = new Map<ContractName, Map<string, EventFragment>>();
+
+/**
+ * A contract's events by topic hash, worked out once: ethers hashes every event signature again
+ * on each `parseLog`, which made decoding the indexer's and the gateway's busiest work.
+ */
+function eventsByTopic(contract: ContractName): Map<string, EventFragment> {
+  let byTopic = topicMaps.get(contract);
+  if (byTopic === undefined) {
+    byTopic = new Map();
+    contractInterfaces[contract].forEachEvent((fragment) => byTopic?.set(fragment.topicHash, fragment));
+    topicMaps.set(contract, byTopic);
+  }
+  return byTopic;
+}
+
 /** Decodes logs of one deployment into typed records; logs of other contracts give `undefined`. */
 export function createEventDecoder(deployment: Deployment): (log: Log) => MarketEvent | undefined {
   const byAddress = new Map<string, ContractName>();
@@ -48,12 +64,13 @@ export function createEventDecoder(deployment: Deployment): (log: Log) => Market
   return (log) => {
     const contract = byAddress.get(log.address.toLowerCase());
     if (contract === undefined) return undefined;
-    const parsed = contractInterfaces[contract].parseLog({ topics: [...log.topics], data: log.data });
-    if (parsed === null) return undefined;
+    const fragment = eventsByTopic(contract).get(log.topics[0] ?? "");
+    if (fragment === undefined) return undefined;
+    const values = contractInterfaces[contract].decodeEventLog(fragment, log.data, log.topics);
     const record: EventRecord<ContractName, string, Record<string, unknown>> = {
       contract,
-      name: parsed.name,
-      args: plainArgs(parsed.fragment.inputs, parsed.args),
+      name: fragment.name,
+      args: plainArgs(fragment.inputs, values),
       address: log.address,
       blockNumber: log.blockNumber,
       blockHash: log.blockHash,

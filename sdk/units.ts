@@ -1,4 +1,4 @@
-import { formatUnits, parseUnits } from "ethers";
+import { parseUnits } from "ethers";
 
 /** Credits have 6 decimals: 1 credit is 1,000,000 base units. */
 export const CREDIT_DECIMALS = 6;
@@ -9,10 +9,15 @@ export function parseCredits(amount: string): bigint {
   return parseUnits(amount, CREDIT_DECIMALS);
 }
 
-/** Base units to a decimal string of credits, e.g. 12500000n to "12.5". */
+const UNIT = 10n ** BigInt(CREDIT_DECIMALS);
+
+/** Base units to a decimal string of credits, e.g. 12500000n to "12.5" (plain bigint arithmetic: it is hot). */
 export function formatCredits(amount: bigint): string {
-  const text = formatUnits(amount, CREDIT_DECIMALS);
-  return text.endsWith(".0") ? text.slice(0, -2) : text;
+  const sign = amount < 0n ? "-" : "";
+  const magnitude = amount < 0n ? -amount : amount;
+  const whole = magnitude / UNIT;
+  const fraction = (magnitude % UNIT).toString().padStart(CREDIT_DECIMALS, "0").replace(/0+$/, "");
+  return `${sign}${whole}${fraction === "" ? "" : `.${fraction}`}`;
 }
 
 /** What `seconds` cost at `pricePerHour`, rounded down exactly as the contracts do. */

@@ -5,7 +5,7 @@ import type { Db } from "../db/database.js";
 import { ApiError } from "../http/problem.js";
 import type { MasterKey } from "../identity/secrets.js";
 import type { User, Users } from "../identity/users.js";
-import type { Services } from "../services.js";
+import { withCredits, type Services } from "../services.js";
 
 /**
  * Where a gateway-held sealed bid is. `sealed`: stored, commit not yet confirmed; `committed`:
@@ -126,7 +126,9 @@ export class SealedBids {
       [bidRef, user.userId, user.address, roundId, bid.commitment, bid.deposit.toString(), sealed, at],
     );
     try {
-      const sent = await this.#deps.send(user, (c) => c.market.commitBid(bid.commitment, bid.deposit));
+      const sent = await withCredits(this.#deps, user, () =>
+        this.#deps.send(user, (c) => c.market.commitBid(bid.commitment, bid.deposit)),
+      );
       const committed = sent.events.find((event) => event.name === "BidCommitted");
       const onChainRound = committed === undefined ? roundId : Number(committed.args.roundId);
       await this.#update(bidRef, { state: "committed", round_id: onChainRound });
@@ -183,10 +185,18 @@ export class SealedBids {
     );
     for (const row of open) {
       const { opensAt, closesAt } = this.revealWindow(Number(row.round_id));
-      if (row.state === "sealed") await this.#settleSealed(row, now);
-      else if (row.state === "committed" && now >= closesAt) await this.#update(row.bid_ref, { state: "missed" });
-      else if (row.state === "committed" && now >= opensAt) await this.#reveal(row);
-      else if (row.state === "revealed" && now >= closesAt) await this.#clear(row);
+      // One bid's trouble (a node down, a refused transaction) must not hold up the others.
+      try {
+        if (row.state === "sealed") await this.#settleSealed(row, now);
+        else if (row.state === "committed" && now >= closesAt) await this.#update(row.bid_ref, { state: "missed" });
+        else if (row.state === "committed" && now >= opensAt) await this.#reveal(row);
+        else if (row.state === "revealed" && now >= closesAt) await this.#clear(row);
+      } catch (error) {
+        this.#deps.log("sealed bid: will try again", {
+          bidRef: row.bid_ref,
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
     }
   }
 

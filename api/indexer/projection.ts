@@ -23,6 +23,9 @@ const num = (value: unknown): number => Number(value);
 const text = (value: unknown): string => String(value);
 const addr = (value: unknown): string => String(value).toLowerCase();
 const field = (value: unknown, name: string): unknown => (value as Record<string, unknown>)[name];
+/** A node's resources in the order the `nodes` table keeps them. */
+const resourceValues = (r: unknown): number[] =>
+  ["cores", "memoryGiB", "storageGB", "networkGbps", "gpus", "arch"].map((name) => num(field(r, name)));
 
 /**
  * Applies one event to the projected tables and records what it links to. Pure in the sense that
@@ -77,12 +80,7 @@ export async function project(db: Db, event: StoredEvent): Promise<void> {
           addr(a.provider),
           addr(a.agent),
           num(a.calendarUnit),
-          num(field(r, "cores")),
-          num(field(r, "memoryGiB")),
-          num(field(r, "storageGB")),
-          num(field(r, "networkGbps")),
-          num(field(r, "gpus")),
-          num(field(r, "arch")),
+          ...resourceValues(r),
           text(a.attributes),
           at,
         ],
@@ -95,16 +93,7 @@ export async function project(db: Db, event: StoredEvent): Promise<void> {
       await db.run(
         `UPDATE nodes SET cores = $2, memory_gib = $3, storage_gb = $4, network_gbps = $5, gpus = $6, arch = $7,
            attributes = $8 WHERE node_id = $1`,
-        [
-          num(a.nodeId),
-          num(field(r, "cores")),
-          num(field(r, "memoryGiB")),
-          num(field(r, "storageGB")),
-          num(field(r, "networkGbps")),
-          num(field(r, "gpus")),
-          num(field(r, "arch")),
-          text(a.attributes),
-        ],
+        [num(a.nodeId), ...resourceValues(r), text(a.attributes)],
       );
       break;
     }

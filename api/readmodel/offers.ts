@@ -1,4 +1,6 @@
 import { NodeStatus, OfferStatus, PriceModel, TenantStatus, nameOf } from "../../sdk/index.js";
+import { z } from "zod";
+
 import type { Interval } from "../../sdk/index.js";
 import type { Db } from "../db/database.js";
 
@@ -160,12 +162,15 @@ export async function bookedByNode(
   from: number,
   to: number,
 ): Promise<Map<number, Interval[]>> {
-  const placeholders = nodeIds.map((_, i) => `$${i + 3}`).join(", ");
+  // No lease is longer than the longest an offer allows, which bounds the index scan from below.
+  const longest = await db.get<{ span: number | null }>("SELECT MAX(max_slices * slice_seconds) AS span FROM offers");
+  const placeholders = nodeIds.map((_, i) => `$${i + 4}`).join(", ");
   const rows = await db.all<{ node_id: number; starts_at: number; booked_until: number }>(
     `SELECT node_id, starts_at, booked_until FROM leases
-     WHERE node_id IN (${placeholders}) AND booked_until > starts_at AND booked_until > $1 AND starts_at < $2
+     WHERE node_id IN (${placeholders}) AND starts_at >= $3 AND starts_at < $2
+       AND booked_until > starts_at AND booked_until > $1
      ORDER BY node_id, starts_at`,
-    [from, to, ...nodeIds],
+    [from, to, from - Number(longest?.span ?? 0), ...nodeIds],
   );
   const byNode = new Map<number, Interval[]>();
   for (const row of rows) {
@@ -224,14 +229,19 @@ export function offerView(offer: OfferRow, format: (amount: bigint | null) => st
   };
 }
 
-export function resourcesOf(node: {
-  cores: number;
-  memory_gib: number;
-  storage_gb: number;
-  network_gbps: number;
-  gpus: number;
-  arch: number;
-}) {
+/** A node's resources as the API shows them. */
+export const resourcesSchema = z.object({
+  cores: z.number(),
+  memoryGiB: z.number(),
+  storageGB: z.number(),
+  networkGbps: z.number(),
+  gpus: z.number(),
+  arch: z.number().describe("0 any, 1 x86_64, 2 aarch64, 3 riscv64"),
+});
+
+export function resourcesOf(
+  node: Pick<OfferRow, "cores" | "memory_gib" | "storage_gb" | "network_gbps" | "gpus" | "arch">,
+): z.infer<typeof resourcesSchema> {
   return {
     cores: Number(node.cores),
     memoryGiB: Number(node.memory_gib),

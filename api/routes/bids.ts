@@ -5,7 +5,6 @@ import type { SealedBidView } from "../bids/sealed-bids.js";
 import { ApiError } from "../http/problem.js";
 import { credits, creditsInput, instant, isoTime } from "../http/schemas.js";
 import type { User } from "../identity/users.js";
-import { ensureAvailable } from "../services.js";
 import { route } from "./define.js";
 
 export const sealedBidSchema = z.object({
@@ -158,7 +157,6 @@ export const bidRoutes = [
         replacesLease: body.replacesLease ?? 0,
       };
       const deposit = body.deposit ?? maxBidCost({ ...terms, roundId: 1 });
-      await ensureAvailable(services, caller, deposit);
       const bid = await services.bids.place(caller, terms, deposit);
       return sealedBidView(bid, caller, services.bids.revealWindow(bid.roundId));
     },

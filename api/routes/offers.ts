@@ -3,7 +3,7 @@ import { z } from "zod";
 import { PriceModel } from "../../sdk/index.js";
 import { ApiError } from "../http/problem.js";
 import { credits, creditsInput, idParam, instant, span } from "../http/schemas.js";
-import { OFFER_SELECT, PRICE_MODELS, offerView, type OfferRow } from "../readmodel/offers.js";
+import { OFFER_SELECT, PRICE_MODELS, offerView, resourcesSchema, type OfferRow } from "../readmodel/offers.js";
 import { eventOf, type Services } from "../services.js";
 import { route } from "./define.js";
 import { nodeRow, requireNodeManager } from "./nodes.js";
@@ -27,14 +27,7 @@ export const offerSchema = z.object({
   status: z.string(),
   createdAt: z.number(),
   lastSoldAt: z.number().nullable(),
-  resources: z.object({
-    cores: z.number(),
-    memoryGiB: z.number(),
-    storageGB: z.number(),
-    networkGbps: z.number(),
-    gpus: z.number(),
-    arch: z.number(),
-  }),
+  resources: resourcesSchema,
 });
 
 const view = (row: OfferRow) => offerView(row, credits);

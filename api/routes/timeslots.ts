@@ -21,9 +21,10 @@ import {
   parseSliceId,
   postedPrice,
   resourcesOf,
+  resourcesSchema,
   type OfferRow,
 } from "../readmodel/offers.js";
-import { ensureAvailable, eventOf, type Services } from "../services.js";
+import { eventOf, withCredits, type Services } from "../services.js";
 import { fetchAgentSamples } from "./usage-samples.js";
 import { sealedBidSchema, sealedBidView } from "./bids.js";
 
@@ -43,14 +44,7 @@ const sliceSchema = z.object({
   model: z.enum(["fixed", "dynamic", "auction"]),
   pricePerHour: z.string().nullable().describe("credits per hour; an auction's public reserve, null when sealed"),
   roundId: z.number().nullable().describe("auction: the round the offer is enrolled in"),
-  resources: z.object({
-    cores: z.number(),
-    memoryGiB: z.number(),
-    storageGB: z.number(),
-    networkGbps: z.number(),
-    gpus: z.number(),
-    arch: z.number(),
-  }),
+  resources: resourcesSchema,
 });
 
 const requestBody = z
@@ -163,7 +157,6 @@ export const timeslotRoutes = [
       if (Number(offer.model) === PriceModel.Auction) {
         if (body.bid === undefined) throw ApiError.badRequest("body.bid", "an auction needs a bid (credits per hour)");
         const deposit = body.deposit ?? leaseCost(body.bid, seconds);
-        await ensureAvailable(services, caller, deposit);
         const bid = await services.bids.place(
           caller,
           {
@@ -185,15 +178,16 @@ export const timeslotRoutes = [
       }
       const posted = postedPrice(offer) ?? 0n;
       const maxPrice = body.bid ?? posted;
-      await ensureAvailable(services, caller, leaseCost(maxPrice, seconds));
-      const sent = await services.send(caller, (c) =>
-        c.offers.bookInstant(
-          Number(offer.offer_id),
-          start,
-          slices,
-          maxPrice,
-          body.replacesLease ?? 0,
-          body.image ?? services.settings.defaultImage,
+      const sent = await withCredits(services, caller, () =>
+        services.send(caller, (c) =>
+          c.offers.bookInstant(
+            Number(offer.offer_id),
+            start,
+            slices,
+            maxPrice,
+            body.replacesLease ?? 0,
+            body.image ?? services.settings.defaultImage,
+          ),
         ),
       );
       const leaseId = Number(eventOf(sent, "LeaseCreated").args.leaseId);

@@ -32,7 +32,8 @@ import {
   type MarketEventNamed,
 } from "../../sdk/index.js";
 
-const MIN_EVENTS = 100_000;
+/** At least this many events in the read model; `BENCH_API_EVENTS` lowers it for a quick look. */
+const MIN_EVENTS = Number(process.env.BENCH_API_EVENTS ?? 100_000);
 const CONCURRENCY = [1, 16, 64] as const;
 const READ_REQUESTS = { 1: 300, 16: 3000, 64: 6000 } as const;
 const WRITES = 400;

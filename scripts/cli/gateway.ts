@@ -4,6 +4,8 @@ import { readGatewaySettings } from "../../api/config.js";
 import { startGateway } from "../../api/gateway.js";
 import { createLogger } from "../../sdk/log.js";
 
+const CLOSE_TIMEOUT_MS = 10_000;
+
 /** `market gateway ...`: the REST gateway for people and programs without a wallet. */
 export function gatewayCommand(): Command {
   const command = new Command("gateway").description("the REST gateway, its read model and audit queries");
@@ -37,6 +39,12 @@ export function gatewayCommand(): Command {
         process.once("SIGINT", () => resolve());
         process.once("SIGTERM", () => resolve());
       });
+      // Work under way gets time to finish; a chain that stopped answering does not hold the exit.
+      const giveUp = setTimeout(() => {
+        process.stderr.write(`market: the gateway did not stop within ${CLOSE_TIMEOUT_MS / 1000} s; exiting\n`);
+        process.exit(1);
+      }, CLOSE_TIMEOUT_MS);
+      giveUp.unref();
       await running.close();
     });
 

@@ -18,6 +18,10 @@ describe("Credit units", () => {
     expect(parseCredits("0.5")).toBe(500_000n);
     expect(formatCredits(12_500_000n)).toBe("12.5");
     expect(formatCredits(3_000_000n)).toBe("3");
+    expect(formatCredits(1n)).toBe("0.000001");
+    expect(formatCredits(0n)).toBe("0");
+    expect(formatCredits(-1_500_000n)).toBe("-1.5");
+    expect(formatCredits(123_456_789_012_345_678n)).toBe("123456789012.345678");
     expect(() => parseCredits("0.0000001")).toThrow();
   });
 
