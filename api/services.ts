@@ -43,8 +43,15 @@ export interface Services {
   gas: GasAllowance;
   /** The chain's notion of now, in unix seconds (never behind the latest block). */
   chainTime(): Promise<number>;
-  /** Sends a transaction from `user`'s custodial account and waits for it and for the read model. */
-  send(user: User, action: (contracts: MarketContracts) => Promise<ContractTransactionResponse>): Promise<Sent>;
+  /**
+   * Sends a transaction from `user`'s custodial account and waits for it and, unless told not to
+   * (the answer does not come from it), for the read model to hold it.
+   */
+  send(
+    user: User,
+    action: (contracts: MarketContracts) => Promise<ContractTransactionResponse>,
+    options?: { awaitReadModel?: boolean },
+  ): Promise<Sent>;
 }
 
 /** Builds `Services.send`: custodial only, decoded reverts, read-your-writes through the indexer. */
@@ -55,7 +62,7 @@ export function sender(
   deployment: Deployment,
   confirmations: number,
 ): Services["send"] {
-  return async (user, action) => {
+  return async (user, action, options = {}) => {
     if (!user.custodial) {
       throw ApiError.conflict(
         "this user signs with their own wallet: send the transaction from it (the portal does this for you)",
@@ -68,7 +75,7 @@ export function sender(
     if (receipt === null) throw new Error(`transaction ${response.hash} was not mined`);
     await binding.record(receipt.blockNumber, receipt.blockHash);
     // Answers reflect the write: a following GET sees it in the read model.
-    if (confirmations === 0) await indexer.waitFor(receipt.blockNumber);
+    if (confirmations === 0 && options.awaitReadModel !== false) await indexer.waitFor(receipt.blockNumber);
     return { txHash: receipt.hash, blockNumber: receipt.blockNumber, events: eventsOfReceipt(deployment, receipt) };
   };
 }

@@ -1,4 +1,4 @@
-import type { ContractRunner } from "ethers";
+import { Contract, type ContractRunner } from "ethers";
 
 import {
   Credits__factory,
@@ -37,15 +37,21 @@ export const contractInterfaces = {
   leases: Leases__factory.createInterface(),
 } as const;
 
-/** Binds the deployment's contracts to `runner` (a signer to send, a provider to read). */
+/**
+ * Binds the deployment's contracts to `runner` (a signer to send, a provider to read). The parsed
+ * interfaces are shared: TypeChain's `connect` parses the whole ABI again on every call, which made
+ * binding the busiest part of a gateway's send.
+ */
 export function attach(deployment: Deployment, runner: ContractRunner): MarketContracts {
   const { contracts } = deployment;
+  const bind = <T>(name: ContractName) =>
+    new Contract(contracts[name], contractInterfaces[name], runner) as unknown as T;
   return {
-    credits: Credits__factory.connect(contracts.credits, runner),
-    market: Market__factory.connect(contracts.market, runner),
-    nodes: Nodes__factory.connect(contracts.nodes, runner),
-    offers: Offers__factory.connect(contracts.offers, runner),
-    leases: Leases__factory.connect(contracts.leases, runner),
+    credits: bind<Credits>("credits"),
+    market: bind<Market>("market"),
+    nodes: bind<Nodes>("nodes"),
+    offers: bind<Offers>("offers"),
+    leases: bind<Leases>("leases"),
   };
 }
 

@@ -60,6 +60,7 @@ export {
   fetchEvents,
   type EventFilter,
   type EventLocation,
+  type LogLike,
   type EventRecord,
   type MarketEvent,
   type MarketEventNamed,

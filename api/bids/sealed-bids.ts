@@ -127,7 +127,8 @@ export class SealedBids {
     );
     try {
       const sent = await withCredits(this.#deps, user, () =>
-        this.#deps.send(user, (c) => c.market.commitBid(bid.commitment, bid.deposit)),
+        // The answer comes from this table, not the read model: no need to wait for the indexer.
+        this.#deps.send(user, (c) => c.market.commitBid(bid.commitment, bid.deposit), { awaitReadModel: false }),
       );
       const committed = sent.events.find((event) => event.name === "BidCommitted");
       const onChainRound = committed === undefined ? roundId : Number(committed.args.roundId);

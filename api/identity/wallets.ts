@@ -35,6 +35,7 @@ export class Wallets {
   readonly #deployment: Deployment;
   readonly #defaults: TransactionDefaults;
   readonly #signers = new Map<string, Promise<ManagedSigner>>();
+  readonly #contracts = new Map<string, Promise<MarketContracts>>();
 
   private constructor(
     db: Db,
@@ -95,9 +96,16 @@ export class Wallets {
     return signer;
   }
 
-  /** The market's contracts as `address` sends to them. */
-  async contractsOf(address: string): Promise<MarketContracts> {
-    return attach(this.#deployment, await this.signer(address));
+  /** The market's contracts as `address` sends to them, bound once per account. */
+  contractsOf(address: string): Promise<MarketContracts> {
+    const key = address.toLowerCase();
+    let contracts = this.#contracts.get(key);
+    if (contracts === undefined) {
+      contracts = this.signer(key).then((signer) => attach(this.#deployment, signer));
+      this.#contracts.set(key, contracts);
+      contracts.catch(() => this.#contracts.delete(key));
+    }
+    return contracts;
   }
 
   /** Tops `address` up from `funder` when gas costs something and its balance is low. */

@@ -205,16 +205,23 @@ export class Indexer {
     const to = Math.min(target, from + this.#options.blockRange - 1);
 
     const events = await fetchEvents(this.#provider, this.#deployment, from, to);
-    const blockNumbers = [...new Set([...events.map((event) => event.blockNumber), to])];
-    const blocks = new Map(
-      await Promise.all(
-        blockNumbers.map(async (number) => {
-          const block = await this.#provider.getBlock(number);
-          if (block === null || block.hash === null) throw new Error(`block ${number} is not available`);
-          return [number, { hash: block.hash, timestamp: block.timestamp }] as const;
-        }),
-      ),
+    // Block times come with the logs from most nodes; other blocks are read, and so is the range's
+    // last block, whose hash the next sync checks for a reorganisation.
+    const blocks = new Map<number, { hash: string; timestamp: number }>();
+    for (const event of events) {
+      if (event.blockTimestamp !== undefined) {
+        blocks.set(event.blockNumber, { hash: event.blockHash, timestamp: event.blockTimestamp });
+      }
+    }
+    const unread = new Set([...events.filter((e) => !blocks.has(e.blockNumber)).map((e) => e.blockNumber), to]);
+    const read = await Promise.all(
+      [...unread].map(async (number) => {
+        const block = await this.#provider.getBlock(number);
+        if (block === null || block.hash === null) throw new Error(`block ${number} is not available`);
+        return [number, { hash: block.hash, timestamp: block.timestamp }] as const;
+      }),
     );
+    for (const [number, block] of read) blocks.set(number, block);
     // Logs and blocks read at different moments must agree, or a reorganisation came in between.
     if (events.some((event) => blocks.get(event.blockNumber)?.hash !== event.blockHash)) return true;
 
