@@ -2,6 +2,7 @@ import type { Provider } from "ethers";
 
 import type { Db } from "./db/database.js";
 
+const RECORD_INTERVAL_MS = 1000;
 const SCHEMA = "CREATE TABLE IF NOT EXISTS gateway_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);";
 
 /** The gateway's state belongs to another chain than the one it is pointed at. */
@@ -24,6 +25,7 @@ export class ChainMismatchError extends Error {
 export class ChainBinding {
   readonly #db: Db;
   #newest = 0;
+  #recordedAt = -Infinity;
 
   private constructor(db: Db) {
     this.#db = db;
@@ -49,10 +51,14 @@ export class ChainBinding {
     return binding;
   }
 
-  /** Remembers a block holding one of the gateway's transactions, if it is the newest so far. */
+  /**
+   * Remembers a block holding one of the gateway's transactions, if it is the newest so far; at
+   * most once a second, since any block of its own will do to recognise the chain.
+   */
   async record(blockNumber: number, blockHash: string): Promise<void> {
-    if (blockNumber <= this.#newest) return;
+    if (blockNumber <= this.#newest || performance.now() - this.#recordedAt < RECORD_INTERVAL_MS) return;
     this.#newest = blockNumber;
+    this.#recordedAt = performance.now();
     await this.#db.run(
       `INSERT INTO gateway_meta (key, value) VALUES ('lastWrite', $1) ON CONFLICT (key) DO UPDATE SET value = $1`,
       [JSON.stringify({ blockNumber, blockHash })],

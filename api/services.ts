@@ -3,6 +3,7 @@ import type { ContractTransactionResponse, JsonRpcProvider } from "ethers";
 import {
   MarketRevertError,
   eventsOfReceipt,
+  latestBlockTime,
   withDecodedRevert,
   type Deployment,
   type MarketContracts,
@@ -82,9 +83,12 @@ export function sender(
 
 /** The chain's time: the latest block's, or the wall clock when blocks are only mined on demand. */
 export function chainClock(provider: JsonRpcProvider): () => Promise<number> {
+  // Callers asking together share one read: under load the chain is the bottleneck, and a read
+  // already in flight is as fresh as a new one would be by the time either is used.
+  let reading: Promise<number> | undefined;
   return async () => {
-    const block = await provider.getBlock("latest");
-    return Math.max(block?.timestamp ?? 0, Math.floor(Date.now() / 1000));
+    reading ??= latestBlockTime(provider).finally(() => (reading = undefined));
+    return Math.max(await reading, Math.floor(Date.now() / 1000));
   };
 }
 

@@ -67,7 +67,7 @@ export {
 } from "./events.js";
 export { transactionDefaultsFor } from "./fees.js";
 export { createKeystore, loadWallet, readPassword, type KeySource } from "./keys.js";
-export { createProvider } from "./provider.js";
+export { createProvider, latestBlockTime } from "./provider.js";
 export { ManagedSigner, isNonceConflict, type TransactionDefaults } from "./signer.js";
 export { CREDIT_DECIMALS, SECONDS_PER_HOUR, formatCredits, leaseCost, parseCredits } from "./units.js";
 export { addressSchema, basisPointsSchema, parseOrThrow } from "./validation.js";

@@ -1,4 +1,4 @@
-import { JsonRpcProvider } from "ethers";
+import { JsonRpcApiProvider, JsonRpcProvider, type Provider } from "ethers";
 
 /** Poll interval for new blocks; local and Quorum chains mine every second or faster. */
 const POLLING_INTERVAL_MS = 250;
@@ -13,4 +13,16 @@ export function createProvider(url: string): JsonRpcProvider {
   const provider = new JsonRpcProvider(url, undefined, { cacheTimeout: -1, staticNetwork: true, batchStallTime: 0 });
   provider.pollingInterval = POLLING_INTERVAL_MS;
   return provider;
+}
+
+/**
+ * The latest block's time (unix seconds), read lightly: only the header's timestamp is parsed,
+ * not a whole block object, since a busy gateway asks before every sealed bid.
+ */
+export async function latestBlockTime(provider: Provider): Promise<number> {
+  if (provider instanceof JsonRpcApiProvider) {
+    const header = (await provider.send("eth_getBlockByNumber", ["latest", false])) as { timestamp: string } | null;
+    if (header !== null) return Number(header.timestamp);
+  }
+  return (await provider.getBlock("latest"))?.timestamp ?? 0;
 }

@@ -82,69 +82,48 @@ export class ManagedSigner extends AbstractSigner {
 
   override async sendTransaction(tx: TransactionRequest): Promise<TransactionResponse> {
     // Gas and fees need no nonce: they are worked out before taking the lock, so concurrent sends
-    // do that in parallel and only signing and sending are serial. A call that would revert fails
-    // here, its nonce untouched.
+    // do that in parallel. A call that would revert fails here, its nonce untouched.
     const request = { ...this.#defaults, ...tx };
     const [gasLimit, fees] = await Promise.all([
       request.gasLimit ?? this.#signer.estimateGas(request),
       this.#feesFor(request),
     ]);
-    return this.#exclusive(async () => {
-      for (let attempt = 1; ; attempt += 1) {
-        const nonce = this.#nextNonce ?? (await this.#signer.getNonce("pending"));
-        try {
-          const response = await this.#sendSigned({ ...request, ...fees, gasLimit, nonce });
+    for (let attempt = 1; ; attempt += 1) {
+      // Nonces are handed out and transactions signed and put on the wire one at a time, in nonce
+      // order; the node's answer is awaited outside the lock, so one sender's transactions travel
+      // together instead of one round trip after another.
+      try {
+        const sending = await this.#exclusive(async () => {
+          const nonce = this.#nextNonce ?? (await this.#signer.getNonce("pending"));
           this.#nextNonce = nonce + 1;
-          return response;
-        } catch (error) {
-          // Whatever failed, the chain knows best which nonce comes next.
-          this.#nextNonce = undefined;
-          if (attempt < NONCE_RETRIES && isNonceConflict(error)) continue;
-          throw error;
-        }
+          return this.#dispatch({ ...request, ...fees, gasLimit, nonce });
+        });
+        return await sending.response;
+      } catch (error) {
+        // Whatever failed, the chain knows best which nonce comes next.
+        this.#nextNonce = undefined;
+        if (attempt < NONCE_RETRIES && isNonceConflict(error)) continue;
+        throw error;
       }
-    });
+    }
   }
 
   /**
-   * Signs and sends. A local wallet's transaction goes out raw and its response is built from
-   * what was signed: ethers' own path recovers the sender from the signature once more, which was
-   * the costliest step of a send. Other signers (a node's accounts) send as usual.
+   * Signs and starts sending. A local wallet's transaction goes out raw, and its response is built
+   * from what was signed: ethers' own path recovers the sender from the signature once more, which
+   * was the costliest step of a send. Other signers (a node's accounts) send as usual, answered
+   * before the next nonce is handed out.
    */
-  async #sendSigned(request: TransactionRequest): Promise<TransactionResponse> {
+  async #dispatch(request: TransactionRequest): Promise<{ response: Promise<TransactionResponse> }> {
     const provider = this.#signer.provider;
     if (!(this.#signer instanceof BaseWallet) || !(provider instanceof JsonRpcApiProvider)) {
-      return this.#signer.sendTransaction(request);
+      const response = await this.#signer.sendTransaction(request);
+      return { response: Promise.resolve(response) };
     }
     const signed = await this.#signer.signTransaction(await this.#signer.populateTransaction(request));
-    const tx = Transaction.from(signed);
-    const hash = (await provider.send("eth_sendRawTransaction", [signed])) as string;
-    if (hash !== tx.hash) throw new Error(`the node answered hash ${hash} for transaction ${tx.hash}`);
-    const signature = tx.signature;
-    if (signature === null) throw new Error("the signed transaction has no signature");
-    return new TransactionResponse(
-      {
-        blockNumber: null,
-        blockHash: null,
-        hash,
-        index: 0,
-        type: tx.type ?? 0,
-        to: tx.to,
-        from: this.#signer.address,
-        nonce: tx.nonce,
-        gasLimit: tx.gasLimit,
-        gasPrice: tx.gasPrice ?? tx.maxFeePerGas ?? 0n,
-        maxPriorityFeePerGas: tx.maxPriorityFeePerGas,
-        maxFeePerGas: tx.maxFeePerGas,
-        data: tx.data,
-        value: tx.value,
-        chainId: tx.chainId,
-        signature,
-        accessList: tx.accessList,
-        authorizationList: null,
-      },
-      provider,
-    );
+    const from = this.#signer.address;
+    const sent = provider.send("eth_sendRawTransaction", [signed]) as Promise<string>;
+    return { response: sent.then((hash) => responseOf(provider, from, signed, hash)) };
   }
 
   /** The fee fields a request lacks, from the chain's current fee data. */
@@ -175,5 +154,36 @@ export function isNonceConflict(error: unknown): boolean {
     message.includes("nonce too low") ||
     message.includes("nonce has already been used") ||
     message.includes("nonce too high")
+  );
+}
+
+/** The response to a transaction this process signed and the node took, built from what was signed. */
+function responseOf(provider: JsonRpcApiProvider, from: string, signed: string, hash: string): TransactionResponse {
+  const tx = Transaction.from(signed);
+  if (hash !== tx.hash) throw new Error(`the node answered hash ${hash} for transaction ${tx.hash}`);
+  const signature = tx.signature;
+  if (signature === null) throw new Error("the signed transaction has no signature");
+  return new TransactionResponse(
+    {
+      blockNumber: null,
+      blockHash: null,
+      hash,
+      index: 0,
+      type: tx.type ?? 0,
+      to: tx.to,
+      from,
+      nonce: tx.nonce,
+      gasLimit: tx.gasLimit,
+      gasPrice: tx.gasPrice ?? tx.maxFeePerGas ?? 0n,
+      maxPriorityFeePerGas: tx.maxPriorityFeePerGas,
+      maxFeePerGas: tx.maxFeePerGas,
+      data: tx.data,
+      value: tx.value,
+      chainId: tx.chainId,
+      signature,
+      accessList: tx.accessList,
+      authorizationList: null,
+    },
+    provider,
   );
 }

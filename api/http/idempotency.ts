@@ -7,11 +7,14 @@ const SCHEMA = `
   CREATE TABLE IF NOT EXISTS idempotency (
     owner TEXT NOT NULL, idem_key TEXT NOT NULL, fingerprint TEXT NOT NULL, status INTEGER,
     response TEXT, created_at BIGINT NOT NULL, PRIMARY KEY (owner, idem_key));
+  CREATE INDEX IF NOT EXISTS idempotency_by_age ON idempotency (created_at);
 `;
 
 /** Keys are kept this long; a retry after that is a new request. */
 const RETENTION_SECONDS = 24 * 60 * 60;
 const MAX_KEY_LENGTH = 255;
+/** Expired keys are swept at most this often, not on every request. */
+const PRUNE_INTERVAL_SECONDS = 60;
 
 export interface StoredAnswer {
   status: number;
@@ -25,6 +28,7 @@ export interface StoredAnswer {
  */
 export class IdempotencyKeys {
   readonly #db: Db;
+  #prunedAt = 0;
 
   private constructor(db: Db) {
     this.#db = db;
@@ -45,7 +49,10 @@ export class IdempotencyKeys {
     }
     const fingerprint = createHash("sha256").update(JSON.stringify(request)).digest("hex");
     const now = Math.floor(Date.now() / 1000);
-    await this.#db.run("DELETE FROM idempotency WHERE created_at < $1", [now - RETENTION_SECONDS]);
+    if (now - this.#prunedAt >= PRUNE_INTERVAL_SECONDS) {
+      this.#prunedAt = now;
+      await this.#db.run("DELETE FROM idempotency WHERE created_at < $1", [now - RETENTION_SECONDS]);
+    }
     const claimed = await this.#db.run(
       `INSERT INTO idempotency (owner, idem_key, fingerprint, created_at) VALUES ($1, $2, $3, $4)
        ON CONFLICT (owner, idem_key) DO NOTHING`,
