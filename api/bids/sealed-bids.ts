@@ -5,6 +5,7 @@ import type { Db } from "../db/database.js";
 import { ApiError } from "../http/problem.js";
 import type { MasterKey } from "../identity/secrets.js";
 import type { User, Users } from "../identity/users.js";
+import { repeat, type Repeating } from "../repeat.js";
 import { withCredits, type Services } from "../services.js";
 
 /**
@@ -76,9 +77,7 @@ export interface SealedBidDeps {
 export class SealedBids {
   readonly #deps: SealedBidDeps;
   readonly #minCommitSecondsLeft: number;
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> = Promise.resolve();
-  #stopped = false;
+  #loop: Repeating | undefined;
 
   private constructor(deps: SealedBidDeps, minCommitSecondsLeft: number) {
     this.#deps = deps;
@@ -159,23 +158,18 @@ export class SealedBids {
 
   /** Starts revealing and clearing in the background. */
   start(intervalMs: number): void {
-    this.#stopped = false;
-    const tick = async () => {
-      this.#running = this.advance().catch((error: unknown) =>
-        this.#deps.log("sealed bids: will try again", {
+    this.#loop = repeat(
+      () => this.advance(),
+      intervalMs,
+      (error) =>
+        this.#deps.log("sealed bids: the chain is not answering; will try again", {
           error: error instanceof Error ? error.message : String(error),
         }),
-      );
-      await this.#running;
-      if (!this.#stopped) this.#timer = setTimeout(() => void tick(), intervalMs);
-    };
-    void tick();
+    );
   }
 
   async stop(): Promise<void> {
-    this.#stopped = true;
-    clearTimeout(this.#timer);
-    await this.#running;
+    await this.#loop?.stop();
   }
 
   /** One pass: settles stale commits, reveals what is due, clears rounds whose reveal closed. */

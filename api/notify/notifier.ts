@@ -8,6 +8,7 @@ import { newToken, signWebhook } from "../identity/secrets.js";
 import type { Users } from "../identity/users.js";
 import type { IndexedEvent } from "../indexer/indexer.js";
 import { credits } from "../http/schemas.js";
+import { repeat, type Repeating } from "../repeat.js";
 
 /** What a user is told about. */
 export const NOTIFICATION_TYPES = [
@@ -69,9 +70,7 @@ export class Notifier {
   readonly #master: MasterKey;
   readonly #options: WebhookOptions;
   readonly #streams = new Map<string, Set<Response>>();
-  #timer: NodeJS.Timeout | undefined;
-  #delivering: Promise<void> = Promise.resolve();
-  #stopped = false;
+  #loop: Repeating | undefined;
 
   private constructor(db: Db, users: Users, master: MasterKey, options: WebhookOptions) {
     this.#db = db;
@@ -85,21 +84,17 @@ export class Notifier {
     return new Notifier(db, users, master, options);
   }
 
-  /** Starts the webhook delivery loop. */
+  /** Starts the webhook delivery loop; a failed pass is simply tried again. */
   start(intervalMs = 200): void {
-    this.#stopped = false;
-    const tick = async () => {
-      this.#delivering = this.deliverDue().catch(() => undefined);
-      await this.#delivering;
-      if (!this.#stopped) this.#timer = setTimeout(() => void tick(), intervalMs);
-    };
-    void tick();
+    this.#loop = repeat(
+      () => this.deliverDue(),
+      intervalMs,
+      () => undefined,
+    );
   }
 
   async stop(): Promise<void> {
-    this.#stopped = true;
-    clearTimeout(this.#timer);
-    await this.#delivering;
+    await this.#loop?.stop();
     for (const streams of this.#streams.values()) for (const res of streams) res.end();
     this.#streams.clear();
   }
