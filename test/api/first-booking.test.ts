@@ -23,7 +23,7 @@ describe.each(databases)("a first booking, with the gateway's state in %s", (dat
     admin = new Client(gateway.url, gateway.bootstrapApiKey);
   });
   afterAll(async () => {
-    await gateway.close();
+    await gateway?.close();
     await postgres?.stop();
     await chain.close();
   });

@@ -45,8 +45,10 @@ async function freePort(): Promise<number> {
 export async function startPostgres(bin: string): Promise<TemporaryPostgres> {
   const directory = await mkdtemp(join(tmpdir(), "metalmarket-pg-"));
   const asRoot = process.getuid?.() === 0;
+  // runuser lives in /usr/sbin, which a non-login PATH (CI's) may leave out.
+  const runuser = ["/usr/sbin/runuser", "/sbin/runuser"].find((path) => existsSync(path)) ?? "runuser";
   const exec = (program: string, args: string[]) =>
-    asRoot ? run("runuser", ["-u", "postgres", "--", join(bin, program), ...args]) : run(join(bin, program), args);
+    asRoot ? run(runuser, ["-u", "postgres", "--", join(bin, program), ...args]) : run(join(bin, program), args);
   if (asRoot) {
     const { stdout } = await run("id", ["-u", "postgres"]);
     const { stdout: gid } = await run("id", ["-g", "postgres"]);
