@@ -161,7 +161,7 @@ async function rawLogs(
     },
   ])) as RawLog[];
   return raw.map((log) => ({
-    address: getAddress(log.address),
+    address: log.address,
     topics: log.topics,
     data: log.data,
     blockNumber: Number(log.blockNumber),

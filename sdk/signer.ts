@@ -120,10 +120,13 @@ export class ManagedSigner extends AbstractSigner {
       const response = await this.#signer.sendTransaction(request);
       return { response: Promise.resolve(response) };
     }
-    const signed = await this.#signer.signTransaction(await this.#signer.populateTransaction(request));
+    // Signed here rather than by `signTransaction`, so the signed transaction need not be parsed
+    // again to answer its response.
+    const tx = Transaction.from({ ...(await this.#signer.populateTransaction(request)), from: undefined });
+    tx.signature = this.#signer.signingKey.sign(tx.unsignedHash);
     const from = this.#signer.address;
-    const sent = provider.send("eth_sendRawTransaction", [signed]) as Promise<string>;
-    return { response: sent.then((hash) => responseOf(provider, from, signed, hash)) };
+    const sent = provider.send("eth_sendRawTransaction", [tx.serialized]) as Promise<string>;
+    return { response: sent.then((hash) => responseOf(provider, from, tx, hash)) };
   }
 
   /** The fee fields a request lacks, from the chain's current fee data. */
@@ -158,8 +161,7 @@ export function isNonceConflict(error: unknown): boolean {
 }
 
 /** The response to a transaction this process signed and the node took, built from what was signed. */
-function responseOf(provider: JsonRpcApiProvider, from: string, signed: string, hash: string): TransactionResponse {
-  const tx = Transaction.from(signed);
+function responseOf(provider: JsonRpcApiProvider, from: string, tx: Transaction, hash: string): TransactionResponse {
   if (hash !== tx.hash) throw new Error(`the node answered hash ${hash} for transaction ${tx.hash}`);
   const signature = tx.signature;
   if (signature === null) throw new Error("the signed transaction has no signature");
