@@ -1,6 +1,5 @@
 import {
   JsonRpcApiProvider,
-  getAddress,
   toQuantity,
   type EventFragment,
   type Interface,
