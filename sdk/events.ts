@@ -1,11 +1,4 @@
-import {
-  JsonRpcApiProvider,
-  toQuantity,
-  type EventFragment,
-  type Interface,
-  type Log,
-  type Provider,
-} from "ethers";
+import { JsonRpcApiProvider, toQuantity, type EventFragment, type Interface, type Log, type Provider } from "ethers";
 
 import type { TypedContractEvent } from "../typechain-types/common.js";
 import { plainArgs, type Decoded } from "./abi-values.js";
