@@ -71,6 +71,8 @@ export const gatewaySettingsSchema = z
         maxAttempts: z.number().int().positive().default(8),
         backoffMs: z.number().int().positive().default(1000),
         timeoutMs: z.number().int().positive().default(5000),
+        /** Let webhooks reach loopback and private networks (a local stack); off in production. */
+        allowInternalNetworks: z.boolean().default(false),
       })
       .default({}),
     /** Agents' usage endpoints, by agent address, for `GET /timeslots/{id}/usage`. */

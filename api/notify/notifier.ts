@@ -7,8 +7,10 @@ import type { MasterKey } from "../identity/secrets.js";
 import { newToken, signWebhook } from "../identity/secrets.js";
 import type { Users } from "../identity/users.js";
 import type { IndexedEvent } from "../indexer/indexer.js";
+import { ApiError } from "../http/problem.js";
 import { credits } from "../http/schemas.js";
 import { repeat, type Repeating } from "../repeat.js";
+import { refusedDestination } from "./destinations.js";
 
 /** What a user is told about. */
 export const NOTIFICATION_TYPES = [
@@ -46,6 +48,7 @@ const SCHEMA = `
 
 export interface WebhookOptions {
   maxAttempts: number;
+  allowInternalNetworks: boolean;
   /** The first retry's delay; each next one doubles it. */
   backoffMs: number;
   timeoutMs: number;
@@ -123,6 +126,8 @@ export class Notifier {
   }
 
   async addWebhook(userId: string, url: string, types: NotificationType[]): Promise<Webhook & { secret: string }> {
+    const refused = await refusedDestination(url, this.#options.allowInternalNetworks);
+    if (refused !== undefined) throw ApiError.badRequest("body.url", refused);
     const webhookId = randomUUID();
     const secret = `whsec_${newToken(24)}`;
     const createdAt = Math.floor(Date.now() / 1000);
@@ -211,8 +216,9 @@ export class Notifier {
         const secret = this.#master.open("webhook", delivery.webhook_id, delivery.sealed_secret);
         const timestamp = Math.floor(Date.now() / 1000);
         const attempts = Number(delivery.attempts) + 1;
-        let failure: string | undefined;
+        let failure = await refusedDestination(delivery.url, this.#options.allowInternalNetworks);
         try {
+          if (failure !== undefined) throw new Error(failure);
           const response = await fetch(delivery.url, {
             method: "POST",
             headers: {

@@ -71,7 +71,8 @@ export function gatewaySettings(chain: Chain, overrides: Partial<GatewaySettings
     bootstrapAdmin: { email: "admin@example.test", password: "operator-password" },
     indexer: { pollIntervalMs: 50 },
     bids: { pollIntervalMs: 100 },
-    webhooks: { backoffMs: 100 },
+    // Test receivers listen on loopback, which a production gateway refuses to call.
+    webhooks: { backoffMs: 100, allowInternalNetworks: true },
     ...overrides,
   });
 }

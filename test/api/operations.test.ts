@@ -12,7 +12,10 @@ describe("operating the gateway", () => {
 
   beforeAll(async () => {
     chain = await openChain();
-    gateway = await openGateway(chain, { limits: { bodyBytes: 1024, requestsPerMinute: 10_000 } });
+    gateway = await openGateway(chain, {
+      limits: { bodyBytes: 1024, requestsPerMinute: 10_000 },
+      webhooks: { allowInternalNetworks: false },
+    });
     admin = new Client(gateway.url, gateway.bootstrapApiKey);
   });
   afterAll(async () => {
@@ -75,6 +78,19 @@ describe("operating the gateway", () => {
     const long = await admin.post<{ field: string }>("/tenants", { name: "x".repeat(101) });
     expect(long.status).toBe(400);
     expect(long.body.field).toBe("body.name");
+  });
+
+  it("refuses webhooks into the gateway's own network", async () => {
+    for (const url of [
+      "http://127.0.0.1:8080/hook",
+      "http://10.1.2.3/hook",
+      "http://[::1]/hook",
+      "http://localhost/x",
+    ]) {
+      const answer = await admin.post<{ field: string; detail: string }>("/webhooks", { url });
+      expect({ url, status: answer.status, field: answer.body.field }).toEqual({ url, status: 400, field: "body.url" });
+      expect(answer.body.detail).toMatch(/internal address|does not resolve/);
+    }
   });
 
   it("limits the request rate per credential", async () => {
