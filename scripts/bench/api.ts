@@ -16,7 +16,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 import { HDNodeWallet, Wallet, type JsonRpcSigner } from "ethers";
-import { network } from "hardhat";
 
 import {
   ManagedSigner,
@@ -54,9 +53,26 @@ const log = (line: string) => process.stdout.write(`${line}\n`);
 
 // ---------------------------------------------------------------- the chain and the market
 
-const server = await network.createServer("hardhat", "127.0.0.1", 0);
-const { port } = await server.listen();
-const rpcUrl = `http://127.0.0.1:${port}`;
+// The chain runs as its own process, as a real node would: the load the benchmark sends is then
+// not served from the same event loop as the chain.
+const CHAIN_PORT = Number(process.env.BENCH_API_CHAIN_PORT ?? 18_545);
+const chain = spawn(process.execPath, ["node_modules/hardhat/dist/src/cli.js", "run", "scripts/bench/chain.ts"], {
+  env: { ...process.env, CHAIN_PORT: String(CHAIN_PORT) },
+  stdio: ["ignore", "pipe", "inherit"],
+});
+await new Promise<void>((resolve, reject) => {
+  let out = "";
+  const onData = (chunk: Buffer) => {
+    out += chunk.toString();
+    if (!/^ready$/m.test(out)) return;
+    chain.stdout.off("data", onData);
+    chain.stdout.resume();
+    resolve();
+  };
+  chain.stdout.on("data", onData);
+  chain.once("exit", (code) => reject(new Error(`the chain exited (${code})`)));
+});
+const rpcUrl = `http://127.0.0.1:${CHAIN_PORT}`;
 const provider = createProvider(rpcUrl);
 const signerAt = async (index: number) => new ManagedSigner((await provider.getSigner(index)) as JsonRpcSigner);
 const operator = await signerAt(0);
@@ -466,7 +482,7 @@ log("written to bench/results/api.json");
 
 await stop(gateway);
 provider.destroy();
-await server.close();
+await stop(chain);
 if (!Object.values(results.met).every(Boolean)) process.exitCode = 1;
 
 async function stop(child: ChildProcess): Promise<void> {
