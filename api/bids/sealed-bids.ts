@@ -102,7 +102,7 @@ export class SealedBids {
     return { opensAt, closesAt: opensAt + revealSeconds };
   }
 
-  /** Seals, stores and commits a bid for `user` in the current round. */
+  /** Seals, stores and commits a bid for `user` in the current round; the deposit is the bid's cost unless given. */
   async place(user: User, terms: Omit<BidTerms, "roundId">, deposit: bigint | undefined): Promise<SealedBidView> {
     const now = await this.#deps.chainTime();
     const roundId = this.roundAt(now);
@@ -161,10 +161,7 @@ export class SealedBids {
     this.#loop = repeat(
       () => this.advance(),
       intervalMs,
-      (error) =>
-        this.#deps.log("sealed bids: the chain is not answering; will try again", {
-          error: error instanceof Error ? error.message : String(error),
-        }),
+      (error) => this.#deps.log("sealed bids: the chain is not answering; will try again", { error }),
     );
   }
 
@@ -187,10 +184,7 @@ export class SealedBids {
         else if (row.state === "committed" && now >= opensAt) await this.#reveal(row);
         else if (row.state === "revealed" && now >= closesAt) await this.#clear(row);
       } catch (error) {
-        this.#deps.log("sealed bid: will try again", {
-          bidRef: row.bid_ref,
-          error: error instanceof Error ? error.message : String(error),
-        });
+        this.#deps.log("sealed bid: will try again", { bidRef: row.bid_ref, error });
       }
     }
   }

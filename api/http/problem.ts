@@ -2,6 +2,7 @@ import type { Response } from "express";
 import { ZodError } from "zod";
 
 import { BidExceedsDepositError, MarketRevertError, decodeRevert } from "../../sdk/index.js";
+import { argsToJson } from "../indexer/projection.js";
 
 /** One thing wrong with a request: where (`body.duration`, `query.cpu`) and what. */
 export interface FieldError {
@@ -130,8 +131,5 @@ function describeRevert(name: string): string {
 }
 
 function jsonSafe(args: Record<string, unknown>): Record<string, unknown> {
-  return JSON.parse(JSON.stringify(args, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))) as Record<
-    string,
-    unknown
-  >;
+  return JSON.parse(argsToJson(args)) as Record<string, unknown>;
 }

@@ -9,12 +9,10 @@ export const SESSION_COOKIE = "mm_session";
 
 /** The user behind a request's API key (`Authorization: Bearer mm_...`) or session (bearer or cookie). */
 export async function authenticate(req: Request, users: Users): Promise<User | undefined> {
-  const header = req.headers.authorization;
-  if (header !== undefined) {
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (match === null)
+  if (req.headers.authorization !== undefined) {
+    const token = bearerOf(req);
+    if (token === undefined)
       throw new ApiError(401, "unauthenticated", "Unauthenticated", "use `Authorization: Bearer <key>`");
-    const token = match[1] ?? "";
     const user = token.startsWith("mm_") ? await users.byApiKey(token) : await users.bySession(token);
     if (user === undefined)
       throw new ApiError(401, "unauthenticated", "Unauthenticated", "the key or session is not valid");
@@ -22,6 +20,11 @@ export async function authenticate(req: Request, users: Users): Promise<User | u
   }
   const cookie = cookieValue(req.headers.cookie, SESSION_COOKIE);
   return cookie === undefined ? undefined : users.bySession(cookie);
+}
+
+/** The token of an `Authorization: Bearer <token>` header, if the request has a well-formed one. */
+export function bearerOf(req: Request): string | undefined {
+  return /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? "")?.[1];
 }
 
 export function cookieValue(header: string | undefined, name: string): string | undefined {

@@ -13,9 +13,6 @@ export const creditsInput = z
   .transform((value) => parseCredits(value))
   .refine((value) => value > 0n, { message: "must be more than 0" });
 
-/** Credits as the API answers them: a decimal string of credits. */
-export const creditsOutput = z.string().describe("credits, as a decimal string");
-
 export const credits = (value: bigint | string | null | undefined): string | null =>
   value === null || value === undefined ? null : formatCredits(BigInt(value));
 
@@ -77,5 +74,3 @@ export const userSchema = z.object({
   custodial: z.boolean(),
   disabled: z.boolean(),
 });
-
-export const txSchema = z.object({ txHash: z.string(), blockNumber: z.number() });

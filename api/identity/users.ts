@@ -75,10 +75,10 @@ export class Users {
     return new Users(db);
   }
 
-  async create(user: NewUser, db: Db = this.#db): Promise<User> {
+  async create(user: NewUser): Promise<User> {
     const userId = randomUUID();
     const createdAt = Math.floor(Date.now() / 1000);
-    await db.run(
+    await this.#db.run(
       `INSERT INTO users (user_id, tenant_id, name, email, roles, address, custodial, password_hash, created_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
       [
@@ -93,17 +93,13 @@ export class Users {
         createdAt,
       ],
     );
-    const created = await this.byId(userId, db);
+    const created = await this.byId(userId);
     if (created === undefined) throw new Error("the new user was not stored");
     return created;
   }
 
-  async count(): Promise<number> {
-    return Number((await this.#db.get<{ n: number }>("SELECT COUNT(*) AS n FROM users"))?.n ?? 0);
-  }
-
-  async byId(userId: string, db: Db = this.#db): Promise<User | undefined> {
-    const row = await db.get<UserRow>("SELECT * FROM users WHERE user_id = $1", [userId]);
+  async byId(userId: string): Promise<User | undefined> {
+    const row = await this.#db.get<UserRow>("SELECT * FROM users WHERE user_id = $1", [userId]);
     return row === undefined ? undefined : userOf(row);
   }
 
@@ -127,27 +123,27 @@ export class Users {
     return rows.map(userOf);
   }
 
-  async setRoles(userId: string, roles: Role[], db: Db = this.#db): Promise<void> {
-    await db.run("UPDATE users SET roles = $2 WHERE user_id = $1", [userId, roles.join(",")]);
+  async setRoles(userId: string, roles: Role[]): Promise<void> {
+    await this.#db.run("UPDATE users SET roles = $2 WHERE user_id = $1", [userId, roles.join(",")]);
   }
 
-  async disable(userId: string, db: Db = this.#db): Promise<void> {
-    await db.run("UPDATE users SET disabled = 1 WHERE user_id = $1", [userId]);
-    await db.run("UPDATE api_keys SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL", [userId, now()]);
-    await db.run("DELETE FROM sessions WHERE user_id = $1", [userId]);
+  /** Disables a user and, in the same transaction, revokes their keys and ends their sessions. */
+  async disable(userId: string): Promise<void> {
+    await this.#db.transaction(async (tx) => {
+      await tx.run("UPDATE users SET disabled = 1 WHERE user_id = $1", [userId]);
+      await tx.run("UPDATE api_keys SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL", [userId, now()]);
+      await tx.run("DELETE FROM sessions WHERE user_id = $1", [userId]);
+    });
   }
 
   /** Issues an API key; the returned token is shown once and only its hash is kept. */
-  async issueApiKey(userId: string, label: string, db: Db = this.#db): Promise<{ keyId: string; token: string }> {
+  async issueApiKey(userId: string, label: string): Promise<{ keyId: string; token: string }> {
     const keyId = newToken(9).replace(/[-_]/g, "0").slice(0, 12);
     const secret = newToken(32);
-    await db.run("INSERT INTO api_keys (key_id, user_id, secret_hash, label, created_at) VALUES ($1, $2, $3, $4, $5)", [
-      keyId,
-      userId,
-      hashToken(secret),
-      label,
-      now(),
-    ]);
+    await this.#db.run(
+      "INSERT INTO api_keys (key_id, user_id, secret_hash, label, created_at) VALUES ($1, $2, $3, $4, $5)",
+      [keyId, userId, hashToken(secret), label, now()],
+    );
     return { keyId, token: `mm_${keyId}_${secret}` };
   }
 

@@ -63,25 +63,19 @@ export class Wallets {
   }
 
   /** A new custodial account; returns its address. */
-  async create(db: Db = this.#db): Promise<string> {
-    return this.import(Wallet.createRandom().privateKey, db);
+  async create(): Promise<string> {
+    return this.import(Wallet.createRandom().privateKey);
   }
 
   /** Takes custody of an existing key (e.g. the operator's at bootstrap); returns its address. */
-  async import(privateKey: string, db: Db = this.#db): Promise<string> {
+  async import(privateKey: string): Promise<string> {
     const wallet = new Wallet(privateKey);
     const address = wallet.address.toLowerCase();
-    await db.run(
+    await this.#db.run(
       "INSERT INTO wallets (address, sealed_key, created_at) VALUES ($1, $2, $3) ON CONFLICT (address) DO NOTHING",
       [address, this.#master.seal("wallet", address, wallet.privateKey), Math.floor(Date.now() / 1000)],
     );
     return address;
-  }
-
-  async holds(address: string): Promise<boolean> {
-    return (
-      (await this.#db.get("SELECT 1 AS one FROM wallets WHERE address = $1", [address.toLowerCase()])) !== undefined
-    );
   }
 
   /** The signer of a custodial account, shared by every request that sends from it. */

@@ -1,8 +1,8 @@
-import { NodeStatus, OfferStatus, PriceModel, TenantStatus, nameOf } from "../../sdk/index.js";
 import { z } from "zod";
 
-import type { Interval } from "../../sdk/index.js";
+import { NodeStatus, OfferStatus, PriceModel, TenantStatus, nameOf, type Interval } from "../../sdk/index.js";
 import type { Db } from "../db/database.js";
+import { credits } from "../http/schemas.js";
 
 /** An `offers` row joined with its node, as the read model holds it. */
 export interface OfferRow {
@@ -202,7 +202,7 @@ function freeSlicesOf(offer: OfferRow, search: SliceSearch, booked: readonly Int
 }
 
 /** An offer as the API shows it. */
-export function offerView(offer: OfferRow, format: (amount: bigint | null) => string | null) {
+export function offerView(offer: OfferRow) {
   return {
     offerId: Number(offer.offer_id),
     nodeId: Number(offer.node_id),
@@ -218,8 +218,8 @@ export function offerView(offer: OfferRow, format: (amount: bigint | null) => st
         ? null
         : { from: Number(offer.from_hour), to: Number(offer.to_hour) },
     model: modelName(Number(offer.model)),
-    basePricePerHour: format(BigInt(offer.price_per_hour)),
-    pricePerHour: format(postedPrice(offer)),
+    basePricePerHour: credits(BigInt(offer.price_per_hour)),
+    pricePerHour: credits(postedPrice(offer)),
     surgeBps: Number(offer.surge_bps),
     roundId: Number(offer.round_id) === 0 ? null : Number(offer.round_id),
     status: String(nameOf(OfferStatus, Number(offer.status)) ?? "None").toLowerCase(),

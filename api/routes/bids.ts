@@ -1,6 +1,5 @@
 import { z } from "zod";
 
-import { maxBidCost } from "../../sdk/index.js";
 import type { SealedBidView } from "../bids/sealed-bids.js";
 import { ApiError } from "../http/problem.js";
 import { credits, creditsInput, instant, isoTime } from "../http/schemas.js";
@@ -35,9 +34,9 @@ const REVEALED = new Set(["revealed", "matched", "unmatched"]);
 
 /** A sealed bid as `viewer` may see it: its terms stay hidden from others until revealed. */
 export function sealedBidView(
-  bid: SealedBidView & { revealOpensAt?: number; revealClosesAt?: number },
+  bid: SealedBidView,
   viewer: User,
-  window?: { opensAt: number; closesAt: number },
+  window: { opensAt: number; closesAt: number },
 ): z.infer<typeof sealedBidSchema> {
   const visible = bid.userId === viewer.userId || REVEALED.has(bid.state);
   const t = bid.terms;
@@ -47,8 +46,8 @@ export function sealedBidView(
     state: bid.state,
     commitment: bid.commitment,
     deposit: credits(bid.deposit) ?? "0",
-    revealOpensAt: isoTime(window?.opensAt) ?? "",
-    revealClosesAt: isoTime(window?.closesAt) ?? "",
+    revealOpensAt: isoTime(window.opensAt) ?? "",
+    revealClosesAt: isoTime(window.closesAt) ?? "",
     terms: visible
       ? {
           offerId: t.offerId === 0 ? null : t.offerId,
@@ -156,8 +155,7 @@ export const bidRoutes = [
         pricePerHour: body.pricePerHour,
         replacesLease: body.replacesLease ?? 0,
       };
-      const deposit = body.deposit ?? maxBidCost({ ...terms, roundId: 1 });
-      const bid = await services.bids.place(caller, terms, deposit);
+      const bid = await services.bids.place(caller, terms, body.deposit);
       return sealedBidView(bid, caller, services.bids.revealWindow(bid.roundId));
     },
   }),

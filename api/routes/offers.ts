@@ -2,7 +2,7 @@ import { z } from "zod";
 
 import { PriceModel } from "../../sdk/index.js";
 import { ApiError } from "../http/problem.js";
-import { credits, creditsInput, idParam, instant, span } from "../http/schemas.js";
+import { creditsInput, idParam, instant, span } from "../http/schemas.js";
 import { OFFER_SELECT, PRICE_MODELS, offerView, resourcesSchema, type OfferRow } from "../readmodel/offers.js";
 import { eventOf, type Services } from "../services.js";
 import { route } from "./define.js";
@@ -29,8 +29,6 @@ export const offerSchema = z.object({
   lastSoldAt: z.number().nullable(),
   resources: resourcesSchema,
 });
-
-const view = (row: OfferRow) => offerView(row, credits);
 
 async function offerRow(services: Services, offerId: number): Promise<OfferRow> {
   const row = await services.db.get<OfferRow>(`${OFFER_SELECT} WHERE o.offer_id = $1`, [offerId]);
@@ -73,7 +71,7 @@ export const offerRoutes = [
         `${OFFER_SELECT} ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY o.offer_id`,
         params,
       );
-      return { offers: rows.map(view) };
+      return { offers: rows.map(offerView) };
     },
   }),
 
@@ -86,7 +84,7 @@ export const offerRoutes = [
     params: idParam("offerId"),
     response: offerSchema,
     async handler({ params, services }) {
-      return view(await offerRow(services, params.offerId));
+      return offerView(await offerRow(services, params.offerId));
     },
   }),
 
@@ -140,7 +138,7 @@ export const offerRoutes = [
         }),
       );
       const offerId = Number(eventOf(sent, "OfferCreated").args.offerId);
-      return { offer: view(await offerRow(services, offerId)), txHash: sent.txHash };
+      return { offer: offerView(await offerRow(services, offerId)), txHash: sent.txHash };
     },
   }),
 
@@ -156,7 +154,7 @@ export const offerRoutes = [
       const offer = await offerRow(services, params.offerId);
       requireNodeManager(caller, offer);
       const sent = await services.send(caller, (c) => c.offers.closeOffer(params.offerId));
-      return { offer: view(await offerRow(services, params.offerId)), txHash: sent.txHash };
+      return { offer: offerView(await offerRow(services, params.offerId)), txHash: sent.txHash };
     },
   }),
 
@@ -172,7 +170,7 @@ export const offerRoutes = [
     async handler({ params, body, caller, services }) {
       requireNodeManager(caller, await offerRow(services, params.offerId));
       const sent = await services.send(caller, (c) => c.offers.setPrice(params.offerId, body.pricePerHour));
-      return { offer: view(await offerRow(services, params.offerId)), txHash: sent.txHash };
+      return { offer: offerView(await offerRow(services, params.offerId)), txHash: sent.txHash };
     },
   }),
 
@@ -192,7 +190,7 @@ export const offerRoutes = [
       const sent = await services.send(caller, (c) =>
         c.offers.enrollInRound(params.offerId, body.reservePerHour, ZERO_HASH),
       );
-      return { offer: view(await offerRow(services, params.offerId)), txHash: sent.txHash };
+      return { offer: offerView(await offerRow(services, params.offerId)), txHash: sent.txHash };
     },
   }),
 ];

@@ -2,7 +2,7 @@ import { z } from "zod";
 
 import { MemberRole, TenantStatus, nameOf } from "../../sdk/index.js";
 import { ApiError } from "../http/problem.js";
-import { SESSION_COOKIE, cookieValue } from "../http/router.js";
+import { SESSION_COOKIE, bearerOf, cookieValue } from "../http/router.js";
 import { address, credits, idParam, isoTime, userSchema } from "../http/schemas.js";
 import type { Role, User } from "../identity/users.js";
 import { requireTenantAdmin, requireTenantView, type Services } from "../services.js";
@@ -172,7 +172,7 @@ export const identityRoutes = [
     access: "user",
     response: z.object({ loggedOut: z.boolean() }),
     async handler({ services, req, res }) {
-      const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? "")?.[1];
+      const bearer = bearerOf(req);
       const token =
         bearer !== undefined && !bearer.startsWith("mm_") ? bearer : cookieValue(req.headers.cookie, SESSION_COOKIE);
       if (token !== undefined) await services.users.logout(token);

@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-import { PriceModel, leaseCost } from "../../sdk/index.js";
+import { PriceModel } from "../../sdk/index.js";
 import { ApiError } from "../http/problem.js";
 import { route } from "./define.js";
 import { credits, creditsInput, instant, isoTime, pageQuery } from "../http/schemas.js";
@@ -156,7 +156,6 @@ export const timeslotRoutes = [
       }
       if (Number(offer.model) === PriceModel.Auction) {
         if (body.bid === undefined) throw ApiError.badRequest("body.bid", "an auction needs a bid (credits per hour)");
-        const deposit = body.deposit ?? leaseCost(body.bid, seconds);
         const bid = await services.bids.place(
           caller,
           {
@@ -167,7 +166,7 @@ export const timeslotRoutes = [
             pricePerHour: body.bid,
             replacesLease: body.replacesLease ?? 0,
           },
-          deposit,
+          body.deposit,
         );
         return {
           kind: "bid" as const,
