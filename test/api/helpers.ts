@@ -9,6 +9,10 @@ import { network } from "hardhat";
 import { gatewaySettingsSchema, type GatewaySettingsInput } from "../../api/config.js";
 import { startGateway, type RunningGateway } from "../../api/gateway.js";
 import { ManagedSigner, createProvider, deployMarket, writeDeployment, type Deployment } from "../../sdk/index.js";
+import { waitFor } from "../helpers/wait.js";
+
+/** How long tests wait for the gateway's background work (reveals, clearing) to show. */
+const BACKGROUND_WORK_MS = 20_000;
 
 export const DEV_MNEMONIC = "test test test test test test test test test test test junk";
 /** The default rounds; tests step through them by moving the chain's clock. */
@@ -257,12 +261,13 @@ export async function restartGateway(
 }
 
 /** Reads until `done` holds (20 s at most), for what the gateway does in the background. */
-export async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+export function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
+  return waitFor(
+    what,
+    async () => {
+      const value = await read();
+      return done(value) ? value : undefined;
+    },
+    BACKGROUND_WORK_MS,
+  );
 }

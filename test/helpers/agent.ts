@@ -3,6 +3,7 @@ import type { SimulatedBmc } from "../../oracle/bmc-sim/bmc.js";
 import { ProviderAgent, type AgentOptions, type OperatedNode } from "../../oracle/agent/agent.js";
 import { AgentStore, type LeaseRow } from "../../oracle/agent/store.js";
 import { PriceModel, parseCredits } from "../../sdk/index.js";
+import { waitFor } from "./wait.js";
 import { CALENDAR_UNIT, createOffer, offerTerms, only, type World } from "./world.js";
 
 export const BMC_USER = "metal-operator";
@@ -90,21 +91,6 @@ export async function bookNow(
     world.as(world.buyer).offers.bookInstant(offer.offerId, start, slices, parseCredits("6"), 0, image),
   );
   return Number(only(events, "LeaseCreated").args.leaseId);
-}
-
-/** Waits until `check` holds, polling; fails with `what` after `timeoutMs`. */
-export async function waitFor<T>(
-  what: string,
-  check: () => T | undefined | false | Promise<T | undefined | false>,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 /** Waits until the store has lease `leaseId` in `phase`. */

@@ -13,9 +13,9 @@ import {
   operated,
   startAgent,
   startFleet,
-  waitFor,
   waitForPhase,
 } from "../helpers/agent.js";
+import { waitFor } from "../helpers/wait.js";
 import { bigNode, openWorld, registerNode, type World } from "../helpers/world.js";
 
 describe("the provider agent", () => {

@@ -10,7 +10,8 @@ import type { SimulatedBmc } from "../../oracle/bmc-sim/bmc.js";
 import type { BmcFleet } from "../../oracle/bmc-sim/fleet.js";
 import { AgentStore } from "../../oracle/agent/store.js";
 import { LeaseStatus, fetchEvents } from "../../sdk/index.js";
-import { BMC_PASSWORD, BMC_USER, LEASE_IMAGE, startFleet, waitFor } from "../helpers/agent.js";
+import { BMC_PASSWORD, BMC_USER, LEASE_IMAGE, startFleet } from "../helpers/agent.js";
+import { waitFor } from "../helpers/wait.js";
 import { bookCurrentSlice, openLocalMarket, type LocalMarket } from "../../scripts/lib/local-market.js";
 
 const OLD_IMAGE = "https://images.example/previous-tenant.iso";
