@@ -17,6 +17,7 @@ import { join } from "node:path";
 
 import { HDNodeWallet, Wallet, type JsonRpcSigner } from "ethers";
 
+import { eventId } from "../../api/indexer/schema.js";
 import {
   ManagedSigner,
   MemberRole,
@@ -281,15 +282,14 @@ async function load(concurrency: number, requests: number, pathOf: (i: number) =
 }
 
 const leaseCount = Number(await op.leases.leaseCount());
-const firstEvent = 0;
-const lastEvent = (await provider.getBlockNumber()) * 100_000;
+const lastEvent = eventId(await provider.getBlockNumber(), 0);
 const auditPaths = [
   () => "/audit/events?limit=100",
   (i: number) => `/audit/events?account=${buyers[i % ACCOUNTS]?.address}&limit=100`,
   (i: number) => `/audit/events?node=${1 + (i % SEED_NODES)}&limit=100`,
   () => "/audit/events?type=LeaseCreated&limit=100",
   (i: number) => `/audit/events?lease=${1 + ((i * 7919) % leaseCount)}`,
-  (i: number) => `/audit/events?after=${firstEvent + ((i * 104_729) % lastEvent)}&limit=100`,
+  (i: number) => `/audit/events?after=${(i * 104_729) % lastEvent}&limit=100`,
 ];
 const reads: Record<string, LoadFigures[]> = { timeslots: [], audit: [] };
 for (const concurrency of CONCURRENCY) {
