@@ -104,7 +104,7 @@ export async function startGateway(settings: GatewaySettings, options: GatewayOp
       .then(() => notifier.publish(events))
       .catch((error: unknown) => logger.error("notifications failed", { error }));
   });
-  indexer.start();
+  indexer.start((error) => logger.warn("indexer: the chain did not answer; will try again", { error }));
   bids.start(settings.bids.pollIntervalMs);
   notifier.start();
 

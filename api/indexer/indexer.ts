@@ -2,6 +2,7 @@ import type { Provider } from "ethers";
 
 import { fetchEvents, type Deployment, type MarketEvent } from "../../sdk/index.js";
 import type { Db } from "../db/database.js";
+import { repeat, type Repeating } from "../repeat.js";
 import { argsToJson, project, type StoredEvent } from "./projection.js";
 import { PROJECTED_TABLES, READ_MODEL_SCHEMA, READ_MODEL_TABLES, eventId } from "./schema.js";
 
@@ -64,13 +65,11 @@ export class Indexer {
   readonly #deployment: Deployment;
   readonly #options: IndexerOptions;
   readonly #listeners = new Set<(events: IndexedEvent[]) => void>();
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | undefined;
-  #stopped = false;
+  #loop: Repeating | undefined;
+  #stopping = false;
   #chainHead: number | undefined;
   #indexedBlock: number | undefined;
   #reorgs = 0;
-  #lastError: unknown;
 
   constructor(db: Db, provider: Provider, deployment: Deployment, options: Partial<IndexerOptions> = {}) {
     this.#db = db;
@@ -84,7 +83,7 @@ export class Indexer {
     await this.#db.exec(READ_MODEL_SCHEMA);
     const expected = await this.#identity();
     const stored = await this.#state("identity");
-    if (stored === undefined) await this.#setState(this.#db, "identity", expected);
+    if (stored === undefined) await this.#setState("identity", expected);
     else if (stored !== expected) throw new ReadModelMismatchError(stored, expected);
     const last = await this.#db.get<{ number: number | null }>("SELECT MAX(number) AS number FROM indexed_blocks");
     this.#indexedBlock = last?.number ?? undefined;
@@ -104,7 +103,7 @@ export class Indexer {
     if (newest === undefined) return;
     if ((await this.#provider.getBlock(Number(newest.number)))?.hash === newest.hash) return;
     let match: number | undefined;
-    for (const block of kept) {
+    for (const block of kept.slice(1)) {
       if ((await this.#provider.getBlock(Number(block.number)))?.hash === block.hash) {
         match = Number(block.number);
         break;
@@ -125,29 +124,22 @@ export class Indexer {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Starts following the chain. Errors are kept (see `lastError`) and the next poll tries again. */
-  start(): void {
-    this.#stopped = false;
-    const tick = async () => {
-      try {
-        while ((await this.syncOnce()) && !this.#stopped);
-        this.#lastError = undefined;
-      } catch (error) {
-        this.#lastError = error;
-      }
-      if (!this.#stopped) this.#timer = setTimeout(() => (this.#running = tick()), this.#options.pollIntervalMs);
-    };
-    this.#running = tick();
+  /** Starts following the chain; a failed poll goes to `onError` and the next one tries again. */
+  start(onError: (error: unknown) => void): void {
+    this.#stopping = false;
+    this.#loop = repeat(
+      async () => {
+        // Catching up may take many ranges; a stop is honoured between them.
+        while (!this.#stopping && (await this.syncOnce()));
+      },
+      this.#options.pollIntervalMs,
+      onError,
+    );
   }
 
   async stop(): Promise<void> {
-    this.#stopped = true;
-    clearTimeout(this.#timer);
-    await this.#running;
-  }
-
-  get lastError(): unknown {
-    return this.#lastError;
+    this.#stopping = true;
+    await this.#loop?.stop();
   }
 
   status(): IndexerStatus {
@@ -302,11 +294,11 @@ export class Indexer {
     return (await this.#db.get<{ value: string }>("SELECT value FROM indexer_state WHERE key = $1", [key]))?.value;
   }
 
-  async #setState(db: Db, key: string, value: string): Promise<void> {
-    await db.run("INSERT INTO indexer_state (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2", [
-      key,
-      value,
-    ]);
+  async #setState(key: string, value: string): Promise<void> {
+    await this.#db.run(
+      "INSERT INTO indexer_state (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2",
+      [key, value],
+    );
   }
 }
 
