@@ -27,14 +27,16 @@ export function gatewayCommand(): Command {
         rebuildReadModel: flags.rebuild === true,
       });
       const keyFile = settings.bootstrapAdmin.apiKeyFile;
-      process.stdout.write(`gateway listening on ${running.url}\n`);
+      // One write, so that whoever waits for the "listening" line also has the key line.
+      const lines = [`gateway listening on ${running.url}`];
       if (running.bootstrapApiKey !== undefined) {
-        process.stdout.write(
+        lines.unshift(
           keyFile === undefined
-            ? `first admin created: ${settings.bootstrapAdmin.email}; API key (shown once): ${running.bootstrapApiKey}\n`
-            : `first admin created: ${settings.bootstrapAdmin.email}; API key written to ${keyFile}\n`,
+            ? `first admin created: ${settings.bootstrapAdmin.email}; API key (shown once): ${running.bootstrapApiKey}`
+            : `first admin created: ${settings.bootstrapAdmin.email}; API key written to ${keyFile}`,
         );
       }
+      process.stdout.write(`${lines.join("\n")}\n`);
       await new Promise<void>((resolve) => {
         process.once("SIGINT", () => resolve());
         process.once("SIGTERM", () => resolve());
