@@ -113,7 +113,16 @@ export class ProviderAgent {
       throw new Error("the agent's contracts need a signer");
     }
     this.#address = String(await runner.getAddress());
-    store.bindTo(`${deployment.chainId}:${deployment.contracts.leases.toLowerCase()}`);
+    // The deployment block's hash tells a reset local chain from the one the data came from: a
+    // redeployment there reuses the same addresses.
+    const deployedIn = await this.#deps.provider.getBlock(deployment.blockNumber);
+    if (deployedIn === null || deployedIn.hash === null) {
+      throw new Error(
+        `the chain has no block ${deployment.blockNumber}, where the deployment file says the market was deployed: ` +
+          "the RPC URL points at another chain, or the deployment file is stale",
+      );
+    }
+    store.bindTo(`${deployment.chainId}:${deployment.contracts.leases.toLowerCase()}:${deployedIn.hash}`);
     for (const node of this.#deps.nodes) {
       const agent = await contracts.nodes.agentOf(node.nodeId);
       if (agent.toLowerCase() !== this.#address.toLowerCase()) {

@@ -1,4 +1,18 @@
-import { SimulatedBmc, type BmcOptions } from "./bmc.js";
+import { SimulatedBmc, type BmcOptions, type Hardware } from "./bmc.js";
+
+/**
+ * Machines of different sizes, for a fleet that looks like a real rack: a small 1U box, the DMTF
+ * reference server, and a big two-socket machine. `mixedSizes` cycles through them.
+ */
+export const MACHINE_SIZES: readonly Partial<Hardware>[] = [
+  { sockets: 1, coresPerSocket: 4, memoryGiB: 16, disksGB: [480], nicSpeedMbps: 1_000, watts: 120 },
+  {},
+  { sockets: 2, coresPerSocket: 32, memoryGiB: 512, disksGB: [3840, 3840], nicSpeedMbps: 25_000, watts: 780 },
+];
+
+export function mixedSizes(index: number): Partial<Hardware> {
+  return MACHINE_SIZES[(index - 1) % MACHINE_SIZES.length] ?? {};
+}
 
 /** What every BMC of a fleet shares; `hardware` may vary per machine. */
 export type FleetOptions = Omit<BmcOptions, "index" | "systemId" | "hardware"> & {

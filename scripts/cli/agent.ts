@@ -15,7 +15,7 @@ import {
   transactionDefaultsFor,
   withDecodedRevert,
 } from "../../sdk/index.js";
-import { openSystem, printJson, seconds, withBmcOptions, type BmcFlags } from "./options.js";
+import { openSystem, printJson, seconds, untilStopped, withBmcOptions, type BmcFlags } from "./options.js";
 
 const DEFAULT_CALENDAR_UNIT_SECONDS = 60;
 
@@ -53,12 +53,11 @@ export function agentCommand(): Command {
     )
     .action(async (flags: { config: string; logLevel: "debug" | "info" | "warn" | "error" }) => {
       const logger = createLogger(flags.logLevel);
-      const running = await startAgent(await readAgentConfig(flags.config), logger);
-      await new Promise<void>((resolve) => {
-        const stop = () => resolve();
-        process.once("SIGINT", stop);
-        process.once("SIGTERM", stop);
-      });
+      const config = await readAgentConfig(flags.config);
+      const running = await startAgent(config, logger);
+      const usage = running.usage === undefined ? "" : `; usage served on ${running.usage.url}`;
+      process.stdout.write(`agent running for nodes ${config.nodes.map((node) => node.nodeId).join(", ")}${usage}\n`);
+      await untilStopped();
       await running.close();
     });
 

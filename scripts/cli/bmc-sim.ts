@@ -1,8 +1,8 @@
 import { Command, Option } from "commander";
 
-import { BmcFleet } from "../../oracle/bmc-sim/fleet.js";
+import { BmcFleet, mixedSizes } from "../../oracle/bmc-sim/fleet.js";
 import { readPassword } from "../../sdk/index.js";
-import { printJson } from "./options.js";
+import { printJson, untilStopped } from "./options.js";
 
 /** `market bmc-sim`: a fleet of simulated BMCs for trying the agent without hardware. */
 export function bmcSimCommand(): Command {
@@ -11,6 +11,8 @@ export function bmcSimCommand(): Command {
     .option("--count <n>", "how many BMCs", "8")
     .option("--user <name>", "BMC user name", "admin")
     .requiredOption("--password-file <file>", "file holding the BMCs' password")
+    .option("--first-index <n>", "index of the first machine (its MAC and IP derive from it)", "1")
+    .option("--mixed-sizes", "machines of three sizes in turn, instead of the reference server only")
     .option("--power-ms <ms>", "how long a power transition takes", "2000")
     .option("--media-task-ms <ms>", "how long mounting virtual media takes (0: no task)", "1000")
     .addOption(
@@ -26,9 +28,13 @@ export function bmcSimCommand(): Command {
         powerMs: string;
         mediaTaskMs: string;
         virtualMedia: "system" | "manager";
+        firstIndex: string;
+        mixedSizes?: boolean;
       }) => {
         const fleet = await BmcFleet.start({
           count: Number(flags.count),
+          firstIndex: Number(flags.firstIndex),
+          ...(flags.mixedSizes === true ? { hardware: mixedSizes } : {}),
           username: flags.user,
           password: await readPassword(flags.passwordFile),
           behaviour: {
@@ -38,10 +44,7 @@ export function bmcSimCommand(): Command {
           },
         });
         printJson(fleet.bmcs.map((bmc) => ({ url: bmc.url, systemId: bmc.systemId })));
-        await new Promise<void>((resolve) => {
-          process.once("SIGINT", () => resolve());
-          process.once("SIGTERM", () => resolve());
-        });
+        await untilStopped();
         await fleet.close();
       },
     );

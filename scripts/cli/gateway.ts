@@ -3,6 +3,7 @@ import { Command, Option } from "commander";
 import { readGatewaySettings } from "../../api/config.js";
 import { startGateway } from "../../api/gateway.js";
 import { createLogger } from "../../sdk/log.js";
+import { untilStopped } from "./options.js";
 
 const CLOSE_TIMEOUT_MS = 10_000;
 
@@ -37,10 +38,7 @@ export function gatewayCommand(): Command {
         );
       }
       process.stdout.write(`${lines.join("\n")}\n`);
-      await new Promise<void>((resolve) => {
-        process.once("SIGINT", () => resolve());
-        process.once("SIGTERM", () => resolve());
-      });
+      await untilStopped();
       // Work under way gets time to finish; a chain that stopped answering does not hold the exit.
       const giveUp = setTimeout(() => {
         process.stderr.write(`market: the gateway did not stop within ${CLOSE_TIMEOUT_MS / 1000} s; exiting\n`);

@@ -65,3 +65,25 @@ export function seconds(value: string, flag: string): number {
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, (_, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2)}\n`);
 }
+
+/** Set by `market start` for its children: a child also stops when its parent's pipe closes. */
+export const STOP_WITH_PARENT_ENV = "MARKET_STOP_WITH_PARENT";
+
+/**
+ * Resolves on Ctrl-C or SIGTERM; under `market start`, also when the parent goes away (its end
+ * of stdin closes), so that a killed supervisor leaves no orphans behind.
+ */
+export function untilStopped(): Promise<string> {
+  const watchParent = process.env[STOP_WITH_PARENT_ENV] === "1";
+  return new Promise<string>((resolve) => {
+    process.once("SIGINT", () => resolve("SIGINT"));
+    process.once("SIGTERM", () => resolve("SIGTERM"));
+    if (watchParent) {
+      process.stdin.once("end", () => resolve("parent gone"));
+      process.stdin.resume();
+    }
+  }).finally(() => {
+    // A stdin still read from would keep the process alive after its work has stopped.
+    if (watchParent) process.stdin.destroy();
+  });
+}

@@ -1,0 +1,124 @@
+import { readFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+
+import { z } from "zod";
+
+import { parseOrThrow } from "../../sdk/index.js";
+
+const port = z.coerce.number().int().min(0).max(65_535);
+
+/**
+ * What `market start` runs, from one JSON file (`--config`) and `MARKET_*` environment variables.
+ * Every setting is optional: without any, it runs the embedded local marketplace.
+ */
+export const stackSettingsSchema = z
+  .object({
+    /** Where everything that outlives a restart is kept: secrets, databases, logs. */
+    dataDir: z.string().default(".metalmarket"),
+    /** Where the gateway, the chain and the BMC simulators listen. */
+    host: z.string().default("127.0.0.1"),
+    chain: z
+      .object({
+        /** A Besu or GoQuorum node's JSON-RPC URL; omitted, an embedded chain (Hardhat's EDR) runs. */
+        rpcUrl: z.string().url().optional(),
+        /** The chain id the node must report; a guard against pointing at the wrong network. */
+        chainId: z.coerce.number().int().positive().optional(),
+        /** The embedded chain's port. */
+        port: port.default(8545),
+        /** Folder of `<chainId>.json` files with the market's addresses; required with `rpcUrl`. */
+        deploymentsDir: z.string().optional(),
+        /** The operator's key (an admin of the market), taken into custody by the gateway at its first start. */
+        operatorKey: z.object({ keystore: z.string(), passwordFile: z.string() }).strict().optional(),
+      })
+      .strict()
+      .default({}),
+    gateway: z
+      .object({
+        port: port.default(8080),
+        /** A `postgres://` URL for the read model and the gateway's state; omitted, SQLite in the data directory. */
+        database: z.string().optional(),
+        /** Any other gateway setting (see api/README.md), passed through as is. */
+        settings: z.record(z.string(), z.unknown()).default({}),
+      })
+      .strict()
+      .default({}),
+    /** Simulated BMCs, shared between two local provider tenants, each with an agent. 0: none. */
+    simulatedBmcs: z
+      .object({
+        count: z.coerce.number().int().min(0).max(64).default(8),
+        powerMs: z.coerce.number().int().min(0).default(2000),
+        mediaTaskMs: z.coerce.number().int().min(0).default(1000),
+      })
+      .strict()
+      .default({}),
+    /** Agent configuration files (see oracle/README.md) for real BMCs; each runs as a process. */
+    agents: z.array(z.string()).default([]),
+  })
+  .strict();
+
+export type StackSettings = z.infer<typeof stackSettingsSchema>;
+
+/** Environment variables that override the file, by setting. */
+const ENVIRONMENT = {
+  MARKET_DATA_DIR: ["dataDir"],
+  MARKET_RPC_URL: ["chain", "rpcUrl"],
+  MARKET_CHAIN_ID: ["chain", "chainId"],
+  MARKET_RPC_PORT: ["chain", "port"],
+  MARKET_DEPLOYMENTS_DIR: ["chain", "deploymentsDir"],
+  MARKET_PORT: ["gateway", "port"],
+  MARKET_DATABASE_URL: ["gateway", "database"],
+  MARKET_NODES: ["simulatedBmcs", "count"],
+} as const satisfies Record<string, readonly string[]>;
+
+/**
+ * Reads the settings file (when given), lays the environment over it, and resolves paths in the
+ * file against the file's folder.
+ */
+export async function readStackSettings(file: string | undefined, env: NodeJS.ProcessEnv): Promise<StackSettings> {
+  let raw: Record<string, unknown> = {};
+  if (file !== undefined) {
+    try {
+      raw = JSON.parse(await readFile(file, "utf8")) as Record<string, unknown>;
+    } catch (error) {
+      throw new Error(`cannot read the settings file ${file}: ${(error as Error).message}`, { cause: error });
+    }
+    resolvePaths(raw, dirname(resolve(file)));
+  }
+  for (const [variable, path] of Object.entries(ENVIRONMENT)) {
+    const value = env[variable];
+    if (value !== undefined && value !== "") setAt(raw, path, value);
+  }
+  const settings = parseOrThrow(stackSettingsSchema, raw, file === undefined ? "settings" : `settings in ${file}`);
+  // The parts run from the project's root: every path they are given is absolute.
+  settings.dataDir = resolve(settings.dataDir);
+  if (settings.chain.rpcUrl !== undefined && settings.chain.deploymentsDir === undefined) {
+    throw new Error("chain.deploymentsDir: give the folder with the market's deployment file for that chain");
+  }
+  return settings;
+}
+
+function resolvePaths(raw: Record<string, unknown>, base: string): void {
+  const at = (value: unknown) => (typeof value === "string" ? resolve(base, value) : value);
+  if (raw.dataDir !== undefined) raw.dataDir = at(raw.dataDir);
+  const chain = raw.chain as Record<string, unknown> | undefined;
+  if (chain !== undefined) {
+    chain.deploymentsDir = at(chain.deploymentsDir);
+    const key = chain.operatorKey as Record<string, unknown> | undefined;
+    if (key !== undefined) {
+      key.keystore = at(key.keystore);
+      key.passwordFile = at(key.passwordFile);
+    }
+  }
+  if (Array.isArray(raw.agents)) raw.agents = raw.agents.map(at);
+}
+
+function setAt(raw: Record<string, unknown>, path: readonly string[], value: string): void {
+  const [head, ...rest] = path;
+  if (head === undefined) return;
+  if (rest.length === 0) {
+    raw[head] = value;
+    return;
+  }
+  const inner = (raw[head] ??= {}) as Record<string, unknown>;
+  setAt(inner, rest, value);
+}
