@@ -12,9 +12,10 @@ export class GatewayError extends Error {
     readonly status: number,
     readonly problem: Partial<Problem>,
   ) {
-    const where = problem.field === undefined ? "" : ` (${problem.field})`;
+    const detail = problem.detail ?? "no detail";
+    const where = problem.field === undefined || detail.includes(problem.field) ? "" : ` (${problem.field})`;
     const revert = problem.revert === undefined ? "" : ` [${problem.revert.name}]`;
-    super(`${problem.title ?? `HTTP ${status}`}: ${problem.detail ?? "no detail"}${where}${revert}`);
+    super(`${problem.title ?? `HTTP ${status}`}: ${detail}${where}${revert}`);
     this.name = "GatewayError";
   }
 }
@@ -67,12 +68,13 @@ export class GatewayClient {
     return parsed as T;
   }
 
-  /** A non-JSON body (an NDJSON or CSV export), as text. */
-  async text(path: string, query?: Query): Promise<string> {
+  /** A non-JSON body (an NDJSON or CSV export) as it arrives, for exports too big to hold. */
+  async stream(path: string, query?: Query): Promise<ReadableStream<Uint8Array>> {
     const response = await this.#send("GET", path, { query });
-    const text = await response.text();
-    if (!response.ok) throw new GatewayError(response.status, parseJson(text) as Partial<Problem>);
-    return text;
+    if (!response.ok || response.body === null) {
+      throw new GatewayError(response.status, parseJson(await response.text()) as Partial<Problem>);
+    }
+    return response.body;
   }
 
   async #send(method: string, path: string, options: RequestOptions): Promise<Response> {

@@ -71,3 +71,4 @@ export { createProvider, latestBlockTime } from "./provider.js";
 export { ManagedSigner, isNonceConflict, type TransactionDefaults } from "./signer.js";
 export { CREDIT_DECIMALS, SECONDS_PER_HOUR, formatCredits, leaseCost, parseCredits } from "./units.js";
 export { addressSchema, basisPointsSchema, parseOrThrow } from "./validation.js";
+export { revealWindow, roundAt, type AuctionScheduleOf } from "./rounds.js";

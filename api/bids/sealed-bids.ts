@@ -1,6 +1,14 @@
 import { randomUUID } from "node:crypto";
 
-import { maxBidCost, sealBid, type BidTerms, type Deployment, type MarketContracts } from "../../sdk/index.js";
+import {
+  maxBidCost,
+  revealWindow,
+  roundAt,
+  sealBid,
+  type BidTerms,
+  type Deployment,
+  type MarketContracts,
+} from "../../sdk/index.js";
 import type { Db } from "../db/database.js";
 import { ApiError } from "../http/problem.js";
 import type { MasterKey } from "../identity/secrets.js";
@@ -91,15 +99,12 @@ export class SealedBids {
 
   /** The round whose commit window is open at `now`. */
   roundAt(now: number): number {
-    const { genesis, commitSeconds } = this.#deps.deployment.schedule;
-    return Math.floor((now - genesis) / commitSeconds) + 1;
+    return roundAt(this.#deps.deployment.schedule, now);
   }
 
   /** `[opensAt, closesAt)` of `roundId`'s reveal window, as `SealedBidAuction.revealWindow`. */
   revealWindow(roundId: number): { opensAt: number; closesAt: number } {
-    const { genesis, commitSeconds, revealSeconds } = this.#deps.deployment.schedule;
-    const opensAt = genesis + roundId * commitSeconds;
-    return { opensAt, closesAt: opensAt + revealSeconds };
+    return revealWindow(this.#deps.deployment.schedule, roundId);
   }
 
   /** Seals, stores and commits a bid for `user` in the current round; the deposit is the bid's cost unless given. */

@@ -4,39 +4,11 @@ import { readAgentConfig } from "../../oracle/agent/config.js";
 import { attributesOf, resourcesOf } from "../../oracle/agent/enroll.js";
 import { startAgent } from "../../oracle/agent/run.js";
 import { createLogger } from "../../sdk/log.js";
-import {
-  ManagedSigner,
-  createKeystore,
-  createProvider,
-  eventsOfReceipt,
-  loadWallet,
-  openDeployment,
-  readPassword,
-  transactionDefaultsFor,
-  withDecodedRevert,
-} from "../../sdk/index.js";
+import { createKeystore, eventsOfReceipt, readPassword, withDecodedRevert } from "../../sdk/index.js";
+import { DEFAULT_RPC_URL, withChain, withChainOptions, type ConnectionFlags } from "./connection.js";
 import { openSystem, printJson, seconds, untilStopped, withBmcOptions, type BmcFlags } from "./options.js";
 
 const DEFAULT_CALENDAR_UNIT_SECONDS = 60;
-
-interface ChainFlags {
-  rpc: string;
-  deployments: string;
-  keystore?: string;
-  keyPasswordFile?: string;
-  privateKey?: string;
-}
-
-function withChainOptions(command: Command): Command {
-  return command
-    .option("--rpc <url>", "the chain's JSON-RPC URL", "http://127.0.0.1:8545")
-    .option("--deployments <dir>", "folder of <chainId>.json deployment files", "deployments")
-    .option("--keystore <file>", "encrypted keystore of the account that signs")
-    .option("--key-password-file <file>", "file holding the keystore's password")
-    .addOption(
-      new Option("--private-key <hex>", "raw key, for development chains only").env("MARKET_PRIVATE_KEY").hideHelp(),
-    );
-}
 
 /** `market agent ...`: run a provider's agent, enroll machines, make its key. */
 export function agentCommand(): Command {
@@ -66,7 +38,7 @@ export function agentCommand(): Command {
     .option("--agent <address>", "the account of the agent that will operate the node (default: the signer)")
     .option("--calendar-unit <seconds>", "the node's calendar resolution", String(DEFAULT_CALENDAR_UNIT_SECONDS))
     .option("--dry-run", "print the profile without registering")
-    .action(async (flags: BmcFlags & ChainFlags & { agent?: string; calendarUnit: string; dryRun?: boolean }) => {
+    .action(async (flags: BmcFlags & ConnectionFlags & { agent?: string; calendarUnit: string; dryRun?: boolean }) => {
       const system = await openSystem(flags);
       let inventory;
       try {
@@ -80,17 +52,9 @@ export function agentCommand(): Command {
         printJson({ resources, attributes, inventory });
         return;
       }
-      const provider = createProvider(flags.rpc);
-      try {
-        // loadWallet prefers the keystore and says what is missing when neither is given.
-        const wallet = await loadWallet(
-          { keystore: flags.keystore, passwordFile: flags.keyPasswordFile, privateKey: flags.privateKey },
-          provider,
-        );
-        const signer = new ManagedSigner(wallet, await transactionDefaultsFor(provider));
-        const { deployment, contracts } = await openDeployment(signer, flags.deployments);
-        const agent = flags.agent ?? wallet.address;
-        const calendarUnit = seconds(flags.calendarUnit, "--calendar-unit");
+      const calendarUnit = seconds(flags.calendarUnit, "--calendar-unit");
+      await withChain({ ...flags, rpc: flags.rpc ?? DEFAULT_RPC_URL }, async ({ deployment, contracts, address }) => {
+        const agent = flags.agent ?? address;
         const receipt = await withDecodedRevert(async () =>
           (await contracts.nodes.registerNode(resources, calendarUnit, agent, attributes)).wait(),
         );
@@ -104,9 +68,7 @@ export function agentCommand(): Command {
           attributes,
           transactionHash: receipt?.hash,
         });
-      } finally {
-        provider.destroy();
-      }
+      });
     });
 
   command

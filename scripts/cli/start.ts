@@ -104,7 +104,9 @@ function summary(stack: RunningStack, demo: DemoMarket | string | undefined): st
     summaryLine("", `API key (Authorization: Bearer ...) in ${here(stack.admin.apiKeyFile)}`),
   ];
   for (const provider of stack.providers) {
-    lines.push(summaryLine("provider", `${provider.name}: ${provider.email}, ${plural(provider.nodes.length, "node")}`));
+    lines.push(
+      summaryLine("provider", `${provider.name}: ${provider.email}, ${plural(provider.nodes.length, "node")}`),
+    );
   }
   if (typeof demo === "object") {
     lines.push(summaryLine("demo", `buyers ${demo.buyers.join(", ")}; auditor ada@audit.example`));

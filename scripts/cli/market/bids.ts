@@ -1,0 +1,242 @@
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
+
+import { Command } from "commander";
+
+import {
+  formatCredits,
+  latestBlockTime,
+  maxBidCost,
+  parseCredits,
+  revealWindow,
+  roundAt,
+  sealBid,
+  withDecodedRevert,
+  type BidTerms,
+} from "../../../sdk/index.js";
+import { gatewayOf, onChain, withChain, withConnection, type ConnectionFlags } from "../connection.js";
+import { print, record, table } from "../output.js";
+
+interface GatewayBid {
+  bidRef: string;
+  roundId: number;
+  state: string;
+  deposit: string;
+  revealOpensAt: string;
+  revealClosesAt: string;
+  terms: { offerId: number | null; start: string; durationMinutes: number; pricePerHour: string } | null;
+  leaseId: number | null;
+}
+
+/** A bid sealed by the caller's own wallet, kept (with its salt) in a local file until revealed. */
+interface WalletBid {
+  commitment: string;
+  bidder: string;
+  terms: Record<keyof BidTerms, string>;
+  salt: string;
+  deposit: string;
+  state: "committed" | "revealed";
+  txHash: string;
+}
+
+const DEFAULT_BIDS_FILE = ".metalmarket/wallet-bids.json";
+
+const when = (seconds: number) => new Date(seconds * 1000).toISOString();
+
+/**
+ * `market bids ...`: sealed bids. Through the gateway, it keeps the salt and reveals for you. With
+ * your own wallet (`--rpc`), the salt stays in a local file (`--bids-file`) and you reveal.
+ */
+export function bidsCommand(): Command {
+  const bids = new Command("bids").description("sealed bids: commit, reveal, status");
+  const withBidsFile = (command: Command) =>
+    command.option("--bids-file <file>", "wallet bids: where sealed terms and salts are kept", DEFAULT_BIDS_FILE);
+
+  withBidsFile(withConnection(bids.command("commit").description("seal a bid and commit it in the round open now")))
+    .option("--offer <id>", "the auction offer (omit for a pool bid on any fitting node)")
+    .option("--profile <id>", "pool bids: the profile a node must fit (0: any)", "0")
+    .requiredOption("--start <time>", "when the lease starts (ISO 8601 or unix seconds)")
+    .requiredOption("--duration <minutes>", "how long")
+    .requiredOption("--price <credits>", "your sealed price, credits per hour")
+    .option("--deposit <credits>", "credits to escrow, at least the bid's cost (a larger one hides the bid)")
+    .action(
+      async (
+        flags: ConnectionFlags & {
+          offer?: string;
+          profile: string;
+          start: string;
+          duration: string;
+          price: string;
+          deposit?: string;
+          bidsFile: string;
+        },
+      ) => {
+        const start = /^\d+$/.test(flags.start) ? Number(flags.start) : Date.parse(flags.start) / 1000;
+        if (!Number.isFinite(start)) throw new Error(`--start must be ISO 8601 or unix seconds, not "${flags.start}"`);
+        if (!onChain(flags)) {
+          const answer = await (
+            await gatewayOf(flags)
+          ).post<GatewayBid>("/bids", {
+            ...(flags.offer === undefined ? {} : { offerId: Number(flags.offer) }),
+            profileId: Number(flags.profile),
+            start,
+            duration: Number(flags.duration),
+            pricePerHour: flags.price,
+            ...(flags.deposit === undefined ? {} : { deposit: flags.deposit }),
+          });
+          print(answer, flags.json === true, showGatewayBid);
+          return;
+        }
+        const committed = await withChain(flags, async ({ provider, deployment, contracts, address }) => {
+          const terms: BidTerms = {
+            roundId: roundAt(deployment.schedule, await latestBlockTime(provider)),
+            offerId: Number(flags.offer ?? 0),
+            profileId: Number(flags.profile),
+            start,
+            duration: Number(flags.duration) * 60,
+            pricePerHour: parseCredits(flags.price),
+            replacesLease: 0,
+          };
+          const deposit = flags.deposit === undefined ? maxBidCost(terms) : parseCredits(flags.deposit);
+          const domain = { chainId: deployment.chainId, market: deployment.contracts.market };
+          const bid = sealBid(domain, address, terms, deposit);
+          // The salt is written before the commit is sent: a bid that cannot be revealed loses its deposit.
+          const stored: WalletBid = {
+            commitment: bid.commitment,
+            bidder: address,
+            terms: Object.fromEntries(Object.entries(terms).map(([k, v]) => [k, String(v)])) as WalletBid["terms"],
+            salt: bid.salt,
+            deposit: String(deposit),
+            state: "committed",
+            txHash: "",
+          };
+          await saveBid(flags.bidsFile, stored);
+          const receipt = await withDecodedRevert(async () =>
+            (await contracts.market.commitBid(bid.commitment, deposit)).wait(),
+          );
+          stored.txHash = receipt?.hash ?? "";
+          await saveBid(flags.bidsFile, stored);
+          return { ...stored, revealWindow: revealWindow(deployment.schedule, terms.roundId) };
+        });
+        print(committed, flags.json === true, (b) =>
+          record([
+            ["commitment", b.commitment],
+            ["round", b.terms.roundId],
+            ["deposit", formatCredits(BigInt(b.deposit))],
+            [
+              "reveal",
+              `from ${when(b.revealWindow.opensAt)} to ${when(b.revealWindow.closesAt)}: run \`market bids reveal\``,
+            ],
+            ["kept in", flags.bidsFile],
+          ]),
+        );
+      },
+    );
+
+  withBidsFile(
+    withConnection(bids.command("reveal").description("wallet bids: reveal every bid whose reveal window is open")),
+  ).action(async (flags: ConnectionFlags & { bidsFile: string }) => {
+    if (!onChain(flags)) {
+      process.stdout.write("the gateway reveals its users' bids in their reveal window; see `market bids status`\n");
+      return;
+    }
+    const revealed = await withChain(flags, async ({ provider, deployment, contracts, address }) => {
+      const now = await latestBlockTime(provider);
+      const done: WalletBid[] = [];
+      for (const bid of await loadBids(flags.bidsFile)) {
+        if (bid.state !== "committed" || bid.bidder !== address) continue;
+        const window = revealWindow(deployment.schedule, Number(bid.terms.roundId));
+        if (now < window.opensAt || now >= window.closesAt) continue;
+        const terms = {
+          roundId: Number(bid.terms.roundId),
+          offerId: Number(bid.terms.offerId),
+          profileId: Number(bid.terms.profileId),
+          start: Number(bid.terms.start),
+          duration: Number(bid.terms.duration),
+          pricePerHour: BigInt(bid.terms.pricePerHour),
+          replacesLease: Number(bid.terms.replacesLease),
+        };
+        const hint = await contracts.market.insertionHint(terms.roundId, terms.pricePerHour);
+        await withDecodedRevert(async () => (await contracts.market.revealBid(terms, bid.salt, hint)).wait());
+        bid.state = "revealed";
+        await saveBid(flags.bidsFile, bid);
+        done.push(bid);
+      }
+      return done;
+    });
+    print(revealed, flags.json === true, (rows) =>
+      table(
+        rows,
+        [
+          ["commitment", (b) => b.commitment],
+          ["round", (b) => b.terms.roundId],
+        ],
+        "no bid is in its reveal window now",
+      ),
+    );
+  });
+
+  withBidsFile(withConnection(bids.command("status [bidRef]").description("your bids and where they stand"))).action(
+    async (bidRef: string | undefined, flags: ConnectionFlags & { bidsFile: string }) => {
+      if (onChain(flags)) {
+        const rows = await loadBids(flags.bidsFile);
+        print(rows, flags.json === true, (list) =>
+          table(list, [
+            ["commitment", (b) => b.commitment],
+            ["round", (b) => b.terms.roundId],
+            ["offer", (b) => b.terms.offerId],
+            ["price/h", (b) => formatCredits(BigInt(b.terms.pricePerHour))],
+            ["state", (b) => b.state],
+          ]),
+        );
+        return;
+      }
+      const client = await gatewayOf(flags);
+      if (bidRef !== undefined) {
+        print(await client.get<GatewayBid>(`/bids/${bidRef}`), flags.json === true, showGatewayBid);
+        return;
+      }
+      const answer = await client.get<{ bids: GatewayBid[] }>("/bids");
+      print(answer, flags.json === true, ({ bids: rows }) =>
+        table(rows, [
+          ["bid", (b) => b.bidRef],
+          ["round", (b) => b.roundId],
+          ["offer", (b) => b.terms?.offerId ?? "pool"],
+          ["price/h", (b) => b.terms?.pricePerHour],
+          ["state", (b) => b.state],
+          ["lease", (b) => b.leaseId],
+        ]),
+      );
+    },
+  );
+
+  return bids;
+}
+
+const showGatewayBid = (b: GatewayBid) =>
+  record([
+    ["bid", b.bidRef],
+    ["state", b.state],
+    ["round", b.roundId],
+    ["offer", b.terms?.offerId ?? "pool"],
+    ["price/hour", b.terms?.pricePerHour],
+    ["deposit", b.deposit],
+    ["reveal", `${b.revealOpensAt} to ${b.revealClosesAt}`],
+    ["lease", b.leaseId],
+  ]);
+
+async function loadBids(file: string): Promise<WalletBid[]> {
+  try {
+    return JSON.parse(await readFile(file, "utf8")) as WalletBid[];
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw error;
+  }
+}
+
+/** Adds or updates a bid in the file, readable by this user only. */
+async function saveBid(file: string, bid: WalletBid): Promise<void> {
+  const bids = (await loadBids(file)).filter((other) => other.commitment !== bid.commitment);
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, `${JSON.stringify([...bids, bid], null, 2)}\n`, { mode: 0o600 });
+}

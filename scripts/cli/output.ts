@@ -1,0 +1,35 @@
+/** One column of a table: its header and how a row shows in it. */
+export type Column<T> = readonly [header: string, value: (row: T) => unknown];
+
+/** A plain-text table with aligned columns, for people; `--json` gives programs the raw answer. */
+export function table<T>(rows: readonly T[], columns: readonly Column<T>[], empty = "(none)"): string {
+  if (rows.length === 0) return empty;
+  const cells = rows.map((row) => columns.map(([, value]) => cell(value(row))));
+  const widths = columns.map(([header], i) => Math.max(header.length, ...cells.map((line) => line[i]?.length ?? 0)));
+  const line = (values: readonly string[]) =>
+    values
+      .map((value, i) => value.padEnd(widths[i] ?? 0))
+      .join("  ")
+      .trimEnd();
+  return [line(columns.map(([header]) => header.toUpperCase())), ...cells.map(line)].join("\n");
+}
+
+/** `label: value` lines for one record. */
+export function record(fields: readonly (readonly [string, unknown])[]): string {
+  const width = Math.max(...fields.map(([label]) => label.length));
+  return fields.map(([label, value]) => `${`${label}:`.padEnd(width + 2)}${cell(value)}`).join("\n");
+}
+
+function cell(value: unknown): string {
+  if (value === null || value === undefined || value === "") return "-";
+  if (typeof value === "object") return JSON.stringify(value);
+  return String(value);
+}
+
+/** Prints the answer as JSON for scripts, or as `human` renders it. */
+export function print<T>(answer: T, json: boolean, human: (answer: T) => string): void {
+  const text = json
+    ? JSON.stringify(answer, (_, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2)
+    : human(answer);
+  process.stdout.write(`${text}\n`);
+}
