@@ -167,6 +167,8 @@ export class SimulatedBmc {
   readonly requests: RecordedRequest[] = [];
   /** Every boot of the machine, in order. */
   readonly boots: Boot[] = [];
+  /** When each of `boots` happened, for the system's event log. */
+  readonly #bootTimes: string[] = [];
   /** Called as each request arrives, before it is handled; tests use it to act at a precise point. */
   onRequest: ((request: { method: string; path: string; body: unknown }) => void) | undefined;
 
@@ -469,6 +471,7 @@ export class SimulatedBmc {
     this.boots.push(
       from === "Cd" && cd.inserted && cd.image !== null ? { target: from, image: cd.image } : { target: from },
     );
+    this.#bootTimes.push(new Date().toISOString().replace(/\.\d+Z$/, "Z"));
     if (enabled === "Once") this.#boot = { ...this.#boot, enabled: "Disabled", target: "None" };
   }
 
@@ -737,6 +740,23 @@ export class SimulatedBmc {
             Status: { State: "Enabled", Health: "OK" },
           })),
         };
+      case `${system}/LogServices/Log1/Entries`: {
+        // The system's event log shows its boots, as a real BMC's SEL does, in place of the mockup's samples.
+        const entries = this.boots.map((boot, i) => ({
+          "@odata.id": `${path}/${i + 1}`,
+          "@odata.type": "#LogEntry.v1_21_0.LogEntry",
+          Id: String(i + 1),
+          Name: `Log Entry ${i + 1}`,
+          EntryType: "Event",
+          Severity: "OK",
+          Created: this.#bootTimes[i],
+          Message: `System booted from ${boot.target}${boot.image === undefined ? "" : ` (image ${boot.image})`}`,
+          MessageId: "Metalmarket.1.0.SystemBooted",
+          MessageArgs: boot.image === undefined ? [boot.target] : [boot.target, boot.image],
+        }));
+        const { "@odata.nextLink": _paged, ...rest } = doc;
+        return { ...rest, "Members@odata.count": entries.length, Members: entries };
+      }
       case "/redfish/v1/Chassis/1U":
         return { ...doc, PowerState: this.#settledPower() };
       case "/redfish/v1/Chassis/1U/Power": {

@@ -197,6 +197,21 @@ describe("the Redfish client", () => {
     expect(bmc.cd.inserted).toBe(false);
   });
 
+  it("finds the machine's boots in the simulator's system event log, with the image each booted", async () => {
+    const bmc = await bmcWith();
+    const system = await RedfishSystem.open(clientOf(bmc));
+    await system.insertMedia(await system.virtualCd(), "https://images.example/c.iso");
+    await system.setBootOnce("Cd");
+    await system.setPower("On", { pollMs: 10 });
+    await system.setPower("Off", { pollMs: 10 });
+    await system.setPower("On", { pollMs: 10 });
+    const log = await system.client.get(`/redfish/v1/Systems/${bmc.systemId}/LogServices/Log1/Entries`);
+    const entries = log.Members as { Message: string; MessageArgs: string[]; Created: string }[];
+    expect(entries.map((entry) => entry.MessageArgs)).toEqual([["Cd", "https://images.example/c.iso"], ["Hdd"]]);
+    expect(entries[0]?.Message).toBe("System booted from Cd (image https://images.example/c.iso)");
+    expect(Date.parse(entries[0]?.Created ?? "")).toBeGreaterThan(Date.now() - 60_000);
+  });
+
   it("reads the inventory a node registers with", async () => {
     const bmc = await bmcWith({
       hardware: { sockets: 1, coresPerSocket: 24, memoryGiB: 256, disksGB: [1920, 1920], nicSpeedMbps: 25_000 },
