@@ -76,7 +76,11 @@ export const gatewaySettingsSchema = z
       })
       .default({}),
     /** Agents' usage endpoints, by agent address, for `GET /timeslots/{id}/usage`. */
-    agentUsageUrls: z.record(z.string(), z.string().url()).default({}),
+    agentUsageUrls: z
+      .record(z.string(), z.string().url())
+      .default({})
+      // Addresses are matched whatever their case (checksummed or not).
+      .transform((urls) => Object.fromEntries(Object.entries(urls).map(([agent, url]) => [agent.toLowerCase(), url]))),
   })
   .strict();
 

@@ -43,7 +43,7 @@ const SCHEMA = `
   CREATE TABLE IF NOT EXISTS sealed_bids (
     bid_ref TEXT PRIMARY KEY, user_id TEXT NOT NULL, bidder TEXT NOT NULL, round_id BIGINT NOT NULL,
     commitment TEXT NOT NULL, deposit TEXT NOT NULL, sealed TEXT NOT NULL, state TEXT NOT NULL,
-    bid_id BIGINT, lease_id BIGINT, error TEXT, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL);
+    bid_id BIGINT, lease_id BIGINT, error TEXT, image TEXT, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL);
   CREATE INDEX IF NOT EXISTS sealed_bids_open ON sealed_bids (state, round_id);
   CREATE INDEX IF NOT EXISTS sealed_bids_by_user ON sealed_bids (user_id, created_at);
 `;
@@ -60,6 +60,8 @@ interface Row {
   bid_id: number | null;
   lease_id: number | null;
   error: string | null;
+  /** The image a won lease boots, until it is set on the lease. */
+  image: string | null;
   created_at: number;
 }
 
@@ -107,8 +109,16 @@ export class SealedBids {
     return revealWindow(this.#deps.deployment.schedule, roundId);
   }
 
-  /** Seals, stores and commits a bid for `user` in the current round; the deposit is the bid's cost unless given. */
-  async place(user: User, terms: Omit<BidTerms, "roundId">, deposit: bigint | undefined): Promise<SealedBidView> {
+  /**
+   * Seals, stores and commits a bid for `user` in the current round; the deposit is the bid's cost
+   * unless given. A lease the bid wins boots `image`.
+   */
+  async place(
+    user: User,
+    terms: Omit<BidTerms, "roundId">,
+    deposit: bigint | undefined,
+    image: string,
+  ): Promise<SealedBidView> {
     const now = await this.#deps.chainTime();
     const roundId = this.roundAt(now);
     const { opensAt: commitClosesAt } = this.revealWindow(roundId);
@@ -125,9 +135,9 @@ export class SealedBids {
     const at = Math.floor(Date.now() / 1000);
     // Stored before the commit is sent: whatever happens next, the salt is never lost.
     await this.#deps.db.run(
-      `INSERT INTO sealed_bids (bid_ref, user_id, bidder, round_id, commitment, deposit, sealed, state, created_at,
-         updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'sealed', $8, $8)`,
-      [bidRef, user.userId, user.address, roundId, bid.commitment, bid.deposit.toString(), sealed, at],
+      `INSERT INTO sealed_bids (bid_ref, user_id, bidder, round_id, commitment, deposit, sealed, state, image,
+         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'sealed', $8, $9, $9)`,
+      [bidRef, user.userId, user.address, roundId, bid.commitment, bid.deposit.toString(), sealed, image, at],
     );
     try {
       const sent = await withCredits(this.#deps, user, () =>
@@ -174,11 +184,15 @@ export class SealedBids {
     await this.#loop?.stop();
   }
 
-  /** One pass: settles stale commits, reveals what is due, clears rounds whose reveal closed. */
+  /**
+   * One pass: settles stale commits, reveals what is due, clears rounds whose reveal closed, and
+   * names the image of each lease won.
+   */
   async advance(): Promise<void> {
     const now = await this.#deps.chainTime();
     const open = await this.#deps.db.all<Row>(
-      "SELECT * FROM sealed_bids WHERE state IN ('sealed', 'committed', 'revealed') ORDER BY round_id, created_at",
+      `SELECT * FROM sealed_bids WHERE state IN ('sealed', 'committed', 'revealed')
+         OR (state = 'matched' AND image IS NOT NULL) ORDER BY round_id, created_at`,
     );
     for (const row of open) {
       const { opensAt, closesAt } = this.revealWindow(Number(row.round_id));
@@ -188,6 +202,7 @@ export class SealedBids {
         else if (row.state === "committed" && now >= closesAt) await this.#update(row.bid_ref, { state: "missed" });
         else if (row.state === "committed" && now >= opensAt) await this.#reveal(row);
         else if (row.state === "revealed" && now >= closesAt) await this.#clear(row);
+        else if (row.state === "matched") await this.#setImage(row);
       } catch (error) {
         this.#deps.log("sealed bid: will try again", { bidRef: row.bid_ref, error });
       }
@@ -236,10 +251,20 @@ export class SealedBids {
       [roundId, row.bid_id],
     );
     if (outcome === undefined || outcome.state === "revealed") return;
-    await this.#update(row.bid_ref, {
-      state: outcome.state === "matched" ? "matched" : "unmatched",
-      lease_id: outcome.lease_id === null ? null : Number(outcome.lease_id),
-    });
+    const leaseId = outcome.lease_id === null ? null : Number(outcome.lease_id);
+    const state = outcome.state === "matched" ? "matched" : "unmatched";
+    await this.#update(row.bid_ref, { state, lease_id: leaseId });
+    if (state === "matched") await this.#setImage({ ...row, state, lease_id: leaseId });
+  }
+
+  /** A lease made by clearing names no image yet: the buyer sets it before the lease starts. */
+  async #setImage(row: Row): Promise<void> {
+    const user = await this.#deps.users.byId(row.user_id);
+    if (user === undefined || row.lease_id === null || row.image === null) return;
+    const leaseId = Number(row.lease_id);
+    const [image] = await this.#deps.market.leases.detailsOf(leaseId);
+    if (image === "") await this.#deps.send(user, (c) => c.leases.setImage(leaseId, row.image ?? ""));
+    await this.#update(row.bid_ref, { image: null });
   }
 
   #open(row: Row): { terms: BidTerms; salt: string } {
@@ -273,7 +298,10 @@ export class SealedBids {
     return view;
   }
 
-  async #update(bidRef: string, fields: Partial<Pick<Row, "state" | "round_id" | "bid_id" | "lease_id" | "error">>) {
+  async #update(
+    bidRef: string,
+    fields: Partial<Pick<Row, "state" | "round_id" | "bid_id" | "lease_id" | "error" | "image">>,
+  ) {
     const entries = Object.entries(fields);
     await this.#deps.db.run(
       `UPDATE sealed_bids SET ${entries.map(([key], i) => `${key} = $${i + 2}`).join(", ")}, updated_at = $${entries.length + 2}

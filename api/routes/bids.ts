@@ -143,6 +143,7 @@ export const bidRoutes = [
         pricePerHour: creditsInput,
         deposit: creditsInput.optional(),
         replacesLease: z.number().int().positive().optional(),
+        image: z.string().url().optional().describe("the image a won lease boots; the gateway's default when omitted"),
       })
       .strict(),
     response: sealedBidSchema,
@@ -155,7 +156,7 @@ export const bidRoutes = [
         pricePerHour: body.pricePerHour,
         replacesLease: body.replacesLease ?? 0,
       };
-      const bid = await services.bids.place(caller, terms, body.deposit);
+      const bid = await services.bids.place(caller, terms, body.deposit, body.image ?? services.settings.defaultImage);
       return sealedBidView(bid, caller, services.bids.revealWindow(bid.roundId));
     },
   }),

@@ -167,6 +167,7 @@ export const timeslotRoutes = [
             replacesLease: body.replacesLease ?? 0,
           },
           body.deposit,
+          body.image ?? services.settings.defaultImage,
         );
         return {
           kind: "bid" as const,

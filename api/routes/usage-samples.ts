@@ -21,7 +21,7 @@ export async function fetchAgentSamples(
   const node = await services.db.get<{ agent: string }>("SELECT agent FROM nodes WHERE node_id = $1", [
     Number(lease.node_id),
   ]);
-  const base = node === undefined ? undefined : services.settings.agentUsageUrls[node.agent];
+  const base = node === undefined ? undefined : services.settings.agentUsageUrls[node.agent.toLowerCase()];
   if (base === undefined) return [];
   let usage: AgentUsage;
   try {

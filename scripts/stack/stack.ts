@@ -145,12 +145,15 @@ export async function startStack(
         port: settings.gateway.port,
         operatorKey: embeddedChain ? { privateKey: devKey(0) } : (settings.chain.operatorKey ?? {}),
         bootstrapAdmin: { email: ADMIN_EMAIL, password: adminPassword.value, apiKeyFile },
-        agentUsageUrls: Object.fromEntries(
-          LOCAL_PROVIDERS.flatMap(({ slug }, i) => {
-            const agent = agents[slug];
-            return agent === undefined ? [] : [[agent.address, `http://${settings.host}:${usagePorts[i]}`]];
-          }),
-        ),
+        agentUsageUrls: {
+          ...(settings.gateway.settings.agentUsageUrls as Record<string, string> | undefined),
+          ...Object.fromEntries(
+            LOCAL_PROVIDERS.flatMap(({ slug }, i) => {
+              const agent = agents[slug];
+              return agent === undefined ? [] : [[agent.address, `http://${settings.host}:${usagePorts[i]}`]];
+            }),
+          ),
+        },
       },
       0o600,
     );

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { closeMarket, listOffer, openMarket, restartGateway, until, type Market } from "./helpers.js";
 
+const WINNER_IMAGE = "https://images.example/winner.iso";
+
 interface Bid {
   bidRef: string;
   roundId: number;
@@ -30,6 +32,7 @@ describe("sealed bids through the gateway", () => {
       duration: 60,
       bid: 3,
       deposit: "10",
+      image: WINNER_IMAGE,
     });
     const low = await m.rival.client.must<{ kind: string; bid: Bid }>("POST", `/timeslots/${sliceId}/request`, {
       duration: 60,
@@ -74,10 +77,17 @@ describe("sealed bids through the gateway", () => {
       "clearing",
     );
     expect(lost.leaseId).toBeNull();
-    const lease = await buyer.must<{ pricePerHour: string; cost: string; status: string }>(
-      "GET",
-      `/leases/${won.leaseId}`,
+    // The lease the bid won boots the image the bid named.
+    const lease = await until(
+      () =>
+        buyer.must<{ pricePerHour: string; cost: string; status: string; image: string }>(
+          "GET",
+          `/leases/${won.leaseId}`,
+        ),
+      (l) => l.image !== "",
+      "the won lease's image",
     );
+    expect(lease.image).toBe(WINNER_IMAGE);
     expect(lease).toMatchObject({ pricePerHour: "3", cost: "3", status: "pending" });
     // The loser's whole deposit is free again; the winner keeps only the cost escrowed.
     expect(await rival.must("GET", "/credits/balance")).toMatchObject({ available: "1000", escrowed: "0" });

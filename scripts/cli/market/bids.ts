@@ -59,6 +59,7 @@ export function bidsCommand(): Command {
     .requiredOption("--duration <minutes>", "how long")
     .requiredOption("--price <credits>", "your sealed price, credits per hour")
     .option("--deposit <credits>", "credits to escrow, at least the bid's cost (a larger one hides the bid)")
+    .option("--image <url>", "the image a won lease boots (through the gateway; the gateway's default otherwise)")
     .action(
       async (
         flags: ConnectionFlags & {
@@ -68,6 +69,7 @@ export function bidsCommand(): Command {
           duration: string;
           price: string;
           deposit?: string;
+          image?: string;
           bidsFile: string;
         },
       ) => {
@@ -83,6 +85,7 @@ export function bidsCommand(): Command {
             duration: Number(flags.duration),
             pricePerHour: flags.price,
             ...(flags.deposit === undefined ? {} : { deposit: flags.deposit }),
+            ...(flags.image === undefined ? {} : { image: flags.image }),
           });
           print(answer, flags.json === true, showGatewayBid);
           return;
