@@ -20,7 +20,6 @@ import { Notifier } from "./notify/notifier.js";
 import { apiRoutes } from "./routes/index.js";
 import { chainClock, sender, type Services } from "./services.js";
 
-const VERSION = "1.0.0";
 /** Behind by more blocks than this, the gateway reports itself not ready. */
 const READY_LAG_BLOCKS = 5;
 /** What a custodial account is topped up to on chains where gas costs something. */
@@ -115,7 +114,6 @@ export async function startGateway(settings: GatewaySettings, options: GatewayOp
     idempotency,
     logger,
     limits: settings.limits,
-    version: VERSION,
     async notReady() {
       const status = indexer.status();
       if (status.chainHead === undefined) return "the indexer has not reached the chain yet";

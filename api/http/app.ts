@@ -10,7 +10,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom
 import type { Logger } from "../../sdk/log.js";
 import type { Users } from "../identity/users.js";
 import type { IdempotencyKeys } from "./idempotency.js";
-import { openApiDocument } from "./openapi.js";
+import { API_INFO, openApiDocument } from "./openapi.js";
 import { sendProblem } from "./problem.js";
 import type { Route } from "./route.js";
 import { SESSION_COOKIE, cookieValue, problemHandler, routerOf } from "./router.js";
@@ -26,7 +26,6 @@ export interface AppOptions<S> {
   notReady(): Promise<string | undefined>;
   /** Gauges read at scrape time. */
   gauges: { name: string; help: string; read(): number }[];
-  version: string;
 }
 
 const DOCS_PAGE = `<!doctype html>
@@ -121,10 +120,7 @@ export function createApp<S>(options: AppOptions<S>): Express {
       .then((text) => res.type(registry.contentType).send(text))
       .catch(next);
   });
-  const document = openApiDocument(options.routes as readonly Route[], {
-    title: "Metalmarket gateway",
-    version: options.version,
-  });
+  const document = openApiDocument(options.routes as readonly Route[], API_INFO);
   app.get("/openapi.json", (_req, res) => {
     res.json(document);
   });

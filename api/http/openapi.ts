@@ -5,6 +5,9 @@ import type { Route } from "./route.js";
 
 type JsonSchema = Record<string, unknown>;
 
+/** The gateway API's name and version, as its OpenAPI document states them. */
+export const API_INFO = { title: "Metalmarket gateway", version: "1.0.0" } as const;
+
 function schemaOf(type: ZodTypeAny, io: "input" | "output"): JsonSchema {
   const schema = zodToJsonSchema(type, { $refStrategy: "none", target: "jsonSchema2019-09", pipeStrategy: io });
   delete (schema as { $schema?: string }).$schema;
