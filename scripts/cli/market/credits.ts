@@ -84,6 +84,26 @@ export function creditsCommand(): Command {
       });
   }
 
+  for (const [verb, what] of [
+    ["deposit", "wallet users: move credits from your wallet into your market account, to spend"],
+    ["withdraw", "wallet users: move available credits from the market back to your wallet"],
+  ] as const) {
+    withConnection(credits.command(`${verb} <amount>`).description(what)).action(
+      async (amount: string, flags: ConnectionFlags) => {
+        if (!onChain(flags)) {
+          throw new Error(`the gateway moves its users' credits as they spend; \`${verb}\` is for wallets (--rpc)`);
+        }
+        const units = parseCredits(amount);
+        const sent = await sendOnChain(flags, (c, _address, deployment) =>
+          verb === "deposit"
+            ? c.credits["transferAndCall(address,uint256)"](deployment.contracts.market, units)
+            : c.market.withdraw(units),
+        );
+        print(sent, flags.json === true, (s) => record([["tx", s.txHash]]));
+      },
+    );
+  }
+
   withConnection(credits.command("request <amount>").description("ask the credit admins for credits"))
     .requiredOption("--reason <text>", "what the credits are for")
     .action(async (amount: string, flags: ConnectionFlags & { reason: string }) => {

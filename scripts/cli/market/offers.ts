@@ -1,7 +1,13 @@
 import { Command, Option } from "commander";
 
-import { gatewayOf, withConnection, type ConnectionFlags } from "../connection.js";
+import { ZeroHash } from "ethers";
+
+import { PriceModel, parseCredits } from "../../../sdk/index.js";
+import { gatewayOf, onChain, withConnection, type ConnectionFlags } from "../connection.js";
 import { print, record, table } from "../output.js";
+import { sendOnChain } from "./chain.js";
+
+const PRICE_MODELS = { fixed: PriceModel.Fixed, dynamic: PriceModel.Dynamic, auction: PriceModel.Auction } as const;
 
 interface Offer {
   offerId: number;
@@ -97,6 +103,33 @@ export function offersCommand(): Command {
       ) => {
         const hours = flags.hours === undefined ? undefined : /^(\d{1,2})-(\d{1,2})$/.exec(flags.hours);
         if (hours === null) throw new Error(`--hours must look like 20-6, not "${flags.hours}"`);
+        if (onChain(flags)) {
+          const at = (time: string) => (/^\d+$/.test(time) ? Number(time) : Math.floor(Date.parse(time) / 1000));
+          const sent = await sendOnChain(flags, (c) =>
+            c.offers.createOffer({
+              nodeId: Number(flags.node),
+              start: at(flags.start),
+              end: at(flags.end),
+              sliceSeconds: Number(flags.slice) * 60,
+              minSlices: Number(flags.minSlices),
+              maxSlices: Number(flags.maxSlices),
+              fromHour: hours === undefined ? 0 : Number(hours[1]),
+              toHour: hours === undefined ? 0 : Number(hours[2]),
+              model: PRICE_MODELS[flags.model as keyof typeof PRICE_MODELS],
+              pricePerHour: parseCredits(flags.price),
+              surgeBps: Number(flags.surge),
+              sealedReserve: ZeroHash,
+            }),
+          );
+          const created = sent.events.find((event) => event.name === "OfferCreated");
+          print(sent, flags.json === true, (s) =>
+            record([
+              ["offer", String(created?.args.offerId)],
+              ["tx", s.txHash],
+            ]),
+          );
+          return;
+        }
         const answer = await (
           await gatewayOf(flags)
         ).post<{ offer: Offer; txHash: string }>("/offers", {

@@ -1,8 +1,9 @@
 import { Command, Option } from "commander";
 
 import { readPassword } from "../../../sdk/index.js";
-import { gatewayOf, withConnection, type ConnectionFlags } from "../connection.js";
+import { gatewayOf, onChain, withConnection, type ConnectionFlags } from "../connection.js";
 import { print, record, table } from "../output.js";
+import { sendOnChain } from "./chain.js";
 
 interface Tenant {
   tenantId: number;
@@ -42,6 +43,17 @@ export function tenantsCommand(): Command {
   });
   withConnection(tenants.command("create <name>").description("create a tenant")).action(
     async (name: string, flags: ConnectionFlags) => {
+      if (onChain(flags)) {
+        const sent = await sendOnChain(flags, (c) => c.market.createTenant(name));
+        const created = sent.events.find((event) => event.name === "TenantCreated");
+        print(sent, flags.json === true, (s) =>
+          record([
+            ["tenant", `${String(created?.args.tenantId)} (${name})`],
+            ["tx", s.txHash],
+          ]),
+        );
+        return;
+      }
       const answer = await (await gatewayOf(flags)).post<{ tenant: Tenant; txHash: string }>("/tenants", { name });
       print(answer, flags.json === true, ({ tenant, txHash }) =>
         record([

@@ -1,0 +1,120 @@
+import { execFile } from "node:child_process";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { promisify } from "node:util";
+
+import { HDNodeWallet } from "ethers";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { DEV_MNEMONIC, closeMarket, listOffer, openMarket, type Market } from "../api/helpers.js";
+
+const run = promisify(execFile);
+const CLI = join(import.meta.dirname, "../../scripts/market.js");
+const COMMANDS = ["tenants", "users", "credits", "nodes", "offers", "timeslots", "bids", "leases", "prices", "audit"];
+
+interface Outcome {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `market <args>`; answers its exit code and output instead of throwing. */
+async function market(args: string[], env: Record<string, string> = {}): Promise<Outcome> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: failed.code ?? -1, stdout: failed.stdout ?? "", stderr: failed.stderr ?? "" };
+  }
+}
+
+describe("the market CLI", () => {
+  let m: Market;
+  let asAdmin: string[];
+
+  beforeAll(async () => {
+    m = await openMarket();
+    const keyFile = join(m.chain.directory, "admin.key");
+    await writeFile(keyFile, m.admin.token ?? "", { mode: 0o600 });
+    asAdmin = ["--gateway", m.gateway.url, "--api-key-file", keyFile];
+  });
+  afterAll(() => closeMarket(m));
+
+  it("explains every command with --help", async () => {
+    const top = await market(["--help"]);
+    expect(top.code).toBe(0);
+    for (const command of COMMANDS) {
+      expect(top.stdout).toContain(command);
+      const help = await market([command, "--help"]);
+      expect(help.code, command).toBe(0);
+      expect(help.stdout).toContain(`Usage: market ${command}`);
+    }
+    const grant = await market(["credits", "grant", "--help"]);
+    expect(grant.stdout).toMatch(/Usage: market credits grant \[options\] <who> <amount>/);
+    expect(grant.stdout).toContain("--json");
+  });
+
+  it("prints tables for people and JSON for scripts", async () => {
+    const table = await market(["tenants", "list", ...asAdmin]);
+    expect(table.code).toBe(0);
+    const [header, ...rows] = table.stdout.trim().split("\n");
+    expect(header).toMatch(/^ID\s+NAME\s+STATUS\s+MEMBERS\s+NODES\s+CREATED$/);
+    expect(rows.map((row) => row.split(/\s{2,}/)[1])).toEqual(["Rack Owners", "Render Farm", "Climate Lab"]);
+
+    const json = await market(["nodes", "list", "--cpu", "8", "--json", ...asAdmin]);
+    const { nodes } = JSON.parse(json.stdout) as { nodes: { nodeId: number }[] };
+    expect(nodes.map((node) => node.nodeId)).toEqual([m.nodes.big]);
+  });
+
+  it("fails with the gateway's problem, naming the field, and a non-zero exit code", async () => {
+    const refused = await market(["credits", "grant", "not-a-user", "5", ...asAdmin]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^market: The request is not valid: body\.userId: Invalid uuid\n$/);
+
+    const away = await market(["tenants", "list", "--gateway", "http://127.0.0.1:1", "--api-key", "mm_x_y"]);
+    expect(away.code).toBe(1);
+    expect(away.stderr).toMatch(/market: cannot reach the gateway at http:\/\/127\.0\.0\.1:1/);
+
+    const keyless = await market(["tenants", "list", "--gateway", m.gateway.url, "--api-key-file", "/nonexistent"]);
+    expect(keyless.stderr).toBe("market: cannot read the API key file /nonexistent\n");
+  });
+
+  it("signs with a wallet of one's own: deposits, commits a sealed bid and reveals it in its window", async () => {
+    const wallet = HDNodeWallet.fromPhrase(DEV_MNEMONIC, undefined, "m/44'/60'/0'/0/7");
+    const created = await m.admin.must<{ user: { userId: string } }>("POST", `/tenants/${m.tenants.buyers}/users`, {
+      name: "Wendy Wallet",
+      email: "wendy@render.test",
+      roles: ["buyer"],
+      address: wallet.address,
+    });
+    await m.admin.must("POST", "/credits/grant", { userId: created.user.userId, amount: "100" });
+    const start = m.hour + 3 * 3600;
+    const auction = await listOffer(m, { nodeId: m.nodes.big, start, model: "auction", pricePerHour: "1" });
+    const bidsFile = join(m.chain.directory, "wendy-bids.json");
+    const onChain = async (...args: string[]) => {
+      const outcome = await market(
+        [...args, "--rpc", m.chain.rpcUrl, "--deployments", join(m.chain.directory, "deployments"), "--json"],
+        { MARKET_PRIVATE_KEY: wallet.privateKey },
+      );
+      if (outcome.code !== 0) throw new Error(`market ${args.join(" ")}: ${outcome.stderr}`);
+      return JSON.parse(outcome.stdout) as unknown;
+    };
+
+    await onChain("credits", "deposit", "60");
+    expect(await onChain("credits", "balance")).toMatchObject({ wallet: "40", available: "60", escrowed: "0" });
+
+    const bid = (await onChain(
+      ...["bids", "commit", "--offer", String(auction), "--start", String(start), "--duration", "60"],
+      ...["--price", "3", "--deposit", "10", "--bids-file", bidsFile],
+    )) as { commitment: string; revealWindow: { opensAt: number } };
+    expect(await onChain("credits", "balance")).toMatchObject({ available: "50", escrowed: "10" });
+    expect(await onChain("bids", "reveal", "--bids-file", bidsFile)).toEqual([]);
+
+    await m.chain.advance(bid.revealWindow.opensAt - (await m.chain.now()));
+    const revealed = (await onChain("bids", "reveal", "--bids-file", bidsFile)) as { commitment: string }[];
+    expect(revealed.map((b) => b.commitment)).toEqual([bid.commitment]);
+    const status = (await onChain("bids", "status", "--bids-file", bidsFile)) as { state: string }[];
+    expect(status.map((b) => b.state)).toEqual(["revealed"]);
+  });
+});
