@@ -6,7 +6,7 @@ import { startAgent } from "../../oracle/agent/run.js";
 import { createLogger } from "../../sdk/log.js";
 import { createKeystore, eventsOfReceipt, readPassword, withDecodedRevert } from "../../sdk/index.js";
 import { DEFAULT_RPC_URL, withChain, withChainOptions, type ConnectionFlags } from "./connection.js";
-import { openSystem, printJson, seconds, untilStopped, withBmcOptions, type BmcFlags } from "./options.js";
+import { printJson, readInventory, seconds, untilStopped, withBmcOptions, type BmcFlags } from "./options.js";
 
 const DEFAULT_CALENDAR_UNIT_SECONDS = 60;
 
@@ -39,13 +39,7 @@ export function agentCommand(): Command {
     .option("--calendar-unit <seconds>", "the node's calendar resolution", String(DEFAULT_CALENDAR_UNIT_SECONDS))
     .option("--dry-run", "print the profile without registering")
     .action(async (flags: BmcFlags & ConnectionFlags & { agent?: string; calendarUnit: string; dryRun?: boolean }) => {
-      const system = await openSystem(flags);
-      let inventory;
-      try {
-        inventory = await system.inventory();
-      } finally {
-        await system.client.close();
-      }
+      const inventory = await readInventory(flags);
       const resources = resourcesOf(inventory);
       const attributes = attributesOf(inventory);
       if (flags.dryRun === true) {

@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 
 import { Option, type Command } from "commander";
 
-import { RedfishClient, RedfishSystem } from "../../oracle/redfish/index.js";
+import { RedfishClient, RedfishSystem, type Inventory } from "../../oracle/redfish/index.js";
 import { readPassword } from "../../sdk/index.js";
 
 /** The options every command that talks to one BMC takes. */
@@ -51,6 +51,16 @@ export async function openSystem(flags: BmcFlags): Promise<RedfishSystem> {
   } catch (error) {
     await client.close();
     throw error;
+  }
+}
+
+/** What the flags' BMC reports about its machine. */
+export async function readInventory(flags: BmcFlags): Promise<Inventory> {
+  const system = await openSystem(flags);
+  try {
+    return await system.inventory();
+  } finally {
+    await system.client.close();
   }
 }
 

@@ -113,6 +113,20 @@ describe("sealed bids through the gateway", () => {
     expect(short.body.field).toBe("body.deposit");
   });
 
+  it("names the contract's error for a commit refused on-chain, and keeps the bid as failed", async () => {
+    const refused = await m.rival.client.post<{ revert: { name: string }; status: number }>("/bids", {
+      offerId: auction,
+      start: start + 4 * 3600,
+      duration: 60,
+      pricePerHour: "2",
+      deposit: "50000",
+    });
+    expect(refused.status).toBe(409);
+    expect(refused.body.revert.name).toBe("InsufficientCredits");
+    const mine = await m.rival.client.must<{ bids: Bid[] }>("GET", "/bids");
+    expect(mine.bids.filter((b) => b.state === "failed")).toHaveLength(1);
+  });
+
   it("places a pool bid for any node of a profile", async () => {
     const client = m.buyer.client;
     const bid = await client.post<Bid>("/bids", {

@@ -2,7 +2,7 @@ import { Command, Option } from "commander";
 
 import { attributesOf, resourcesOf } from "../../../oracle/agent/enroll.js";
 import { gatewayOf, withConnection, type ConnectionFlags } from "../connection.js";
-import { openSystem, withBmcOptions, type BmcFlags } from "../options.js";
+import { readInventory, withBmcOptions, type BmcFlags } from "../options.js";
 import { print, record, table } from "../output.js";
 
 interface Node {
@@ -63,13 +63,7 @@ export function nodesCommand(): Command {
     .requiredOption("--agent <address>", "the account of the agent that will provision it")
     .option("--calendar-unit <seconds>", "the node's calendar resolution", "60")
     .action(async (flags: ConnectionFlags & BmcFlags & { agent: string; calendarUnit: string }) => {
-      const system = await openSystem(flags);
-      let inventory;
-      try {
-        inventory = await system.inventory();
-      } finally {
-        await system.client.close();
-      }
+      const inventory = await readInventory(flags);
       const answer = await (
         await gatewayOf(flags)
       ).post<{ node: Node; txHash: string }>("/nodes", {
