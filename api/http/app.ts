@@ -102,6 +102,10 @@ export function createApp<S>(options: AppOptions<S>): Express {
   );
   app.use(express.json({ limit: options.limits.bodyBytes, type: ["application/json", "application/*+json"] }));
 
+  // The API's interactive page is the front door until the portal (web/) is served here.
+  app.get("/", (_req, res) => {
+    res.redirect(302, "/docs");
+  });
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
   });

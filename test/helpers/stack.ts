@@ -55,7 +55,7 @@ export async function runStack(args: string[], env: Record<string, string> = {})
   return {
     child,
     summary,
-    gatewayUrl: field("portal"),
+    gatewayUrl: field("gateway"),
     rpcUrl: field("chain"),
     output: () => ({ stdout, stderr }),
     exit,

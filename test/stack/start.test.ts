@@ -43,6 +43,8 @@ describe("market start (npm start)", () => {
       expect(stack.summary).toMatch(/log in\s+admin@metalmarket\.local, password in/);
       expect((await fetch(`${stack.gatewayUrl}/healthz`)).status).toBe(200);
       expect((await fetch(`${stack.gatewayUrl}/readyz`)).status).toBe(200);
+      const front = await fetch(stack.gatewayUrl, { redirect: "manual" });
+      expect([front.status, front.headers.get("location")]).toEqual([302, "/docs"]);
 
       const admin = new GatewayClient(
         stack.gatewayUrl,
