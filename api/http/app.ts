@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 
 import express, { type Express, type Request } from "express";
 import { rateLimit } from "express-rate-limit";
@@ -14,6 +15,9 @@ import { API_INFO, openApiDocument } from "./openapi.js";
 import { sendProblem } from "./problem.js";
 import type { Route } from "./route.js";
 import { SESSION_COOKIE, cookieValue, problemHandler, routerOf } from "./router.js";
+
+/** Where `npm run build` puts the portal. */
+const PORTAL_DIR = join(import.meta.dirname, "../../web/dist");
 
 export interface AppOptions<S> {
   routes: readonly Route<S>[];
@@ -102,10 +106,17 @@ export function createApp<S>(options: AppOptions<S>): Express {
   );
   app.use(express.json({ limit: options.limits.bodyBytes, type: ["application/json", "application/*+json"] }));
 
-  // The API's interactive page is the front door until the portal (web/) is served here.
-  app.get("/", (_req, res) => {
-    res.redirect(302, "/docs");
-  });
+  // The portal (web/, built by `npm run build`) is the front door; without a build, the API's page is.
+  if (existsSync(join(PORTAL_DIR, "index.html"))) {
+    app.use("/assets", express.static(join(PORTAL_DIR, "assets"), { index: false, immutable: true, maxAge: "1y" }));
+    app.get("/", (_req, res) => {
+      res.set("Cache-Control", "no-cache").sendFile(join(PORTAL_DIR, "index.html"));
+    });
+  } else {
+    app.get("/", (_req, res) => {
+      res.redirect(302, "/docs");
+    });
+  }
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
   });

@@ -156,6 +156,15 @@ export const timeslotRoutes = [
       }
       if (Number(offer.model) === PriceModel.Auction) {
         if (body.bid === undefined) throw ApiError.badRequest("body.bid", "an auction needs a bid (credits per hour)");
+        // A direct bid can only win an offer listed in its own round: anything else would escrow for nothing.
+        const round = services.bids.roundAt(await services.chainTime());
+        if (Number(offer.round_id) !== round) {
+          throw ApiError.conflict(
+            `offer ${Number(offer.offer_id)} is not in round ${round}'s auction; its owner puts it in again with ` +
+              `POST /offers/${Number(offer.offer_id)}/enroll`,
+            "path.sliceId",
+          );
+        }
         const bid = await services.bids.place(
           caller,
           {

@@ -95,7 +95,7 @@ function summary(stack: RunningStack, demo: DemoMarket | string | undefined): st
   const lines = [
     "Metalmarket is running.",
     summaryLine(
-      "gateway",
+      "portal",
       `${stack.gatewayUrl}  (API docs ${stack.gatewayUrl}/docs, health ${stack.gatewayUrl}/healthz)`,
     ),
     summaryLine("chain", `${stack.rpcUrl}${stack.embeddedChain ? " (embedded Hardhat EDR, automine)" : ""}`),

@@ -97,6 +97,18 @@ describe("sealed bids through the gateway", () => {
     expect(revealed.bids.find((b) => b.bidRef === high.bid.bidRef)?.terms?.pricePerHour).toBe("3");
   });
 
+  it("refuses a bid on an auction offer that is not in the current round", async () => {
+    // The first test moved the chain past the round the offer was listed in.
+    const stale = await m.buyer.client.post<{ field: string; detail: string }>(
+      `/timeslots/${auction}-${start + 3600}/request`,
+      { duration: 60, bid: 3 },
+    );
+    expect(stale.status).toBe(409);
+    expect(stale.body.field).toBe("path.sliceId");
+    expect(stale.body.detail).toMatch(/is not in round \d+'s auction/);
+    await m.seller.client.must("POST", `/offers/${auction}/enroll`, { reservePerHour: "1" });
+  });
+
   it("refuses a bid on an auction without a price, and a deposit below the bid's cost", async () => {
     const client = m.buyer.client;
     const missing = await client.post<{ field: string }>(`/timeslots/${auction}-${start + 3600}/request`, {

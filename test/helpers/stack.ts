@@ -55,7 +55,7 @@ export async function runStack(args: string[], env: Record<string, string> = {})
   return {
     child,
     summary,
-    gatewayUrl: field("gateway"),
+    gatewayUrl: field("portal"),
     rpcUrl: field("chain"),
     output: () => ({ stdout, stderr }),
     exit,

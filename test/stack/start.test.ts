@@ -43,8 +43,10 @@ describe("market start (npm start)", () => {
       expect(stack.summary).toMatch(/log in\s+admin@metalmarket\.local, password in/);
       expect((await fetch(`${stack.gatewayUrl}/healthz`)).status).toBe(200);
       expect((await fetch(`${stack.gatewayUrl}/readyz`)).status).toBe(200);
-      const front = await fetch(stack.gatewayUrl, { redirect: "manual" });
-      expect([front.status, front.headers.get("location")]).toEqual([302, "/docs"]);
+      // The front door is the portal (built by `npm run build`).
+      const front = await fetch(stack.gatewayUrl);
+      expect(front.status).toBe(200);
+      expect(await front.text()).toContain('<div id="root"></div>');
 
       const admin = new GatewayClient(
         stack.gatewayUrl,
