@@ -34,11 +34,15 @@ const SCHEMA = `
     created_at BIGINT NOT NULL, revoked_at BIGINT);
   CREATE TABLE IF NOT EXISTS sessions (
     token_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL, expires_at BIGINT NOT NULL);
+  CREATE TABLE IF NOT EXISTS wallet_challenges (
+    nonce TEXT PRIMARY KEY, address TEXT NOT NULL, message TEXT NOT NULL, expires_at BIGINT NOT NULL);
 `;
 
 /** API keys read `mm_<keyId>_<secret>`: the id finds the row, the secret is checked against its hash. */
 const API_KEY_PATTERN = /^mm_([A-Za-z0-9]{12})_([A-Za-z0-9_-]{43})$/;
 const SESSION_SECONDS = 12 * 60 * 60;
+/** How long a wallet has to sign a sign-in challenge. */
+const CHALLENGE_SECONDS = 5 * 60;
 
 interface UserRow {
   user_id: string;
@@ -176,15 +180,79 @@ export class Users {
     );
     if (row?.password_hash === null || row === undefined) return undefined;
     if (!(await verifyPassword(password, row.password_hash))) return undefined;
+    return this.#openSession(userOf(row));
+  }
+
+  /**
+   * A sign-in message for a wallet user to sign (after EIP-4361, "Sign-In with Ethereum"): it names
+   * the site, the account, the chain and a single-use nonce, and expires in five minutes.
+   */
+  async walletChallenge(address: string, site: { host: string; origin: string; chainId: number }) {
+    const nonce = newToken(12).replace(/[-_]/g, "0");
+    const issuedAt = now();
+    const expiresAt = issuedAt + CHALLENGE_SECONDS;
+    const message = [
+      `${site.host} wants you to sign in with your Ethereum account:`,
+      address,
+      "",
+      "Sign in to Metalmarket.",
+      "",
+      `URI: ${site.origin}`,
+      "Version: 1",
+      `Chain ID: ${site.chainId}`,
+      `Nonce: ${nonce}`,
+      `Issued At: ${new Date(issuedAt * 1000).toISOString()}`,
+      `Expiration Time: ${new Date(expiresAt * 1000).toISOString()}`,
+    ].join("\n");
+    await this.#db.run("DELETE FROM wallet_challenges WHERE expires_at < $1", [issuedAt]);
+    await this.#db.run("INSERT INTO wallet_challenges (nonce, address, message, expires_at) VALUES ($1, $2, $3, $4)", [
+      nonce,
+      address.toLowerCase(),
+      message,
+      expiresAt,
+    ]);
+    return { message, expiresAt };
+  }
+
+  /**
+   * Opens a session for the wallet user whose account signed `message`, a challenge this gateway
+   * issued and nobody used yet. Undefined when anything does not hold.
+   */
+  async walletLogin(
+    message: string,
+    signerOf: (message: string) => string,
+  ): Promise<{ token: string; user: User; expiresAt: number } | undefined> {
+    const nonce = /^Nonce: (\S+)$/m.exec(message)?.[1];
+    if (nonce === undefined) return undefined;
+    const challenge = await this.#db.get<{ address: string; message: string; expires_at: number }>(
+      "SELECT address, message, expires_at FROM wallet_challenges WHERE nonce = $1",
+      [nonce],
+    );
+    // Single use, whatever the outcome.
+    await this.#db.run("DELETE FROM wallet_challenges WHERE nonce = $1", [nonce]);
+    if (challenge === undefined || challenge.message !== message || Number(challenge.expires_at) < now())
+      return undefined;
+    let signer: string;
+    try {
+      signer = signerOf(message);
+    } catch {
+      return undefined; // not a signature at all
+    }
+    if (signer.toLowerCase() !== challenge.address) return undefined;
+    const user = (await this.byAddress(challenge.address)).find((u) => !u.custodial && !u.disabled);
+    return user === undefined ? undefined : this.#openSession(user);
+  }
+
+  async #openSession(user: User): Promise<{ token: string; user: User; expiresAt: number }> {
     const token = newToken(32);
     const expiresAt = now() + SESSION_SECONDS;
     await this.#db.run("DELETE FROM sessions WHERE expires_at < $1", [now()]);
     await this.#db.run("INSERT INTO sessions (token_hash, user_id, expires_at) VALUES ($1, $2, $3)", [
       hashToken(token),
-      row.user_id,
+      user.userId,
       expiresAt,
     ]);
-    return { token, user: userOf(row), expiresAt };
+    return { token, user, expiresAt };
   }
 
   async bySession(token: string): Promise<User | undefined> {

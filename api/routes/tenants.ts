@@ -1,3 +1,5 @@
+import type { Request, Response } from "express";
+import { verifyMessage } from "ethers";
 import { z } from "zod";
 
 import { MemberRole, TenantStatus, nameOf } from "../../sdk/index.js";
@@ -153,14 +155,74 @@ export const identityRoutes = [
           { field: "body.password", message: "does not match" },
         ]);
       }
-      res.cookie(SESSION_COOKIE, session.token, {
-        httpOnly: true,
-        sameSite: "strict",
-        secure: req.secure,
-        path: "/",
-        expires: new Date(session.expiresAt * 1000),
+      return startSession(session, req, res);
+    },
+  }),
+
+  route({
+    method: "post",
+    path: "/auth/wallet/challenge",
+    tag: "identity",
+    summary: "A sign-in message for a wallet user to sign (EIP-4361 style), valid for five minutes",
+    description: "Sign it with `personal_sign` in the wallet and send it to `POST /auth/wallet`.",
+    access: "public",
+    body: z.object({ address }).strict(),
+    response: z.object({ message: z.string(), expiresAt: z.string() }),
+    async handler({ body, services, req }) {
+      const host = req.get("host") ?? "metalmarket";
+      const challenge = await services.users.walletChallenge(body.address, {
+        host,
+        origin: `${req.protocol}://${host}`,
+        chainId: services.deployment.chainId,
       });
-      return { token: session.token, expiresAt: isoTime(session.expiresAt) ?? "", user: publicUser(session.user) };
+      return { message: challenge.message, expiresAt: isoTime(challenge.expiresAt) ?? "" };
+    },
+  }),
+
+  route({
+    method: "post",
+    path: "/auth/wallet",
+    tag: "identity",
+    summary: "Log in with a wallet: a challenge from `/auth/wallet/challenge`, signed by the user's account",
+    access: "public",
+    body: z
+      .object({ message: z.string().min(1).max(2000), signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/) })
+      .strict(),
+    response: z.object({ token: z.string(), expiresAt: z.string(), user: userSchema }),
+    async handler({ body, services, req, res }) {
+      const session = await services.users.walletLogin(body.message, (message) =>
+        verifyMessage(message, body.signature),
+      );
+      if (session === undefined) {
+        throw new ApiError(
+          401,
+          "unauthenticated",
+          "Unauthenticated",
+          "the signature, the challenge or the account is not valid: ask for a new challenge",
+          [{ field: "body.signature", message: "does not sign a live challenge of a wallet user" }],
+        );
+      }
+      return startSession(session, req, res);
+    },
+  }),
+
+  route({
+    method: "get",
+    path: "/chain",
+    tag: "identity",
+    summary: "The chain and contracts the market lives on, for wallets that sign their own transactions",
+    access: "public",
+    response: z.object({
+      chainId: z.number(),
+      contracts: z.record(z.string(), z.string()),
+      defaultImage: z.string(),
+    }),
+    async handler({ services }) {
+      return {
+        chainId: services.deployment.chainId,
+        contracts: services.deployment.contracts,
+        defaultImage: services.settings.defaultImage,
+      };
     },
   }),
 
@@ -398,3 +460,19 @@ export const identityRoutes = [
     },
   }),
 ];
+
+/** Sets the session cookie (for the portal) and answers the token (for programs). */
+function startSession(
+  session: { token: string; expiresAt: number; user: User },
+  req: Request,
+  res: Response,
+): { token: string; expiresAt: string; user: ReturnType<typeof publicUser> } {
+  res.cookie(SESSION_COOKIE, session.token, {
+    httpOnly: true,
+    sameSite: "strict",
+    secure: req.secure,
+    path: "/",
+    expires: new Date(session.expiresAt * 1000),
+  });
+  return { token: session.token, expiresAt: isoTime(session.expiresAt) ?? "", user: publicUser(session.user) };
+}

@@ -1,3 +1,4 @@
+import { Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { apiRoutes } from "../../api/routes/index.js";
@@ -26,6 +27,22 @@ describe("a tour of every endpoint", () => {
     await session.must("GET", "/me");
     const key = await session.must<{ keyId: string }>("POST", "/me/api-keys", { label: "tour" });
     await session.must("DELETE", `/me/api-keys/${key.keyId}`);
+    // A wallet user signs in with their own account.
+    const wallet = Wallet.createRandom();
+    await admin.must("POST", `/tenants/${m.tenants.buyers}/users`, {
+      name: "Wally Wallet",
+      email: "wally@render.test",
+      roles: ["buyer"],
+      address: wallet.address,
+    });
+    const challenge = await new Client(m.gateway.url).must<{ message: string }>("POST", "/auth/wallet/challenge", {
+      address: wallet.address,
+    });
+    await new Client(m.gateway.url).must("POST", "/auth/wallet", {
+      message: challenge.message,
+      signature: await wallet.signMessage(challenge.message),
+    });
+    await new Client(m.gateway.url).must("GET", "/chain");
 
     // Tenants and users.
     const spare = await admin.must<{ tenant: { tenantId: number } }>("POST", "/tenants", { name: "Spare" });
