@@ -8,10 +8,12 @@ import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
+import { HDNodeWallet } from "ethers";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { createProvider, latestBlockTime } from "../../sdk/index.js";
+import { DEV_MNEMONIC } from "../api/helpers.js";
 import { runStack, type RunningStack } from "../helpers/stack.js";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -271,6 +273,69 @@ describe.skipIf(!hasChromium && process.env.CI === undefined)("the portal in a b
     );
     await shoot(page, "admin-audit");
     await page.close();
+  });
+
+  it("a wallet user signs in with their browser wallet and books with their own signature", async () => {
+    // The wallet: one of the chain's development accounts, behind an EIP-1193 provider in the page.
+    const account = HDNodeWallet.fromPhrase(DEV_MNEMONIC, undefined, "m/44'/60'/0'/0/9").address;
+    const admin = (await readFile(join(dataDir, "state", "admin.api-key"), "utf8")).trim();
+    const asAdmin = async <T>(path: string, body: unknown): Promise<T> => {
+      const answer = await fetch(`${stack.gatewayUrl}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${admin}` },
+        body: JSON.stringify(body),
+      });
+      if (!answer.ok) throw new Error(`${path}: ${answer.status} ${await answer.text()}`);
+      return (await answer.json()) as T;
+    };
+    const { tenants } = (await (
+      await fetch(`${stack.gatewayUrl}/tenants`, { headers: { authorization: `Bearer ${admin}` } })
+    ).json()) as { tenants: { tenantId: number; name: string }[] };
+    const renderFarm = tenants.find((t) => t.name === "Render Farm Ltd")?.tenantId;
+    const { user } = await asAdmin<{ user: { userId: string } }>(`/tenants/${renderFarm}/users`, {
+      name: "Walt Wallet",
+      email: "walt@renderfarm.example",
+      roles: ["buyer"],
+      address: account,
+    });
+    await asAdmin("/credits/grant", { userId: user.userId, amount: "100" });
+
+    const chain = createProvider(stack.rpcUrl);
+    const page = await browser.newPage();
+    const signed: string[] = [];
+    await page.exposeFunction("__wallet", async ({ method, params }: { method: string; params?: unknown[] }) => {
+      signed.push(method);
+      if (method === "eth_requestAccounts" || method === "eth_accounts") return [account];
+      // The chain's node holds the development account's key, as the wallet would.
+      return chain.send(method, params ?? []);
+    });
+    await page.addInitScript(() => {
+      const bridge = (window as unknown as { __wallet: (args: unknown) => Promise<unknown> }).__wallet;
+      (window as unknown as { ethereum: unknown }).ethereum = { request: (args: unknown) => bridge(args) };
+    });
+    try {
+      await page.goto(stack.gatewayUrl);
+      await page.getByRole("button", { name: "Sign in with your wallet" }).click();
+      await page.getByRole("navigation", { name: "Portal" }).waitFor();
+      await page.getByLabel("Price model").selectOption("fixed");
+      await page.getByRole("button", { name: "Search" }).click();
+      await page
+        .getByRole("button", { name: /^Book slice/ })
+        .first()
+        .click();
+      await page.getByRole("button", { name: "Book now" }).click();
+      await page
+        .getByRole("status")
+        .filter({ hasText: "Booked with your wallet" })
+        .waitFor({ timeout: LIVE_TIMEOUT_MS });
+      expect(signed).toEqual(expect.arrayContaining(["eth_requestAccounts", "personal_sign", "eth_sendTransaction"]));
+      await page.getByRole("link", { name: "My leases" }).click();
+      await page.getByRole("table", { name: "Leases" }).getByRole("row").nth(1).waitFor({ timeout: LIVE_TIMEOUT_MS });
+      await shoot(page, "wallet-leases");
+    } finally {
+      await page.close();
+      chain.destroy();
+    }
   });
 
   it("fits a phone: no sideways scrolling, every page reachable", async () => {

@@ -4,6 +4,7 @@ import type { Bid, CreditRequest, Lease, Usage } from "../api";
 import { LineChart } from "../components/Chart";
 import { Field, Table, useAction, useLoad, when } from "../components/ui";
 import { useSession } from "../session";
+import { browserWallet, releaseWithWallet, type ChainInfo } from "../wallet";
 
 const BIDS_POLL_MS = 2000;
 
@@ -50,9 +51,17 @@ export function Leases() {
 }
 
 function LeaseDetail(props: { leaseId: number; onChange: () => void }) {
-  const { api, live, refreshMe } = useSession();
+  const { api, me, live, refreshMe } = useSession();
   const usage = useLoad(() => api.get<Usage>(`/leases/${props.leaseId}/usage`), [api, props.leaseId, live]);
   const release = useAction(async () => {
+    const wallet = browserWallet();
+    if (!me.user.custodial && wallet !== undefined) {
+      await releaseWithWallet(wallet, await api.get<ChainInfo>("/chain"), me.user.address, props.leaseId);
+      refreshMe();
+      props.onChange();
+      usage.reload();
+      return "Released with your wallet; the unused time comes back to you.";
+    }
     const { lease } = await api.post<{ lease: Lease }>(`/leases/${props.leaseId}/release`);
     refreshMe();
     props.onChange();

@@ -2,6 +2,7 @@ import { useState } from "react";
 
 import { createApi, explain } from "../api";
 import { Field, Notice } from "../components/ui";
+import { browserWallet, signInWithWallet } from "../wallet";
 
 /** Sign in with email and password, or with an API key. */
 export function Login(props: { error: string | undefined; onToken: (token: string) => void }) {
@@ -59,6 +60,22 @@ export function Login(props: { error: string | undefined; onToken: (token: strin
           {busy ? "Signing in…" : "Sign in"}
         </button>
       </form>
+      {browserWallet() === undefined ? null : (
+        <section aria-label="Sign in with a wallet" className="login-wallet">
+          <h2>Or your browser wallet</h2>
+          <p className="hint">For accounts that sign their own transactions: your key never leaves your wallet.</p>
+          <button
+            type="button"
+            disabled={busy}
+            onClick={() => {
+              const wallet = browserWallet();
+              if (wallet !== undefined) void run(() => signInWithWallet(createApi(undefined), wallet));
+            }}
+          >
+            Sign in with your wallet
+          </button>
+        </section>
+      )}
       <form
         aria-label="Sign in with an API key"
         onSubmit={(event) => {

@@ -3,6 +3,7 @@ import { useState } from "react";
 import type { Slice } from "../api";
 import { Field, Table, useAction, useLoad, when } from "../components/ui";
 import { useSession } from "../session";
+import { bookWithWallet, browserWallet, type ChainInfo } from "../wallet";
 
 interface Filters {
   cpu: string;
@@ -121,13 +122,40 @@ export function Market() {
 }
 
 function Request(props: { slice: Slice; onDone: () => void }) {
-  const { api, refreshMe } = useSession();
+  const { api, me, refreshMe } = useSession();
   const { slice } = props;
   const auction = slice.model === "auction";
   const [minutes, setMinutes] = useState(String((slice.sliceSeconds / 60) * slice.minSlices));
   const [bid, setBid] = useState(slice.pricePerHour ?? "");
   const [image, setImage] = useState("");
   const action = useAction(async () => {
+    const wallet = browserWallet();
+    if (!me.user.custodial) {
+      // A wallet user signs their own booking; the gateway never holds their key.
+      if (auction)
+        throw new Error("sealed bids from a wallet: use `market bids commit --rpc` (the salt stays with you)");
+      if (wallet === undefined)
+        throw new Error("your account signs its own transactions: open the portal with your wallet");
+      const chain = await api.get<ChainInfo>("/chain");
+      const slices = Math.round((Number(minutes) * 60) / slice.sliceSeconds);
+      const price = bid === "" ? (slice.pricePerHour ?? "0") : bid;
+      const hash = await bookWithWallet({
+        wallet,
+        chain,
+        from: me.user.address,
+        offerId: slice.offerId,
+        start: Date.parse(slice.start) / 1000,
+        slices,
+        maxPricePerHour: price,
+        image: image === "" ? chain.defaultImage : image,
+        available: me.credits.available,
+        held: me.credits.wallet,
+        cost: (Number(price) * Number(minutes)) / 60,
+      });
+      refreshMe();
+      props.onDone();
+      return `Booked with your wallet (transaction ${hash.slice(0, 10)}…). Follow it under My leases.`;
+    }
     const answer = await api.post<{ kind: string; lease?: { leaseId: number }; bid?: { revealOpensAt: string } }>(
       `/timeslots/${slice.sliceId}/request`,
       {

@@ -48,7 +48,6 @@ export function Nodes() {
         <BarChart title="Revenue per node (credits)" unit="credits" bars={revenue} />
         <BarChart title="Hours leased per node" unit="h" bars={hours} />
       </div>
-      <h2>Leases on my nodes</h2>
       {preempted === undefined ? null : <Notice kind="ok">{preempted}</Notice>}
       <Table
         caption="Leases on my nodes"
