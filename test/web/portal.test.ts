@@ -242,9 +242,24 @@ describe.skipIf(!hasChromium && process.env.CI === undefined)("the portal in a b
     const page = await signIn("admin@metalmarket.local", adminPassword);
     await page.getByRole("link", { name: "Tenants & credits" }).click();
     await page.getByRole("table", { name: "Tenants" }).getByText("Northwind Racks").waitFor();
-    await page.getByLabel("User").selectOption({ label: "Cleo Climate (cleo@climatelab.example)" });
-    await page.getByLabel("Amount (credits)").fill("75");
-    await page.getByLabel("Memo (for the audit trail)").fill("conference credit");
+    await page.getByLabel("Organisation's name").fill("Aurora Labs");
+    await page.getByRole("button", { name: "Create tenant" }).click();
+    await page.getByRole("status").filter({ hasText: "(Aurora Labs) created" }).waitFor();
+    const newUser = page.getByRole("form", { name: "New user" });
+    await newUser.getByLabel("Belongs to").selectOption({ label: "Aurora Labs" });
+    await newUser.getByLabel("Name").fill("Ari Aurora");
+    await newUser.getByLabel("Email", { exact: true }).fill("ari@aurora.example");
+    await newUser.getByLabel("provider").check();
+    await page.getByRole("button", { name: "Create user" }).click();
+    await page
+      .getByRole("status")
+      .filter({ hasText: /API key, shown once: mm_/ })
+      .waitFor();
+    await page.getByRole("table", { name: "Users" }).getByText("ari@aurora.example").waitFor();
+    const grant = page.getByRole("form", { name: "Grant or take credits" });
+    await grant.getByLabel("User").selectOption({ label: "Cleo Climate (cleo@climatelab.example)" });
+    await grant.getByLabel("Amount (credits)").fill("75");
+    await grant.getByLabel("Memo (for the audit trail)").fill("conference credit");
     await page.getByRole("button", { name: "Grant", exact: true }).click();
     await page.getByRole("status").filter({ hasText: "Done." }).waitFor();
     const request = page.getByRole("table", { name: "Pending credit requests" }).getByRole("row").filter({

@@ -79,3 +79,15 @@ export function BarChart(props: { title: string; bars: readonly { label: string;
     </figure>
   );
 }
+
+const DAY_SECONDS = 86_400;
+
+/** Sums `amount` of each item by the UTC day of `at`, oldest day first: for spending and revenue over time. */
+export function byDay<T>(items: readonly T[], at: (item: T) => string, amount: (item: T) => number): Point[] {
+  const days = new Map<number, number>();
+  for (const item of items) {
+    const day = Math.floor(Date.parse(at(item)) / 1000 / DAY_SECONDS) * DAY_SECONDS;
+    days.set(day, (days.get(day) ?? 0) + amount(item));
+  }
+  return [...days.entries()].sort(([a], [b]) => a - b).map(([x, y]) => ({ x, y: Math.round(y * 1e6) / 1e6 }));
+}

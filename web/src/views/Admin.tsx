@@ -1,6 +1,6 @@
 import { useState } from "react";
 
-import type { AuditRecord, CreditRequest, Offer, Tenant, User } from "../api";
+import type { AuditRecord, CreditRequest, Offer, Role, Tenant, User } from "../api";
 import { LineChart } from "../components/Chart";
 import { Field, Notice, Table, useAction, useLoad, when } from "../components/ui";
 import { useSession } from "../session";
@@ -44,6 +44,10 @@ export function Admin() {
           ["Roles", (u) => u.roles.join(", ")],
         ]}
       />
+      <div className="charts">
+        <NewTenant onDone={tenants.reload} />
+        {tenants.data === undefined ? null : <NewUser tenants={tenants.data.tenants} onDone={users.reload} />}
+      </div>
       {users.data === undefined ? null : <Grant users={users.data.users} />}
       <h2>Credit requests waiting</h2>
       {decided === undefined ? null : <Notice kind="ok">{decided}</Notice>}
@@ -91,6 +95,94 @@ export function Admin() {
         ]}
       />
     </section>
+  );
+}
+
+function NewTenant(props: { onDone: () => void }) {
+  const { api } = useSession();
+  const [name, setName] = useState("");
+  const create = useAction(async () => {
+    const { tenant } = await api.post<{ tenant: Tenant }>("/tenants", { name });
+    setName("");
+    props.onDone();
+    return `Tenant #${tenant.tenantId} (${tenant.name}) created.`;
+  });
+  return (
+    <form className="panel" aria-label="New tenant" onSubmit={create.submit}>
+      <h2>New tenant</h2>
+      <Field label="Organisation's name">
+        <input required maxLength={100} value={name} onChange={(e) => setName(e.target.value)} />
+      </Field>
+      <button type="submit" disabled={create.busy}>
+        {create.busy ? "Creating…" : "Create tenant"}
+      </button>
+      {create.notice}
+    </form>
+  );
+}
+
+const TENANT_ROLES: readonly Role[] = ["buyer", "provider", "tenantAdmin"];
+const STAFF_ROLES: readonly Role[] = ["admin", "auditor"];
+
+function NewUser(props: { tenants: Tenant[]; onDone: () => void }) {
+  const { api } = useSession();
+  const [tenantId, setTenantId] = useState(props.tenants[0]?.tenantId ?? 0);
+  const [name, setName] = useState("");
+  const [email, setEmail] = useState("");
+  const [password, setPassword] = useState("");
+  const [roles, setRoles] = useState<Role[]>(["buyer"]);
+  const staff = tenantId === 0;
+  const choices = staff ? STAFF_ROLES : TENANT_ROLES;
+  const create = useAction(async () => {
+    const chosen = roles.filter((role) => choices.includes(role));
+    const body = { name, email, roles: chosen, ...(password === "" ? {} : { password }) };
+    const { apiKey } = await api.post<{ apiKey: string }>(staff ? "/users" : `/tenants/${tenantId}/users`, body);
+    setName("");
+    setEmail("");
+    setPassword("");
+    props.onDone();
+    return `${email} created. Their API key, shown once: ${apiKey}`;
+  });
+  return (
+    <form className="panel" aria-label="New user" onSubmit={create.submit}>
+      <h2>New user</h2>
+      <Field label="Belongs to">
+        <select value={tenantId} onChange={(e) => setTenantId(Number(e.target.value))}>
+          {props.tenants.map((t) => (
+            <option key={t.tenantId} value={t.tenantId}>
+              {t.name}
+            </option>
+          ))}
+          <option value={0}>the market's staff</option>
+        </select>
+      </Field>
+      <Field label="Name">
+        <input required maxLength={100} value={name} onChange={(e) => setName(e.target.value)} />
+      </Field>
+      <Field label="Email">
+        <input type="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
+      </Field>
+      <Field label="Portal password" hint="At least 8 characters; leave empty for an API key only">
+        <input type="password" minLength={8} value={password} onChange={(e) => setPassword(e.target.value)} />
+      </Field>
+      <fieldset>
+        <legend>Roles</legend>
+        {choices.map((role) => (
+          <label key={role} className="check">
+            <input
+              type="checkbox"
+              checked={roles.includes(role)}
+              onChange={(e) => setRoles(e.target.checked ? [...roles, role] : roles.filter((r) => r !== role))}
+            />{" "}
+            {role}
+          </label>
+        ))}
+      </fieldset>
+      <button type="submit" disabled={create.busy}>
+        {create.busy ? "Creating…" : "Create user"}
+      </button>
+      {create.notice}
+    </form>
   );
 }
 

@@ -1,7 +1,7 @@
 import { useEffect, useState } from "react";
 
 import type { Bid, CreditRequest, Lease, Usage } from "../api";
-import { LineChart } from "../components/Chart";
+import { LineChart, byDay } from "../components/Chart";
 import { Field, Table, useAction, useLoad, when } from "../components/ui";
 import { useSession } from "../session";
 import { browserWallet, releaseWithWallet, type ChainInfo } from "../wallet";
@@ -46,6 +46,16 @@ export function Leases() {
         ]}
       />
       {open === undefined ? null : <LeaseDetail leaseId={open} onChange={leases.reload} />}
+      <LineChart
+        title="Spending by day (credits, net of refunds)"
+        unit="credits"
+        points={byDay(
+          leases.data?.leases ?? [],
+          (l) => l.start,
+          (l) => Number(l.cost) - Number(l.refund ?? 0),
+        )}
+        xLabel={(x) => when(x).slice(0, 10)}
+      />
     </section>
   );
 }

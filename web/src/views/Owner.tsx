@@ -1,7 +1,7 @@
 import { useState } from "react";
 
 import type { Lease, Node, Offer, Stats } from "../api";
-import { BarChart } from "../components/Chart";
+import { BarChart, LineChart, byDay } from "../components/Chart";
 import { Field, Notice, Table, useAction, useLoad, when } from "../components/ui";
 import { useSession } from "../session";
 
@@ -47,6 +47,16 @@ export function Nodes() {
       <div className="charts">
         <BarChart title="Revenue per node (credits)" unit="credits" bars={revenue} />
         <BarChart title="Hours leased per node" unit="h" bars={hours} />
+        <LineChart
+          title="Revenue by day (credits)"
+          unit="credits"
+          points={byDay(
+            onMyNodes,
+            (l) => l.start,
+            (l) => Number(l.paid ?? l.cost),
+          )}
+          xLabel={(x) => when(x).slice(0, 10)}
+        />
       </div>
       {preempted === undefined ? null : <Notice kind="ok">{preempted}</Notice>}
       <Table
