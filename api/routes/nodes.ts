@@ -1,12 +1,17 @@
 import { z } from "zod";
 
+import { attributesOf, resourcesOf } from "../../oracle/agent/enroll.js";
+import { RedfishClient, RedfishSystem } from "../../oracle/redfish/index.js";
 import { NodeStatus, nameOf } from "../../sdk/index.js";
 import { ApiError } from "../http/problem.js";
 import { address, idParam, instant, isoTime } from "../http/schemas.js";
 import type { User } from "../identity/users.js";
-import { bookedByNode, resourcesOf } from "../readmodel/offers.js";
+import { bookedByNode, resourcesOf as resourcesOfRow } from "../readmodel/offers.js";
 import { eventOf, type Services } from "../services.js";
 import { route } from "./define.js";
+
+/** One inventory read; a BMC slower than this is reported, not waited for. */
+const BMC_TIMEOUT_MS = 15_000;
 
 const resources = z.object({
   cores: z.number().int().min(1).max(65_535),
@@ -61,7 +66,7 @@ function nodeView(row: NodeRow): z.infer<typeof nodeSchema> {
     provider: row.provider,
     agent: row.agent,
     calendarUnitSeconds: Number(row.calendar_unit),
-    resources: resourcesOf(row),
+    resources: resourcesOfRow(row),
     attributes: row.attributes,
     status: String(nameOf(NodeStatus, Number(row.status))).toLowerCase() as "available",
     registeredAt: isoTime(row.registered_at) ?? "",
@@ -170,11 +175,60 @@ export const nodeRoutes = [
       .strict(),
     response: z.object({ node: nodeSchema, txHash: z.string() }),
     async handler({ body, caller, services }) {
-      const sent = await services.send(caller, (c) =>
-        c.nodes.registerNode(body.resources, body.calendarUnitSeconds, body.agent, body.attributes),
-      );
-      const nodeId = Number(eventOf(sent, "NodeRegistered").args.nodeId);
-      return { node: nodeView(await nodeRow(services, nodeId)), txHash: sent.txHash };
+      return registerNode(services, caller, body);
+    },
+  }),
+
+  route({
+    method: "post",
+    path: "/nodes/enroll",
+    tag: "nodes",
+    summary: "Enroll a machine from its BMC: read its inventory over Redfish and register it with that profile",
+    description:
+      "The BMC's credentials are used for this one inventory read: never stored, never logged. Only the " +
+      "profile and a public description (vendor, model, thread and NIC counts) go on-chain.",
+    access: ["provider"],
+    status: 201,
+    body: z
+      .object({
+        bmcUrl: z.string().url().describe("the BMC's base URL, e.g. https://10.0.0.17"),
+        username: z.string().min(1).max(200),
+        password: z.string().min(1).max(200),
+        systemId: z.string().min(1).max(100).optional().describe("needed when the BMC manages several systems"),
+        insecure: z.boolean().default(false).describe("accept any certificate (isolated management networks only)"),
+        agent: address.describe("the account of the agent that provisions the node"),
+        calendarUnitSeconds: z.number().int().min(5).max(86_400).default(60),
+      })
+      .strict(),
+    response: z.object({ node: nodeSchema, txHash: z.string() }),
+    async handler({ body, caller, services }) {
+      const client = new RedfishClient({
+        url: body.bmcUrl,
+        credentials: { username: body.username, password: body.password },
+        insecure: body.insecure,
+        timeoutMs: BMC_TIMEOUT_MS,
+        retry: { retries: 1 },
+      });
+      let inventory;
+      try {
+        inventory = await (await RedfishSystem.open(client, body.systemId)).inventory();
+      } catch (error) {
+        throw new ApiError(
+          502,
+          "bmc-unreachable",
+          "The BMC did not give its inventory",
+          `${new URL(body.bmcUrl).host}: ${error instanceof Error ? error.message : String(error)}`,
+          [{ field: "body.bmcUrl", message: "no inventory from this BMC" }],
+        );
+      } finally {
+        await client.close();
+      }
+      return registerNode(services, caller, {
+        resources: resourcesOf(inventory),
+        calendarUnitSeconds: body.calendarUnitSeconds,
+        agent: body.agent,
+        attributes: attributesOf(inventory),
+      });
     },
   }),
 
@@ -194,3 +248,15 @@ export const nodeRoutes = [
     },
   }),
 ];
+
+async function registerNode(
+  services: Services,
+  caller: User,
+  node: { resources: z.infer<typeof resources>; calendarUnitSeconds: number; agent: string; attributes: string },
+) {
+  const sent = await services.send(caller, (c) =>
+    c.nodes.registerNode(node.resources, node.calendarUnitSeconds, node.agent, node.attributes),
+  );
+  const nodeId = Number(eventOf(sent, "NodeRegistered").args.nodeId);
+  return { node: nodeView(await nodeRow(services, nodeId)), txHash: sent.txHash };
+}

@@ -36,7 +36,7 @@ export function Nodes() {
         caption="Nodes"
         rows={nodes.data?.nodes}
         rowKey={(n) => n.nodeId}
-        empty="No node yet. Enroll one from its BMC with `market nodes enroll`."
+        empty="No node yet. Enroll one from its BMC below."
         columns={[
           ["Node", (n) => `#${n.nodeId}`],
           ["Size", (n) => `${n.resources.cores} cores, ${n.resources.memoryGiB} GiB, ${n.resources.storageGB} GB`],
@@ -44,6 +44,7 @@ export function Nodes() {
           ["Status", (n) => <NodeStatus node={n} onChange={nodes.reload} />],
         ]}
       />
+      <Enroll agent={nodes.data?.nodes[0]?.agent ?? ""} onDone={nodes.reload} />
       <div className="charts">
         <BarChart title="Revenue per node (credits)" unit="credits" bars={revenue} />
         <BarChart title="Hours leased per node" unit="h" bars={hours} />
@@ -86,6 +87,66 @@ export function Nodes() {
         ]}
       />
     </section>
+  );
+}
+
+/** Enrolls a machine from its BMC: the gateway reads the inventory once and registers that profile. */
+function Enroll(props: { agent: string; onDone: () => void }) {
+  const { api } = useSession();
+  const [bmcUrl, setBmcUrl] = useState("");
+  const [username, setUsername] = useState("");
+  const [password, setPassword] = useState("");
+  const [agent, setAgent] = useState(props.agent);
+  const [insecure, setInsecure] = useState(false);
+  const enroll = useAction(async () => {
+    const { node } = await api.post<{ node: Node }>("/nodes/enroll", {
+      bmcUrl,
+      username,
+      password,
+      insecure,
+      agent: agent === "" ? props.agent : agent,
+    });
+    setPassword("");
+    props.onDone();
+    return `Node #${node.nodeId} enrolled: ${node.resources.cores} cores, ${node.resources.memoryGiB} GiB.`;
+  });
+  return (
+    <details className="panel">
+      <summary>Enroll a machine from its BMC</summary>
+      <form aria-label="Enroll a machine" onSubmit={enroll.submit}>
+        <Field label="BMC address" hint="e.g. https://10.0.0.17: the gateway reads its inventory over Redfish, once">
+          <input type="url" required value={bmcUrl} onChange={(e) => setBmcUrl(e.target.value)} />
+        </Field>
+        <Field label="BMC user">
+          <input required autoComplete="off" value={username} onChange={(e) => setUsername(e.target.value)} />
+        </Field>
+        <Field label="BMC password" hint="Used for this read only: never stored, never logged">
+          <input
+            type="password"
+            required
+            autoComplete="off"
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+          />
+        </Field>
+        <Field label="Agent account" hint="The agent that will provision it">
+          <input
+            required
+            pattern="^0x[0-9a-fA-F]{40}$"
+            value={agent === "" ? props.agent : agent}
+            onChange={(e) => setAgent(e.target.value)}
+          />
+        </Field>
+        <label className="check">
+          <input type="checkbox" checked={insecure} onChange={(e) => setInsecure(e.target.checked)} /> Accept any
+          certificate (isolated management networks only)
+        </label>
+        <button type="submit" disabled={enroll.busy}>
+          {enroll.busy ? "Reading the BMC…" : "Enroll"}
+        </button>
+        {enroll.notice}
+      </form>
+    </details>
   );
 }
 
