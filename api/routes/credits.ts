@@ -8,7 +8,7 @@ import { depositWallet, type Services } from "../services.js";
 import { route } from "./define.js";
 import { balanceOf, balanceSchema } from "./tenants.js";
 
-const requestSchema = z.object({
+export const requestSchema = z.object({
   requestId: z.number(),
   requester: z.string(),
   amount: z.string(),

@@ -6,7 +6,7 @@ import { route } from "./define.js";
 
 const DAY = 86_400;
 
-const statsSchema = z.object({
+export const statsSchema = z.object({
   sales: z.number(),
   average: z.string().nullable(),
   median: z.string().nullable(),

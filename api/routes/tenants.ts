@@ -13,7 +13,7 @@ import { route } from "./define.js";
 const TENANT_ROLES = ["tenantAdmin", "buyer", "provider"] as const;
 const STAFF_ROLES = ["admin", "auditor"] as const;
 
-const tenantSchema = z.object({
+export const tenantSchema = z.object({
   tenantId: z.number(),
   name: z.string(),
   status: z.enum(["active", "suspended", "deleted"]),

@@ -32,7 +32,7 @@ const sliceParam = z
   .object({ sliceId: z.string().regex(/^\d{1,10}-\d{1,11}$/, "`<offerId>-<start>`, as `GET /timeslots` gives") })
   .strict();
 
-const sliceSchema = z.object({
+export const sliceSchema = z.object({
   sliceId: z.string().describe("`<offerId>-<start unix seconds>`"),
   offerId: z.number(),
   nodeId: z.number(),

@@ -1,3 +1,5 @@
+import type { Balance, User } from "../../api/records";
+
 /** The portal's client of the gateway's REST API: same origin, a bearer token, problems as errors. */
 
 export interface Problem {
@@ -126,137 +128,25 @@ export function explain(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-// The gateway's records, as the portal shows them.
-
-export type Role = "admin" | "tenantAdmin" | "buyer" | "provider" | "auditor";
+// The gateway's records: the same plain types the CLI uses, checked against the routes' schemas.
+export type {
+  AuditRecord,
+  Balance,
+  Bid,
+  CreditRequest,
+  Lease,
+  Node,
+  Offer,
+  PriceStats as Stats,
+  Resources,
+  Role,
+  Slice,
+  Tenant,
+  Usage,
+  User,
+} from "../../api/records";
 
 export interface Me {
-  user: {
-    userId: string;
-    tenantId: number | null;
-    name: string;
-    email: string;
-    roles: Role[];
-    address: string;
-    custodial: boolean;
-  };
+  user: User;
   credits: Balance;
-}
-export interface Balance {
-  address: string;
-  wallet: string;
-  available: string;
-  escrowed: string;
-}
-export interface Resources {
-  cores: number;
-  memoryGiB: number;
-  storageGB: number;
-  networkGbps: number;
-  gpus: number;
-}
-export interface Slice {
-  sliceId: string;
-  offerId: number;
-  nodeId: number;
-  start: string;
-  end: string;
-  sliceSeconds: number;
-  minSlices: number;
-  maxSlices: number;
-  model: "fixed" | "dynamic" | "auction";
-  pricePerHour: string | null;
-  /** Auctions: the round the offer is listed in. */
-  roundId: number | null;
-  resources: Resources;
-}
-export interface Lease {
-  leaseId: number;
-  buyer: string;
-  nodeId: number;
-  offerId: number;
-  providerTenantId: number;
-  start: string;
-  end: string;
-  status: "pending" | "active" | "ended" | "cleaned";
-  endReason: string | null;
-  pricePerHour: string;
-  cost: string;
-  paid: string | null;
-  refund: string | null;
-  image: string | null;
-  nodeAddress: string | null;
-}
-export interface Usage {
-  lease: Lease;
-  elapsedSeconds: number;
-  accrued: string;
-  metering: { recordHash: string; meteredUntil: string } | null;
-  samples: { at: string; powerState: string; watts: number | null }[];
-}
-export interface Bid {
-  bidRef: string;
-  roundId: number;
-  state: string;
-  deposit: string;
-  revealOpensAt: string;
-  revealClosesAt: string;
-  terms: { offerId: number | null; start: string; durationMinutes: number; pricePerHour: string } | null;
-  leaseId: number | null;
-}
-export interface Node {
-  nodeId: number;
-  tenantId: number;
-  agent: string;
-  resources: Resources;
-  attributes: string;
-  status: "available" | "maintenance" | "retired";
-}
-export interface Offer {
-  offerId: number;
-  nodeId: number;
-  tenantId: number;
-  start: number;
-  end: number;
-  sliceSeconds: number;
-  maxSlices: number;
-  hours: { from: number; to: number } | null;
-  model: string;
-  pricePerHour: string | null;
-}
-export interface Tenant {
-  tenantId: number;
-  name: string;
-  status: string;
-  members: number;
-  nodes: number;
-}
-export interface User {
-  userId: string;
-  tenantId: number | null;
-  name: string;
-  email: string;
-  roles: Role[];
-  address: string;
-}
-export interface CreditRequest {
-  requestId: number;
-  requester: string;
-  amount: string;
-  reason: string;
-  status: string;
-}
-export interface Stats {
-  sales: number;
-  average: string | null;
-  median: string | null;
-  last: string | null;
-}
-export interface AuditRecord {
-  id: number;
-  blockNumber: number;
-  txHash: string;
-  timestamp: string;
-  event: string;
-  args: Record<string, unknown>;
 }

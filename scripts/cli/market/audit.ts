@@ -6,26 +6,7 @@ import { Command, Option } from "commander";
 import { gatewayOf, withConnection, type ConnectionFlags } from "../connection.js";
 import { print, table } from "../output.js";
 import { progressBar } from "../progress.js";
-
-interface AuditRecord {
-  id: number;
-  blockNumber: number;
-  logIndex: number;
-  txHash: string;
-  timestamp: string;
-  contract: string;
-  event: string;
-  args: Record<string, unknown>;
-  verified?: boolean;
-}
-interface Stats {
-  sales: number;
-  average: string | null;
-  median: string | null;
-  last: string | null;
-  min: string | null;
-  max: string | null;
-}
+import type { AuditRecord, PriceStats as Stats } from "../../../api/records.js";
 
 interface AuditFlags extends ConnectionFlags {
   account?: string;

@@ -3,6 +3,7 @@ import { dirname } from "node:path";
 
 import { Command } from "commander";
 
+import type { Bid as GatewayBid } from "../../../api/records.js";
 import {
   formatCredits,
   latestBlockTime,
@@ -16,17 +17,6 @@ import {
 } from "../../../sdk/index.js";
 import { gatewayOf, onChain, withChain, withConnection, type ConnectionFlags } from "../connection.js";
 import { print, record, table } from "../output.js";
-
-interface GatewayBid {
-  bidRef: string;
-  roundId: number;
-  state: string;
-  deposit: string;
-  revealOpensAt: string;
-  revealClosesAt: string;
-  terms: { offerId: number | null; start: string; durationMinutes: number; pricePerHour: string } | null;
-  leaseId: number | null;
-}
 
 /** A bid sealed by the caller's own wallet, kept (with its salt) in a local file until revealed. */
 interface WalletBid {

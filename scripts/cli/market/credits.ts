@@ -1,23 +1,10 @@
 import { Command } from "commander";
 
+import type { Balance, CreditRequest } from "../../../api/records.js";
 import { formatCredits, parseCredits } from "../../../sdk/index.js";
 import { gatewayOf, onChain, withChain, withConnection, type ConnectionFlags } from "../connection.js";
 import { print, record, table } from "../output.js";
 import { sendOnChain } from "./chain.js";
-
-interface Balance {
-  address: string;
-  wallet: string;
-  available: string;
-  escrowed: string;
-}
-interface CreditRequest {
-  requestId: number;
-  requester: string;
-  amount: string;
-  reason: string;
-  status: string;
-}
 
 const showBalance = (b: Balance) =>
   record([

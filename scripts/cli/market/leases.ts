@@ -3,20 +3,7 @@ import { Command } from "commander";
 import { gatewayOf, onChain, withConnection, type ConnectionFlags } from "../connection.js";
 import { print, record, table } from "../output.js";
 import { sendOnChain } from "./chain.js";
-
-export interface Lease {
-  leaseId: number;
-  nodeId: number;
-  buyer: string;
-  start: string;
-  end: string;
-  status: string;
-  endReason: string | null;
-  pricePerHour: string;
-  cost: string;
-  refund: string | null;
-  nodeAddress: string | null;
-}
+import type { Lease, Usage } from "../../../api/records.js";
 
 export const showLease = (l: Lease) =>
   record([
@@ -28,14 +15,6 @@ export const showLease = (l: Lease) =>
     ["cost", l.cost],
     ["refund", l.refund],
   ]);
-
-export interface Usage {
-  lease: Lease;
-  elapsedSeconds: number;
-  accrued: string;
-  metering: { recordHash: string; meteredUntil: string } | null;
-  samples: { at: string; powerState: string; watts: number | null }[];
-}
 
 export const showUsage = (u: Usage) =>
   [

@@ -1,18 +1,10 @@
 import { Command, Option } from "commander";
 
+import type { Node } from "../../../api/records.js";
 import { attributesOf, resourcesOf } from "../../../oracle/agent/enroll.js";
 import { gatewayOf, withConnection, type ConnectionFlags } from "../connection.js";
 import { readInventory, withBmcOptions, type BmcFlags } from "../options.js";
 import { print, record, table } from "../output.js";
-
-interface Node {
-  nodeId: number;
-  tenantId: number;
-  agent: string;
-  resources: { cores: number; memoryGiB: number; storageGB: number; networkGbps: number; gpus: number };
-  attributes: string;
-  status: string;
-}
 
 const size = (n: Node) =>
   `${n.resources.cores} cores, ${n.resources.memoryGiB} GiB, ${n.resources.storageGB} GB` +

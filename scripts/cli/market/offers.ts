@@ -2,28 +2,13 @@ import { Command, Option } from "commander";
 
 import { ZeroHash } from "ethers";
 
+import type { Offer } from "../../../api/records.js";
 import { PriceModel, parseCredits } from "../../../sdk/index.js";
 import { gatewayOf, onChain, withConnection, type ConnectionFlags } from "../connection.js";
 import { print, record, table } from "../output.js";
 import { sendOnChain } from "./chain.js";
 
 const PRICE_MODELS = { fixed: PriceModel.Fixed, dynamic: PriceModel.Dynamic, auction: PriceModel.Auction } as const;
-
-interface Offer {
-  offerId: number;
-  nodeId: number;
-  tenantId: number;
-  start: number;
-  end: number;
-  sliceSeconds: number;
-  minSlices: number;
-  maxSlices: number;
-  hours: { from: number; to: number } | null;
-  model: string;
-  pricePerHour: string | null;
-  surgeBps: number;
-  status?: string;
-}
 
 const when = (seconds: number) => new Date(seconds * 1000).toISOString().replace(":00.000Z", "Z");
 const showOffer = (o: Offer) =>

@@ -1,27 +1,10 @@
 import { Command, Option } from "commander";
 
+import type { Tenant, User } from "../../../api/records.js";
 import { readPassword } from "../../../sdk/index.js";
 import { gatewayOf, onChain, withConnection, type ConnectionFlags } from "../connection.js";
 import { print, record, table } from "../output.js";
 import { sendOnChain } from "./chain.js";
-
-interface Tenant {
-  tenantId: number;
-  name: string;
-  status: string;
-  members: number;
-  nodes: number;
-  createdAt: string;
-}
-interface User {
-  userId: string;
-  tenantId: number | null;
-  name: string;
-  email: string;
-  roles: string[];
-  address: string;
-  custodial: boolean;
-}
 
 const ROLES = ["admin", "tenantAdmin", "buyer", "provider", "auditor"];
 

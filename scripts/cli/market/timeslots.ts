@@ -1,21 +1,12 @@
 import { Command } from "commander";
 
+import type { Lease, Slice, Usage } from "../../../api/records.js";
 import { parseCredits } from "../../../sdk/index.js";
 import { gatewayOf, onChain, withConnection, type ConnectionFlags } from "../connection.js";
 import { print, record, table } from "../output.js";
 import { sendOnChain } from "./chain.js";
-import { showLease, showUsage, type Lease, type Usage } from "./leases.js";
+import { showLease, showUsage } from "./leases.js";
 
-interface Slice {
-  sliceId: string;
-  nodeId: number;
-  start: string;
-  end: string;
-  sliceSeconds: number;
-  model: string;
-  pricePerHour: string | null;
-  resources: { cores: number; memoryGiB: number };
-}
 type RequestAnswer =
   | { kind: "lease"; state: string; txHash: string; lease: Lease }
   | { kind: "bid"; state: string; bid: { bidRef: string; roundId: number; revealOpensAt: string } };
