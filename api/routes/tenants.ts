@@ -215,12 +215,19 @@ export const identityRoutes = [
     response: z.object({
       chainId: z.number(),
       contracts: z.record(z.string(), z.string()),
+      schedule: z.object({
+        genesis: z.number().describe("unix seconds: when round 1 opens"),
+        commitSeconds: z.number(),
+        revealSeconds: z.number(),
+      }),
       defaultImage: z.string(),
     }),
     async handler({ services }) {
+      const { genesis, commitSeconds, revealSeconds } = services.deployment.schedule;
       return {
         chainId: services.deployment.chainId,
         contracts: services.deployment.contracts,
+        schedule: { genesis, commitSeconds, revealSeconds },
         defaultImage: services.settings.defaultImage,
       };
     },

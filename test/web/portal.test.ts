@@ -56,23 +56,26 @@ describe.skipIf(!hasChromium && process.env.CI === undefined)("the portal in a b
     return page;
   };
 
+  /** A call to the gateway as a program would make it. */
+  const call = async <T>(path: string, token?: string, body?: unknown): Promise<T> => {
+    const answer = await fetch(`${stack.gatewayUrl}${path}`, {
+      method: body === undefined ? "GET" : "POST",
+      headers: {
+        "content-type": "application/json",
+        ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!answer.ok) throw new Error(`${path}: ${answer.status} ${await answer.text()}`);
+    return (await answer.json()) as T;
+  };
+  /** A session token for a person of the demo. */
+  const login = async (email: string, secret: string) =>
+    (await call<{ token: string }>("/auth/login", undefined, { email, password: secret })).token;
+
   /** Books the slice under way of an offer of `ownerEmail`'s tenant for `buyerEmail`; answers the lease id. */
   const bookNow = async (buyerEmail: string, secret: string, ownerEmail: string): Promise<number> => {
-    const call = async <T>(path: string, token?: string, body?: unknown): Promise<T> => {
-      const answer = await fetch(`${stack.gatewayUrl}${path}`, {
-        method: body === undefined ? "GET" : "POST",
-        headers: {
-          "content-type": "application/json",
-          ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      if (!answer.ok) throw new Error(`${path}: ${answer.status} ${await answer.text()}`);
-      return (await answer.json()) as T;
-    };
-    const login = async (email: string) =>
-      (await call<{ token: string }>("/auth/login", undefined, { email, password: secret })).token;
-    const [buyer, owner] = [await login(buyerEmail), await login(ownerEmail)];
+    const [buyer, owner] = [await login(buyerEmail, secret), await login(ownerEmail, secret)];
     const { user } = await call<{ user: { tenantId: number } }>("/me", owner);
     const { offers } = await call<{
       offers: { offerId: number; model: string; start: number; sliceSeconds: number }[];
@@ -364,6 +367,44 @@ describe.skipIf(!hasChromium && process.env.CI === undefined)("the portal in a b
       await page.getByRole("link", { name: "My leases" }).click();
       await page.getByRole("table", { name: "Leases" }).getByRole("row").nth(1).waitFor({ timeout: LIVE_TIMEOUT_MS });
       await shoot(page, "wallet-leases");
+
+      // A sealed bid from the wallet: sealed in the browser, revealed and cleared by the portal.
+      const owner = await login("omar@bluefin.example", password);
+      const ownerTenant = (await call<{ user: { tenantId: number } }>("/me", owner)).user.tenantId;
+      const { offers } = await call<{ offers: { offerId: number }[] }>(
+        `/offers?tenantId=${ownerTenant}&model=auction`,
+        owner,
+      );
+      const auction = offers[0]?.offerId;
+      await call(`/offers/${auction}/enroll`, owner, { reservePerHour: "1" });
+      const round = await call<{ revealOpensAt: string; revealClosesAt: string }>("/rounds/current", owner);
+      await page.getByRole("link", { name: "Market" }).click();
+      await page.getByLabel("Price model").selectOption("auction");
+      await page
+        .getByLabel("From")
+        .fill(new Date((Math.ceil(Date.now() / 1000 / HOUR) + 4) * HOUR * 1000).toISOString().slice(0, 16));
+      await page.getByRole("button", { name: "Search" }).click();
+      await page
+        .getByRole("button", { name: /^Bid slice/ })
+        .first()
+        .click();
+      await page.getByLabel("Your sealed bid (credits per hour)").fill("2");
+      await page.getByRole("button", { name: "Place sealed bid" }).click();
+      await page
+        .getByRole("status")
+        .filter({ hasText: "Sealed with your wallet" })
+        .waitFor({ timeout: LIVE_TIMEOUT_MS });
+      await page.getByRole("link", { name: "My bids" }).click();
+      const sealed = page
+        .getByRole("row")
+        .filter({ has: page.getByRole("cell", { name: `#${auction}`, exact: true }) });
+      await sealed.getByText("committed").waitFor();
+      await advanceTo(Date.parse(round.revealOpensAt) / 1000);
+      await sealed.getByText("revealed").waitFor({ timeout: LIVE_TIMEOUT_MS });
+      await advanceTo(Date.parse(round.revealClosesAt) / 1000);
+      await sealed.getByText(/won: lease #\d+/).waitFor({ timeout: LIVE_TIMEOUT_MS });
+      expect(signed.filter((method) => method === "eth_sendTransaction").length).toBeGreaterThanOrEqual(4);
+      await shoot(page, "wallet-bids");
     } finally {
       await page.close();
       chain.destroy();

@@ -26,8 +26,11 @@ const RECEIPT_TIMEOUT_MS = 60_000;
 export interface ChainInfo {
   chainId: number;
   contracts: { credits: string; market: string; offers: string; leases: string };
+  schedule: { genesis: number; commitSeconds: number; revealSeconds: number };
   defaultImage: string;
 }
+
+export const parseCredits = (credits: string): bigint => parseUnits(credits, CREDIT_DECIMALS);
 
 export function browserWallet(): Eip1193 | undefined {
   return typeof window === "undefined" ? undefined : window.ethereum;
@@ -47,7 +50,7 @@ export async function signInWithWallet(api: Api, wallet: Eip1193): Promise<strin
 }
 
 /** Sends a transaction from the user's wallet and waits until it is mined; a revert is an error. */
-async function send(wallet: Eip1193, from: string, to: string, data: string): Promise<string> {
+export async function send(wallet: Eip1193, from: string, to: string, data: string): Promise<string> {
   const hash = (await wallet.request({ method: "eth_sendTransaction", params: [{ from, to, data }] })) as string;
   const deadline = Date.now() + RECEIPT_TIMEOUT_MS;
   for (;;) {
@@ -78,17 +81,7 @@ export async function bookWithWallet(options: {
   cost: number;
 }): Promise<string> {
   const { wallet, chain, from } = options;
-  if (Number(options.available) < options.cost && Number(options.held) > 0) {
-    await send(
-      wallet,
-      from,
-      chain.contracts.credits,
-      MARKET_CALLS.encodeFunctionData("transferAndCall", [
-        chain.contracts.market,
-        parseUnits(options.held, CREDIT_DECIMALS),
-      ]),
-    );
-  }
+  await depositIfShort({ ...options });
   return send(
     wallet,
     from,
@@ -97,10 +90,28 @@ export async function bookWithWallet(options: {
       options.offerId,
       options.start,
       options.slices,
-      parseUnits(options.maxPricePerHour, CREDIT_DECIMALS),
+      parseCredits(options.maxPricePerHour),
       0,
       options.image,
     ]),
+  );
+}
+
+/** Moves the wallet's credits into the market account when what is available there is short of `cost`. */
+export async function depositIfShort(options: {
+  wallet: Eip1193;
+  chain: ChainInfo;
+  from: string;
+  available: string;
+  held: string;
+  cost: number;
+}): Promise<void> {
+  if (Number(options.available) >= options.cost || Number(options.held) <= 0) return;
+  await send(
+    options.wallet,
+    options.from,
+    options.chain.contracts.credits,
+    MARKET_CALLS.encodeFunctionData("transferAndCall", [options.chain.contracts.market, parseCredits(options.held)]),
   );
 }
 

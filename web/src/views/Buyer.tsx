@@ -1,10 +1,12 @@
+import { formatUnits } from "ethers";
 import { useEffect, useState } from "react";
 
-import type { Bid, CreditRequest, Lease, Usage } from "../api";
+import { explain, type Bid, type CreditRequest, type Lease, type Usage } from "../api";
 import { LineChart, byDay } from "../components/Chart";
-import { Field, Table, useAction, useLoad, when } from "../components/ui";
+import { Field, Notice, Table, useAction, useLoad, when } from "../components/ui";
 import { useSession } from "../session";
 import { browserWallet, releaseWithWallet, type ChainInfo } from "../wallet";
+import { advanceWalletBids, walletBids, type WalletBid } from "../walletBids";
 
 const BIDS_POLL_MS = 2000;
 
@@ -123,6 +125,77 @@ function LeaseDetail(props: { leaseId: number; onChange: () => void }) {
 
 /** My sealed bids: committed, revealed by the gateway, then matched or not. */
 export function Bids() {
+  const { me } = useSession();
+  return me.user.custodial ? <GatewayBids /> : <WalletBids />;
+}
+
+/** Bids sealed by the wallet in this browser: revealed and cleared by the portal while it is open. */
+function WalletBids() {
+  const { api, me, live } = useSession();
+  const [bids, setBids] = useState(() => walletBids(me.user.address));
+  const [error, setError] = useState<string>();
+  const leases = useLoad(() => api.get<{ leases: Lease[] }>("/leases"), [api, live, bids]);
+  useEffect(() => {
+    const wallet = browserWallet();
+    if (wallet === undefined) return;
+    let busy = false;
+    const step = async () => {
+      if (busy || !walletBids(me.user.address).some((b) => b.state === "committed" || b.state === "revealed")) return;
+      busy = true;
+      try {
+        if (await advanceWalletBids(wallet, await api.get<ChainInfo>("/chain"), me.user.address)) {
+          setBids(walletBids(me.user.address));
+        }
+        setError(undefined);
+      } catch (failure) {
+        setError(explain(failure));
+      } finally {
+        busy = false;
+      }
+    };
+    const timer = setInterval(() => void step(), BIDS_POLL_MS);
+    void step();
+    return () => clearInterval(timer);
+  }, [api, me.user.address]);
+  const leaseOf = (b: WalletBid) =>
+    leases.data?.leases.find(
+      (l) => l.offerId === Number(b.terms.offerId) && Date.parse(l.start) / 1000 === Number(b.terms.start),
+    );
+  return (
+    <section aria-labelledby="bids-title">
+      <h1 id="bids-title">My sealed bids</h1>
+      <p className="hint">
+        Sealed by your wallet: the terms and salt stay in this browser. Keep this page open in the reveal window; the
+        portal reveals your bids and clears their round.
+      </p>
+      {error === undefined ? null : <Notice kind="error">{error}</Notice>}
+      <Table
+        caption="Bids"
+        rows={bids}
+        rowKey={(b) => b.commitment}
+        empty="No bid sealed in this browser yet. Bid on an auction slice in the Market."
+        columns={[
+          ["Round", (b) => b.terms.roundId],
+          ["Offer", (b) => `#${b.terms.offerId}`],
+          ["Per hour", (b) => formatUnits(BigInt(b.terms.pricePerHour), 6).replace(/\.0$/, "")],
+          ["Starts", (b) => when(Number(b.terms.start))],
+          ["State", (b) => <span className={`state ${b.state}`}>{b.state}</span>],
+          [
+            "Outcome",
+            (b) => {
+              if (b.state !== "cleared") return "";
+              const lease = leaseOf(b);
+              return lease === undefined ? "not won" : `won: lease #${lease.leaseId}`;
+            },
+          ],
+        ]}
+      />
+    </section>
+  );
+}
+
+/** Bids the gateway sealed, revealed and cleared for its users. */
+function GatewayBids() {
   const { api, live } = useSession();
   const bids = useLoad(() => api.get<{ bids: Bid[] }>("/bids"), [api, live]);
   // Reveals come with no notification: while a bid is on its way, the list looks again now and then.

@@ -1,9 +1,10 @@
 import { useState } from "react";
 
-import type { Slice } from "../api";
+import type { Node, Slice } from "../api";
 import { Field, Table, useAction, useLoad, when } from "../components/ui";
 import { useSession } from "../session";
-import { bookWithWallet, browserWallet, type ChainInfo } from "../wallet";
+import { bookWithWallet, browserWallet, depositIfShort, type ChainInfo } from "../wallet";
+import { commitWithWallet } from "../walletBids";
 
 interface Filters {
   cpu: string;
@@ -35,6 +36,10 @@ export function Market() {
         limit: 50,
       }),
     [api, filters, live],
+  );
+  const nodes = useLoad(
+    () => api.get<{ nodes: Node[] }>("/nodes", { cpu: filters.cpu, ram: filters.ram, status: "available" }),
+    [api, filters],
   );
   // Only offers listed in the round taking bids now can win a bid.
   const round = useLoad(() => api.get<{ roundId: number; commitClosesAt: string }>("/rounds/current"), [api, live]);
@@ -116,6 +121,27 @@ export function Market() {
         ]}
       />
       {chosen === undefined ? null : <Request slice={chosen} onDone={slices.reload} />}
+      <Table
+        caption="Nodes that fit"
+        rows={nodes.data?.nodes}
+        rowKey={(n) => n.nodeId}
+        empty="No node has that many cores and that much memory."
+        columns={[
+          ["Node", (n) => `#${n.nodeId}`],
+          ["Size", (n) => `${n.resources.cores} cores, ${n.resources.memoryGiB} GiB, ${n.resources.storageGB} GB`],
+          ["Network", (n) => `${n.resources.networkGbps} Gbps`],
+          ["Description", (n) => n.attributes],
+          ["Status", (n) => n.status],
+          [
+            "",
+            (n) => (
+              <button type="button" className="secondary" onClick={() => setCalendarOf(n.nodeId)}>
+                Calendar<span className="visually-hidden"> of node {n.nodeId}</span>
+              </button>
+            ),
+          ],
+        ]}
+      />
       {calendarOf === undefined ? null : <Calendar nodeId={calendarOf} />}
     </section>
   );
@@ -132,11 +158,33 @@ function Request(props: { slice: Slice; onDone: () => void }) {
     const wallet = browserWallet();
     if (!me.user.custodial) {
       // A wallet user signs their own booking; the gateway never holds their key.
-      if (auction)
-        throw new Error("sealed bids from a wallet: use `market bids commit --rpc` (the salt stays with you)");
       if (wallet === undefined)
         throw new Error("your account signs its own transactions: open the portal with your wallet");
       const chain = await api.get<ChainInfo>("/chain");
+      if (auction) {
+        if (bid === "") throw new Error("an auction needs your sealed bid (credits per hour)");
+        const durationSeconds = Number(minutes) * 60;
+        const sealed = await commitWithWallet({
+          wallet,
+          chain,
+          from: me.user.address,
+          offerId: slice.offerId,
+          start: Date.parse(slice.start) / 1000,
+          durationSeconds,
+          pricePerHour: bid,
+          fund: () =>
+            depositIfShort({
+              wallet,
+              chain,
+              from: me.user.address,
+              available: me.credits.available,
+              held: me.credits.wallet,
+              cost: (Number(bid) * durationSeconds) / 3600,
+            }),
+        });
+        refreshMe();
+        return `Sealed with your wallet in round ${sealed.terms.roundId}. Keep the portal open under My bids: it reveals the bid in its window.`;
+      }
       const slices = Math.round((Number(minutes) * 60) / slice.sliceSeconds);
       const price = bid === "" ? (slice.pricePerHour ?? "0") : bid;
       const hash = await bookWithWallet({
