@@ -27,6 +27,33 @@ export const bidTermsSchema = z.object({
 
 export type BidTerms = z.infer<typeof bidTermsSchema>;
 
+/** Bid terms as strings, for keeping a sealed bid in a file or browser storage (JSON has no bigint). */
+export type StoredBidTerms = Record<keyof BidTerms, string>;
+
+export function storeTerms(terms: BidTerms): StoredBidTerms {
+  return {
+    roundId: String(terms.roundId),
+    offerId: String(terms.offerId),
+    profileId: String(terms.profileId),
+    start: String(terms.start),
+    duration: String(terms.duration),
+    pricePerHour: String(terms.pricePerHour),
+    replacesLease: String(terms.replacesLease),
+  };
+}
+
+export function termsFromStore(stored: StoredBidTerms): BidTerms {
+  return {
+    roundId: Number(stored.roundId),
+    offerId: Number(stored.offerId),
+    profileId: Number(stored.profileId),
+    start: Number(stored.start),
+    duration: Number(stored.duration),
+    pricePerHour: BigInt(stored.pricePerHour),
+    replacesLease: Number(stored.replacesLease),
+  };
+}
+
 /** Where a commitment is valid: the chain and the Market contract it binds to. */
 export interface CommitmentDomain {
   chainId: bigint | number;

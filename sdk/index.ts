@@ -11,9 +11,12 @@ export {
   newSalt,
   reserveCommitment,
   sealBid,
+  storeTerms,
+  termsFromStore,
   type BidTerms,
   type CommitmentDomain,
   type SealedBid,
+  type StoredBidTerms,
 } from "./commitments.js";
 export {
   attach,

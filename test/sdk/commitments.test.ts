@@ -8,6 +8,8 @@ import {
   newSalt,
   parseCredits,
   sealBid,
+  storeTerms,
+  termsFromStore,
   type BidTerms,
 } from "../../sdk/index.js";
 
@@ -55,6 +57,16 @@ describe("Bid commitments", () => {
     expect(checkSealedBid(domain, bid)).toBe(true);
     expect(checkSealedBid(domain, { ...bid, salt: newSalt() })).toBe(false);
     expect(checkSealedBid({ ...domain, chainId: 1 }, bid)).toBe(false);
+  });
+
+  it("keep their terms through JSON storage, so a stored bid reveals to the same commitment", () => {
+    const salt = newSalt();
+    const stored = JSON.parse(JSON.stringify(storeTerms(terms))) as ReturnType<typeof storeTerms>;
+    expect(stored.pricePerHour).toBe("4000000");
+    expect(termsFromStore(stored)).toEqual(terms);
+    expect(bidCommitment(domain, bidder, termsFromStore(stored), salt)).toBe(
+      bidCommitment(domain, bidder, terms, salt),
+    );
   });
 
   it("refuse a deposit that cannot cover the bid", () => {

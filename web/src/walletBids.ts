@@ -1,6 +1,13 @@
 import { Interface } from "ethers";
 
-import { maxBidCost, sealBid, type BidTerms } from "../../sdk/commitments";
+import {
+  maxBidCost,
+  sealBid,
+  storeTerms,
+  termsFromStore,
+  type BidTerms,
+  type StoredBidTerms,
+} from "../../sdk/commitments";
 import { revealWindow, roundAt } from "../../sdk/rounds";
 import { parseCredits, send, type ChainInfo, type Eip1193 } from "./wallet";
 
@@ -21,7 +28,7 @@ const CLEARING_CHUNK = 50;
 
 export interface WalletBid {
   commitment: string;
-  terms: Record<keyof BidTerms, string>;
+  terms: StoredBidTerms;
   salt: string;
   deposit: string;
   state: "committed" | "revealed" | "cleared" | "missed";
@@ -37,16 +44,6 @@ function keep(address: string, bid: WalletBid): void {
   const others = walletBids(address).filter((b) => b.commitment !== bid.commitment);
   localStorage.setItem(storageKey(address), JSON.stringify([...others, bid]));
 }
-
-const termsOf = (bid: WalletBid): BidTerms => ({
-  roundId: Number(bid.terms.roundId),
-  offerId: Number(bid.terms.offerId),
-  profileId: Number(bid.terms.profileId),
-  start: Number(bid.terms.start),
-  duration: Number(bid.terms.duration),
-  pricePerHour: BigInt(bid.terms.pricePerHour),
-  replacesLease: Number(bid.terms.replacesLease),
-});
 
 async function chainNow(wallet: Eip1193): Promise<number> {
   const block = (await wallet.request({ method: "eth_getBlockByNumber", params: ["latest", false] })) as {
@@ -83,7 +80,7 @@ export async function commitWithWallet(options: {
   const sealed = sealBid({ chainId: chain.chainId, market: chain.contracts.market }, from, terms, maxBidCost(terms));
   const bid: WalletBid = {
     commitment: sealed.commitment,
-    terms: Object.fromEntries(Object.entries(terms).map(([k, v]) => [k, String(v)])) as WalletBid["terms"],
+    terms: storeTerms(terms),
     salt: sealed.salt,
     deposit: String(sealed.deposit),
     state: "committed",
@@ -104,7 +101,7 @@ export async function advanceWalletBids(wallet: Eip1193, chain: ChainInfo, from:
   const now = await chainNow(wallet);
   let changed = false;
   for (const bid of walletBids(from)) {
-    const terms = termsOf(bid);
+    const terms = termsFromStore(bid.terms);
     const { opensAt, closesAt } = revealWindow(chain.schedule, terms.roundId);
     const market = chain.contracts.market;
     if (bid.state === "committed" && now >= closesAt) {

@@ -12,8 +12,11 @@ import {
   revealWindow,
   roundAt,
   sealBid,
+  storeTerms,
+  termsFromStore,
   withDecodedRevert,
   type BidTerms,
+  type StoredBidTerms,
 } from "../../../sdk/index.js";
 import { gatewayOf, onChain, withChain, withConnection, type ConnectionFlags } from "../connection.js";
 import { print, record, table } from "../output.js";
@@ -22,7 +25,7 @@ import { print, record, table } from "../output.js";
 interface WalletBid {
   commitment: string;
   bidder: string;
-  terms: Record<keyof BidTerms, string>;
+  terms: StoredBidTerms;
   salt: string;
   deposit: string;
   state: "committed" | "revealed";
@@ -97,7 +100,7 @@ export function bidsCommand(): Command {
           const stored: WalletBid = {
             commitment: bid.commitment,
             bidder: address,
-            terms: Object.fromEntries(Object.entries(terms).map(([k, v]) => [k, String(v)])) as WalletBid["terms"],
+            terms: storeTerms(terms),
             salt: bid.salt,
             deposit: String(deposit),
             state: "committed",
@@ -140,15 +143,7 @@ export function bidsCommand(): Command {
         if (bid.state !== "committed" || bid.bidder !== address) continue;
         const window = revealWindow(deployment.schedule, Number(bid.terms.roundId));
         if (now < window.opensAt || now >= window.closesAt) continue;
-        const terms = {
-          roundId: Number(bid.terms.roundId),
-          offerId: Number(bid.terms.offerId),
-          profileId: Number(bid.terms.profileId),
-          start: Number(bid.terms.start),
-          duration: Number(bid.terms.duration),
-          pricePerHour: BigInt(bid.terms.pricePerHour),
-          replacesLease: Number(bid.terms.replacesLease),
-        };
+        const terms = termsFromStore(bid.terms);
         const hint = await contracts.market.insertionHint(terms.roundId, terms.pricePerHour);
         await withDecodedRevert(async () => (await contracts.market.revealBid(terms, bid.salt, hint)).wait());
         bid.state = "revealed";
