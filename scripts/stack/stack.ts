@@ -9,6 +9,7 @@ import {
   ManagedSigner,
   createProvider,
   deployMarket,
+  latestBlockTime,
   readDeployment,
   writeDeployment,
   type DeployOptions,
@@ -261,7 +262,9 @@ async function deploymentFor(
     }
     if (!embedded) return await readDeployment(chainId, deploymentsDir);
     const deployer = new ManagedSigner((await provider.getSigner(0)) as JsonRpcSigner);
-    const { deployment } = await deployMarket(deployer, options);
+    // Round 1 opens with the market, so the first bids (the demo's) never meet the end of a round.
+    const genesis = options.schedule?.genesis ?? (await latestBlockTime(provider));
+    const { deployment } = await deployMarket(deployer, { ...options, schedule: { ...options.schedule, genesis } });
     await writeDeployment(deployment, deploymentsDir);
     return deployment;
   } finally {

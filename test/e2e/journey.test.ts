@@ -15,7 +15,7 @@ import { afterAll, describe, expect, it } from "vitest";
 
 import { createProvider, latestBlockTime, parseCredits } from "../../sdk/index.js";
 import { freePort } from "../helpers/postgres.js";
-import { runStack, type RunningStack } from "../helpers/stack.js";
+import { roomToCommit, runStack, type RunningStack } from "../helpers/stack.js";
 import { waitFor } from "../helpers/wait.js";
 
 const run = promisify(execFile);
@@ -206,6 +206,8 @@ async function journey(directory: string, options: { restartAgent: boolean }): P
     };
     let agent = await startAgent();
 
+    // The auction is listed in the round open now: leave that round room to take the bids.
+    await roomToCommit(stack.rpcUrl, join(directory, "data", "state", "deployments"), 300);
     // Offers under each price model: quarter hours at a fixed price, hours at a dynamic one, an auction.
     const now = await chainNow();
     const quarter = Math.floor(now / QUARTER) * QUARTER;

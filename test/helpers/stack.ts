@@ -1,6 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { join } from "node:path";
 
+import { createProvider, latestBlockTime, readDeployment, revealWindow, roundAt } from "../../sdk/index.js";
 import { waitFor } from "./wait.js";
 
 const CLI = join(import.meta.dirname, "../../scripts/market.js");
@@ -64,4 +65,23 @@ export async function runStack(args: string[], env: Record<string, string> = {})
       return exit;
     },
   };
+}
+
+/**
+ * Makes sure the auction round open on a local chain takes bids for at least `marginSeconds`
+ * more: otherwise moves the chain into the next round. A bid sent in a round's last seconds is
+ * refused (rightly), which a test must not leave to the clock.
+ */
+export async function roomToCommit(rpcUrl: string, deploymentsDir: string, marginSeconds = 60): Promise<void> {
+  const provider = createProvider(rpcUrl);
+  try {
+    const { schedule } = await readDeployment(Number((await provider.getNetwork()).chainId), deploymentsDir);
+    const now = await latestBlockTime(provider);
+    const closesAt = revealWindow(schedule, roundAt(schedule, now)).opensAt;
+    if (closesAt - now >= marginSeconds) return;
+    await provider.send("evm_increaseTime", [closesAt - now]);
+    await provider.send("evm_mine", []);
+  } finally {
+    provider.destroy();
+  }
 }
