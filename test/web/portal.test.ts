@@ -197,7 +197,8 @@ describe.skipIf(!hasChromium && process.env.CI === undefined)("the portal in a b
     expect(leaseId).toBeGreaterThan(0);
 
     await page.getByRole("link", { name: "My leases" }).click();
-    const row = page.getByRole("row").filter({ hasText: `#${leaseId}` });
+    // The row whose first cell is the lease (a node may carry the same number).
+    const row = page.getByRole("row", { name: new RegExp(`^#${leaseId} `) });
     await expect(row.textContent()).resolves.toMatch(/pending/);
     // The slice's start comes; the agent boots the node, and the page follows without a reload.
     await advanceTo(Number(sliceId.split("-")[1]));
@@ -257,8 +258,7 @@ describe.skipIf(!hasChromium && process.env.CI === undefined)("the portal in a b
     const listed = await page.getByRole("status").filter({ hasText: "listed" }).textContent();
     const offerId = /#(\d+)/.exec(listed ?? "")?.[1];
     await page
-      .getByRole("row")
-      .filter({ hasText: `#${offerId}` })
+      .getByRole("row", { name: new RegExp(`^#${offerId} `) })
       .getByText("20:00 to 6:00 UTC")
       .waitFor();
     await shoot(page, "owner-offers");
