@@ -71,9 +71,11 @@ export function App() {
   }, [api, token]);
   useEffect(refreshMe, [refreshMe]);
 
-  // Notifications stream for as long as someone is signed in; a dropped stream comes back.
+  // Notifications stream for as long as someone is signed in (not again on every balance refresh);
+  // a dropped stream comes back.
+  const userId = me?.user.userId;
   useEffect(() => {
-    if (me === undefined) return;
+    if (userId === undefined) return;
     const stop = new AbortController();
     const follow = async () => {
       while (!stop.signal.aborted) {
@@ -88,7 +90,7 @@ export function App() {
     };
     void follow();
     return () => stop.abort();
-  }, [api, me]);
+  }, [api, userId]);
 
   if (token === undefined || me === undefined) {
     return (
