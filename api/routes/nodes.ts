@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 import { attributesOf, resourcesOf } from "../../oracle/agent/enroll.js";
-import { RedfishClient, RedfishSystem } from "../../oracle/redfish/index.js";
+import { readInventory } from "../../oracle/redfish/index.js";
 import { NodeStatus, nameOf } from "../../sdk/index.js";
 import { ApiError } from "../http/problem.js";
 import { address, idParam, instant, isoTime } from "../http/schemas.js";
@@ -202,16 +202,18 @@ export const nodeRoutes = [
       .strict(),
     response: z.object({ node: nodeSchema, txHash: z.string() }),
     async handler({ body, caller, services }) {
-      const client = new RedfishClient({
-        url: body.bmcUrl,
-        credentials: { username: body.username, password: body.password },
-        insecure: body.insecure,
-        timeoutMs: BMC_TIMEOUT_MS,
-        retry: { retries: 1 },
-      });
       let inventory;
       try {
-        inventory = await (await RedfishSystem.open(client, body.systemId)).inventory();
+        inventory = await readInventory(
+          {
+            url: body.bmcUrl,
+            credentials: { username: body.username, password: body.password },
+            insecure: body.insecure,
+            timeoutMs: BMC_TIMEOUT_MS,
+            retry: { retries: 1 },
+          },
+          body.systemId,
+        );
       } catch (error) {
         throw new ApiError(
           502,
@@ -220,8 +222,6 @@ export const nodeRoutes = [
           `${new URL(body.bmcUrl).host}: ${error instanceof Error ? error.message : String(error)}`,
           [{ field: "body.bmcUrl", message: "no inventory from this BMC" }],
         );
-      } finally {
-        await client.close();
       }
       return registerNode(services, caller, {
         resources: resourcesOf(inventory),

@@ -4,9 +4,12 @@ import { readAgentConfig } from "../../oracle/agent/config.js";
 import { attributesOf, resourcesOf } from "../../oracle/agent/enroll.js";
 import { startAgent } from "../../oracle/agent/run.js";
 import { createLogger } from "../../sdk/log.js";
-import { createKeystore, eventsOfReceipt, readPassword, withDecodedRevert } from "../../sdk/index.js";
-import { DEFAULT_RPC_URL, withChain, withChainOptions, type ConnectionFlags } from "./connection.js";
-import { printJson, readInventory, seconds, untilStopped, withBmcOptions, type BmcFlags } from "./options.js";
+import { readInventory } from "../../oracle/redfish/index.js";
+import { createKeystore, readPassword } from "../../sdk/index.js";
+import { DEFAULT_RPC_URL, withChainOptions, type ConnectionFlags } from "./connection.js";
+import { sendOnChain } from "./market/chain.js";
+import { clientOptionsOf, seconds, untilStopped, withBmcOptions, type BmcFlags } from "./options.js";
+import { printJson } from "./output.js";
 
 const DEFAULT_CALENDAR_UNIT_SECONDS = 60;
 
@@ -39,7 +42,7 @@ export function agentCommand(): Command {
     .option("--calendar-unit <seconds>", "the node's calendar resolution", String(DEFAULT_CALENDAR_UNIT_SECONDS))
     .option("--dry-run", "print the profile without registering")
     .action(async (flags: BmcFlags & ConnectionFlags & { agent?: string; calendarUnit: string; dryRun?: boolean }) => {
-      const inventory = await readInventory(flags);
+      const inventory = await readInventory(await clientOptionsOf(flags), flags.system);
       const resources = resourcesOf(inventory);
       const attributes = attributesOf(inventory);
       if (flags.dryRun === true) {
@@ -47,21 +50,18 @@ export function agentCommand(): Command {
         return;
       }
       const calendarUnit = seconds(flags.calendarUnit, "--calendar-unit");
-      await withChain({ ...flags, rpc: flags.rpc ?? DEFAULT_RPC_URL }, async ({ deployment, contracts, address }) => {
-        const agent = flags.agent ?? address;
-        const receipt = await withDecodedRevert(async () =>
-          (await contracts.nodes.registerNode(resources, calendarUnit, agent, attributes)).wait(),
-        );
-        const registered = eventsOfReceipt(deployment, receipt ?? { logs: [] }).find(
-          (event) => event.name === "NodeRegistered",
-        );
-        printJson({
-          nodeId: registered === undefined ? null : Number(registered.args.nodeId),
-          agent,
-          resources,
-          attributes,
-          transactionHash: receipt?.hash,
-        });
+      let agent = flags.agent;
+      const sent = await sendOnChain({ ...flags, rpc: flags.rpc ?? DEFAULT_RPC_URL }, (contracts, signer) => {
+        agent ??= signer;
+        return contracts.nodes.registerNode(resources, calendarUnit, agent, attributes);
+      });
+      const registered = sent.events.find((event) => event.name === "NodeRegistered");
+      printJson({
+        nodeId: registered === undefined ? null : Number(registered.args.nodeId),
+        agent,
+        resources,
+        attributes,
+        transactionHash: sent.txHash,
       });
     });
 

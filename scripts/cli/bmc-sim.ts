@@ -2,7 +2,8 @@ import { Command, Option } from "commander";
 
 import { BmcFleet, mixedSizes } from "../../oracle/bmc-sim/fleet.js";
 import { readPassword } from "../../sdk/index.js";
-import { printJson, untilStopped } from "./options.js";
+import { untilStopped } from "./options.js";
+import { printJson } from "./output.js";
 
 /** `market bmc-sim`: a fleet of simulated BMCs for trying the agent without hardware. */
 export function bmcSimCommand(): Command {

@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 
 import { Option, type Command } from "commander";
 
-import { RedfishClient, RedfishSystem, type Inventory } from "../../oracle/redfish/index.js";
+import { RedfishClient, RedfishSystem, type RedfishClientOptions } from "../../oracle/redfish/index.js";
 import { readPassword } from "../../sdk/index.js";
 
 /** The options every command that talks to one BMC takes. */
@@ -34,33 +34,28 @@ export function withBmcOptions(command: Command): Command {
     .option("--timeout <seconds>", "per-request timeout", "30");
 }
 
-/** Opens the system the flags name. The caller closes its client. */
-export async function openSystem(flags: BmcFlags): Promise<RedfishSystem> {
+/** How to reach the flags' BMC. */
+export async function clientOptionsOf(flags: BmcFlags): Promise<RedfishClientOptions> {
   const password = flags.passwordFile !== undefined ? await readPassword(flags.passwordFile) : flags.password;
   if (password === undefined)
     throw new Error("give the BMC password with --password-file, --password or REDFISH_PASSWORD");
-  const client = new RedfishClient({
+  return {
     url: flags.bmc,
     credentials: { username: flags.user, password },
     timeoutMs: seconds(flags.timeout, "--timeout") * 1000,
     insecure: flags.insecure === true,
     ...(flags.caFile === undefined ? {} : { ca: await readFile(flags.caFile) }),
-  });
+  };
+}
+
+/** Opens the system the flags name. The caller closes its client. */
+export async function openSystem(flags: BmcFlags): Promise<RedfishSystem> {
+  const client = new RedfishClient(await clientOptionsOf(flags));
   try {
     return await RedfishSystem.open(client, flags.system);
   } catch (error) {
     await client.close();
     throw error;
-  }
-}
-
-/** What the flags' BMC reports about its machine. */
-export async function readInventory(flags: BmcFlags): Promise<Inventory> {
-  const system = await openSystem(flags);
-  try {
-    return await system.inventory();
-  } finally {
-    await system.client.close();
   }
 }
 
@@ -70,10 +65,6 @@ export function seconds(value: string, flag: string): number {
   if (!Number.isFinite(parsed) || parsed <= 0)
     throw new Error(`${flag} must be a positive number of seconds, not "${value}"`);
   return parsed;
-}
-
-export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, (_, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2)}\n`);
 }
 
 /** Set by `market start` for its children: a child also stops when its parent's pipe closes. */

@@ -26,10 +26,16 @@ function cell(value: unknown): string {
   return String(value);
 }
 
+/** JSON for scripts; bigints (credit units, gas) as decimal strings. */
+function toJson(value: unknown): string {
+  return JSON.stringify(value, (_, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2);
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${toJson(value)}\n`);
+}
+
 /** Prints the answer as JSON for scripts, or as `human` renders it. */
 export function print<T>(answer: T, json: boolean, human: (answer: T) => string): void {
-  const text = json
-    ? JSON.stringify(answer, (_, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2)
-    : human(answer);
-  process.stdout.write(`${text}\n`);
+  process.stdout.write(`${json ? toJson(answer) : human(answer)}\n`);
 }

@@ -1,7 +1,8 @@
 import { Command } from "commander";
 
 import { endSequence, runSteps, startSequence, type RedfishSystem, type Step } from "../../oracle/redfish/index.js";
-import { openSystem, printJson, seconds, withBmcOptions, type BmcFlags } from "./options.js";
+import { openSystem, seconds, withBmcOptions, type BmcFlags } from "./options.js";
+import { printJson } from "./output.js";
 
 interface SequenceFlags extends BmcFlags {
   powerTimeout: string;

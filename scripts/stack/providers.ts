@@ -5,7 +5,7 @@ import { getAddress } from "ethers";
 
 import type { GatewayClient } from "../../api/client.js";
 import { attributesOf, resourcesOf } from "../../oracle/agent/enroll.js";
-import { RedfishClient, RedfishSystem } from "../../oracle/redfish/index.js";
+import { readInventory } from "../../oracle/redfish/index.js";
 import { createKeystore } from "../../sdk/index.js";
 import { exists, secretFile } from "./files.js";
 
@@ -74,7 +74,10 @@ export async function createLocalProviders(options: {
     for (let bmc = index * share; bmc < Math.min(bmcs.length, (index + 1) * share); bmc++) {
       const address = bmcs[bmc];
       if (address === undefined) continue;
-      const inventory = await inventoryOf(address, options.bmcPassword);
+      const inventory = await readInventory(
+        { url: address.url, credentials: { username: BMC_USER, password: options.bmcPassword } },
+        address.systemId,
+      );
       const { node } = await owner.post<{ node: { nodeId: number } }>("/nodes", {
         resources: resourcesOf(inventory),
         agent: agent.address,
@@ -86,15 +89,6 @@ export async function createLocalProviders(options: {
     providers.push({ ...provider, tenantId: tenant.tenantId, agent, nodes });
   }
   return providers;
-}
-
-async function inventoryOf(bmc: SimulatedBmcAddress, password: string) {
-  const client = new RedfishClient({ url: bmc.url, credentials: { username: BMC_USER, password } });
-  try {
-    return await (await RedfishSystem.open(client, bmc.systemId)).inventory();
-  } finally {
-    await client.close();
-  }
 }
 
 /** The agent configuration (see oracle/README.md) of a local provider's agent. */

@@ -1,5 +1,4 @@
 import { readFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { join } from "node:path";
 
 import { HDNodeWallet, type JsonRpcSigner } from "ethers";
@@ -15,6 +14,7 @@ import {
   type DeployOptions,
   type Deployment,
 } from "../../sdk/index.js";
+import { freePort } from "../lib/free-port.js";
 import {
   dataDirAt,
   exists,
@@ -303,18 +303,6 @@ async function fundAgents(rpcUrl: string, embedded: boolean, agents: { address: 
   } finally {
     provider.destroy();
   }
-}
-
-/** A port nobody listens on now, for a part that must be named before it starts. */
-function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address !== null ? resolve(address.port) : reject()));
-    });
-  });
 }
 
 async function untilReady(gatewayUrl: string): Promise<void> {

@@ -14,7 +14,7 @@ import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 
 import { createProvider, latestBlockTime, parseCredits } from "../../sdk/index.js";
-import { freePort } from "../helpers/postgres.js";
+import { freePort } from "../../scripts/lib/free-port.js";
 import { roomToCommit, runStack, type RunningStack } from "../helpers/stack.js";
 import { waitFor } from "../helpers/wait.js";
 

@@ -2,8 +2,9 @@ import { Command, Option } from "commander";
 
 import type { Node } from "../../../api/records.js";
 import { attributesOf, resourcesOf } from "../../../oracle/agent/enroll.js";
+import { readInventory } from "../../../oracle/redfish/index.js";
 import { gatewayOf, withConnection, type ConnectionFlags } from "../connection.js";
-import { readInventory, withBmcOptions, type BmcFlags } from "../options.js";
+import { clientOptionsOf, withBmcOptions, type BmcFlags } from "../options.js";
 import { print, record, table } from "../output.js";
 
 const size = (n: Node) =>
@@ -55,7 +56,7 @@ export function nodesCommand(): Command {
     .requiredOption("--agent <address>", "the account of the agent that will provision it")
     .option("--calendar-unit <seconds>", "the node's calendar resolution", "60")
     .action(async (flags: ConnectionFlags & BmcFlags & { agent: string; calendarUnit: string }) => {
-      const inventory = await readInventory(flags);
+      const inventory = await readInventory(await clientOptionsOf(flags), flags.system);
       const answer = await (
         await gatewayOf(flags)
       ).post<{ node: Node; txHash: string }>("/nodes", {
