@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { SimulatedBmc } from "../../oracle/bmc-sim/bmc.js";
 import { createProvider, latestBlockTime } from "../../sdk/index.js";
-import { DEV_MNEMONIC } from "../api/helpers.js";
+import { Client, DEV_MNEMONIC } from "../api/helpers.js";
 import { roomToCommit, runStack, type RunningStack } from "../helpers/stack.js";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -57,18 +57,9 @@ describe.skipIf(!hasChromium && process.env.CI === undefined)("the portal in a b
   };
 
   /** A call to the gateway as a program would make it. */
-  const call = async <T>(path: string, token?: string, body?: unknown): Promise<T> => {
-    const answer = await fetch(`${stack.gatewayUrl}${path}`, {
-      method: body === undefined ? "GET" : "POST",
-      headers: {
-        "content-type": "application/json",
-        ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (!answer.ok) throw new Error(`${path}: ${answer.status} ${await answer.text()}`);
-    return (await answer.json()) as T;
-  };
+  const call = <T>(path: string, token?: string, body?: unknown): Promise<T> =>
+    new Client(stack.gatewayUrl, token).must<T>(body === undefined ? "GET" : "POST", path, body);
+
   /** A session token for a person of the demo. */
   const login = async (email: string, secret: string) =>
     (await call<{ token: string }>("/auth/login", undefined, { email, password: secret })).token;
@@ -321,26 +312,15 @@ describe.skipIf(!hasChromium && process.env.CI === undefined)("the portal in a b
     // The wallet: one of the chain's development accounts, behind an EIP-1193 provider in the page.
     const account = HDNodeWallet.fromPhrase(DEV_MNEMONIC, undefined, "m/44'/60'/0'/0/9").address;
     const admin = (await readFile(join(dataDir, "state", "admin.api-key"), "utf8")).trim();
-    const asAdmin = async <T>(path: string, body: unknown): Promise<T> => {
-      const answer = await fetch(`${stack.gatewayUrl}${path}`, {
-        method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${admin}` },
-        body: JSON.stringify(body),
-      });
-      if (!answer.ok) throw new Error(`${path}: ${answer.status} ${await answer.text()}`);
-      return (await answer.json()) as T;
-    };
-    const { tenants } = (await (
-      await fetch(`${stack.gatewayUrl}/tenants`, { headers: { authorization: `Bearer ${admin}` } })
-    ).json()) as { tenants: { tenantId: number; name: string }[] };
+    const { tenants } = await call<{ tenants: { tenantId: number; name: string }[] }>("/tenants", admin);
     const renderFarm = tenants.find((t) => t.name === "Render Farm Ltd")?.tenantId;
-    const { user } = await asAdmin<{ user: { userId: string } }>(`/tenants/${renderFarm}/users`, {
+    const { user } = await call<{ user: { userId: string } }>(`/tenants/${renderFarm}/users`, admin, {
       name: "Walt Wallet",
       email: "walt@renderfarm.example",
       roles: ["buyer"],
       address: account,
     });
-    await asAdmin("/credits/grant", { userId: user.userId, amount: "100" });
+    await call("/credits/grant", admin, { userId: user.userId, amount: "100" });
 
     const chain = createProvider(stack.rpcUrl);
     const page = await browser.newPage();
