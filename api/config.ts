@@ -18,6 +18,11 @@ export const gatewaySettingsSchema = z
     /** File holding the master secret that seals custodial keys, bid salts and webhook secrets. */
     masterSecretFile: z.string().optional(),
     host: z.string().default("127.0.0.1"),
+    /**
+     * The origin people reach the gateway at (behind a proxy, say): named in wallet challenges.
+     * Omitted, the address it listens on.
+     */
+    publicUrl: z.string().url().optional(),
     port: z.number().int().min(0).max(65_535).default(8080),
     /** The operator's key, taken into custody at the first start as the first admin's wallet. */
     operatorKey: z

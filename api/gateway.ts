@@ -92,6 +92,7 @@ export async function startGateway(settings: GatewaySettings, options: GatewayOp
     notifier,
     operator,
     gas: freeGas ? { minimumWei: 0n, targetWei: 0n } : (settings.gas ?? DEFAULT_GAS),
+    origin: settings.publicUrl ?? "",
     chainTime,
     send,
   };
@@ -137,6 +138,7 @@ export async function startGateway(settings: GatewaySettings, options: GatewayOp
   const server = await listen(app, settings.host, settings.port);
   const { port } = server.address() as AddressInfo;
   const url = `http://${settings.host}:${port}`;
+  services.origin = new URL(settings.publicUrl ?? url).origin;
   logger.info("gateway listening", { url, chainId: deployment.chainId, market: deployment.contracts.market });
 
   return {

@@ -42,6 +42,8 @@ export interface Services {
   /** The first admin's account: pays custodial accounts' gas where gas has a price. */
   operator: string;
   gas: GasAllowance;
+  /** The origin people reach the gateway at (`publicUrl`, else where it listens). */
+  origin: string;
   /** The chain's notion of now, in unix seconds (never behind the latest block). */
   chainTime(): Promise<number>;
   /**

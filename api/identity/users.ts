@@ -56,6 +56,22 @@ interface UserRow {
   disabled: number;
 }
 
+/** Where a wallet challenge is shown: the gateway's public origin, never a request's Host header. */
+export interface ChallengeSite {
+  host: string;
+  origin: string;
+  chainId: number;
+}
+
+/** What a wallet's signature of a challenge is for. */
+export type ChallengePurpose = { kind: "sign-in" } | { kind: "link"; email: string };
+
+function statementOf(purpose: ChallengePurpose): string {
+  return purpose.kind === "sign-in"
+    ? "Sign in to Metalmarket."
+    : `Link this account to the Metalmarket user ${purpose.email.toLowerCase()}.`;
+}
+
 export interface NewUser {
   tenantId: number | null;
   name: string;
@@ -69,9 +85,16 @@ export interface NewUser {
 /** Users, their API keys (stored hashed) and login sessions (stored hashed). */
 export class Users {
   readonly #db: Db;
+  #decoy: Promise<string> | undefined;
 
   private constructor(db: Db) {
     this.#db = db;
+  }
+
+  /** A password hash nobody knows the password of, made once: what unknown emails are checked against. */
+  #decoyHash(): Promise<string> {
+    this.#decoy ??= hashPassword(newToken(32));
+    return this.#decoy;
   }
 
   static async open(db: Db): Promise<Users> {
@@ -178,16 +201,21 @@ export class Users {
       "SELECT * FROM users WHERE email = $1 AND disabled = 0",
       [email.toLowerCase()],
     );
-    if (row?.password_hash === null || row === undefined) return undefined;
-    if (!(await verifyPassword(password, row.password_hash))) return undefined;
+    // An unknown email costs the same scrypt as a wrong password, so timing tells no one which
+    // emails have accounts.
+    const stored = row?.password_hash ?? (await this.#decoyHash());
+    const matches = await verifyPassword(password, stored);
+    if (row === undefined || row.password_hash === null || !matches) return undefined;
     return this.#openSession(userOf(row));
   }
 
   /**
-   * A sign-in message for a wallet user to sign (after EIP-4361, "Sign-In with Ethereum"): it names
-   * the site, the account, the chain and a single-use nonce, and expires in five minutes.
+   * A message for a wallet to sign (after EIP-4361, "Sign-In with Ethereum"): it names the site,
+   * the account, the chain, what the signature is for and a single-use nonce, and expires in five
+   * minutes. `purpose` is a sign-in, or linking the account to the user with `email` (proof that
+   * whoever binds an account to a user controls it).
    */
-  async walletChallenge(address: string, site: { host: string; origin: string; chainId: number }) {
+  async walletChallenge(address: string, site: ChallengeSite, purpose: ChallengePurpose) {
     const nonce = newToken(12).replace(/[-_]/g, "0");
     const issuedAt = now();
     const expiresAt = issuedAt + CHALLENGE_SECONDS;
@@ -195,7 +223,7 @@ export class Users {
       `${site.host} wants you to sign in with your Ethereum account:`,
       address,
       "",
-      "Sign in to Metalmarket.",
+      statementOf(purpose),
       "",
       `URI: ${site.origin}`,
       "Version: 1",
@@ -215,32 +243,53 @@ export class Users {
   }
 
   /**
-   * Opens a session for the wallet user whose account signed `message`, a challenge this gateway
-   * issued and nobody used yet. Undefined when anything does not hold.
+   * The account that signed `message`, a live challenge for `purpose` this gateway issued and
+   * nobody used yet; undefined when anything does not hold. A challenge is used up either way.
    */
-  async walletLogin(
+  async redeemChallenge(
     message: string,
+    purpose: ChallengePurpose,
     signerOf: (message: string) => string,
-  ): Promise<{ token: string; user: User; expiresAt: number } | undefined> {
+  ): Promise<string | undefined> {
     const nonce = /^Nonce: (\S+)$/m.exec(message)?.[1];
     if (nonce === undefined) return undefined;
     const challenge = await this.#db.get<{ address: string; message: string; expires_at: number }>(
       "SELECT address, message, expires_at FROM wallet_challenges WHERE nonce = $1",
       [nonce],
     );
-    // Single use, whatever the outcome.
     await this.#db.run("DELETE FROM wallet_challenges WHERE nonce = $1", [nonce]);
     if (challenge === undefined || challenge.message !== message || Number(challenge.expires_at) < now())
       return undefined;
+    if (message.split("\n")[3] !== statementOf(purpose)) return undefined;
     let signer: string;
     try {
       signer = signerOf(message);
     } catch {
       return undefined; // not a signature at all
     }
-    if (signer.toLowerCase() !== challenge.address) return undefined;
-    const user = (await this.byAddress(challenge.address)).find((u) => !u.custodial && !u.disabled);
+    return signer.toLowerCase() === challenge.address ? challenge.address : undefined;
+  }
+
+  /** Opens a session for the wallet user whose account signed `message`, a sign-in challenge. */
+  async walletLogin(
+    message: string,
+    signerOf: (message: string) => string,
+  ): Promise<{ token: string; user: User; expiresAt: number } | undefined> {
+    const account = await this.redeemChallenge(message, { kind: "sign-in" }, signerOf);
+    if (account === undefined) return undefined;
+    const user = (await this.byAddress(account)).find((u) => !u.custodial && !u.disabled);
     return user === undefined ? undefined : this.#openSession(user);
+  }
+
+  /**
+   * True when `address` was ever any user's account (also a removed user's): an account serves
+   * one user for good, so nobody can take over another's account or read its history.
+   */
+  async knowsAddress(address: string): Promise<boolean> {
+    const row = await this.#db.get<{ n: number }>("SELECT COUNT(*) AS n FROM users WHERE address = $1", [
+      address.toLowerCase(),
+    ]);
+    return Number(row?.n ?? 0) > 0;
   }
 
   async #openSession(user: User): Promise<{ token: string; user: User; expiresAt: number }> {

@@ -78,6 +78,13 @@ export class Wallets {
     return address;
   }
 
+  /** True when the gateway keeps the key of `address`. */
+  async holds(address: string): Promise<boolean> {
+    return (
+      (await this.#db.get("SELECT 1 AS one FROM wallets WHERE address = $1", [address.toLowerCase()])) !== undefined
+    );
+  }
+
   /** The signer of a custodial account, shared by every request that sends from it. */
   signer(address: string): Promise<ManagedSigner> {
     const key = address.toLowerCase();

@@ -5,8 +5,8 @@ import type { Response } from "express";
 import type { Db } from "../db/database.js";
 import type { MasterKey } from "../identity/secrets.js";
 import { newToken, signWebhook } from "../identity/secrets.js";
-import type { Users } from "../identity/users.js";
-import type { IndexedEvent } from "../indexer/indexer.js";
+import type { User, Users } from "../identity/users.js";
+import { storedEventOf, type EventRow, type IndexedEvent } from "../indexer/indexer.js";
 import { ApiError } from "../http/problem.js";
 import { credits } from "../http/schemas.js";
 import { repeat, type Repeating } from "../repeat.js";
@@ -46,6 +46,31 @@ const SCHEMA = `
   CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);
 `;
 
+/** The chain events that notify anyone: what a resumed stream replays. */
+const NOTIFYING_EVENTS = [
+  "LeaseCreated",
+  "LeaseProvisioned",
+  "LeaseFailed",
+  "LeaseEnded",
+  "CreditsGranted",
+  "CreditRequestApproved",
+  "CreditRequestRejected",
+  "BidMatched",
+  "BidUnmatched",
+] as const;
+/** A resumed stream replays at most this many events; a client further behind reads the audit trail. */
+const MAX_REPLAYED_EVENTS = 1000;
+/** How often open streams check that their credential still holds (another replica may revoke it). */
+const STREAM_RECHECK_MS = 15_000;
+
+/** One open event stream, and how to tell that the credential it was opened with still holds. */
+interface Stream {
+  res: Response;
+  stillValid(): Promise<boolean>;
+  /** Frames that arrived while the stream was replaying what it missed. */
+  held: Notification[] | undefined;
+}
+
 export interface WebhookOptions {
   maxAttempts: number;
   allowInternalNetworks: boolean;
@@ -72,7 +97,7 @@ export class Notifier {
   readonly #users: Users;
   readonly #master: MasterKey;
   readonly #options: WebhookOptions;
-  readonly #streams = new Map<string, Set<Response>>();
+  readonly #streams = new Map<string, Set<Stream>>();
   #loop: Repeating | undefined;
 
   private constructor(db: Db, users: Users, master: MasterKey, options: WebhookOptions) {
@@ -98,12 +123,20 @@ export class Notifier {
 
   async stop(): Promise<void> {
     await this.#loop?.stop();
-    for (const streams of this.#streams.values()) for (const res of streams) res.end();
+    for (const streams of this.#streams.values()) for (const stream of streams) stream.res.end();
     this.#streams.clear();
   }
 
-  /** Keeps `res` open as `userId`'s event stream until the client goes away. */
-  subscribe(userId: string, res: Response): void {
+  /**
+   * Keeps `res` open as `user`'s event stream until the client goes away or `stillValid` (the
+   * credential it was opened with) stops holding. With `lastEventId` (the SSE `Last-Event-ID` of
+   * a reconnect) it first replays what the user missed since that notification.
+   */
+  async subscribe(
+    user: User,
+    res: Response,
+    options: { stillValid(): Promise<boolean>; lastEventId?: string },
+  ): Promise<void> {
     res.status(200).set({
       "Content-Type": "text/event-stream",
       "Cache-Control": "no-store",
@@ -112,17 +145,76 @@ export class Notifier {
     });
     res.flushHeaders();
     res.write(": connected\n\n");
-    let streams = this.#streams.get(userId);
+    let streams = this.#streams.get(user.userId);
     if (streams === undefined) {
       streams = new Set();
-      this.#streams.set(userId, streams);
+      this.#streams.set(user.userId, streams);
     }
-    streams.add(res);
-    const heartbeat = setInterval(() => res.write(": keep-alive\n\n"), 15_000);
+    const after = /^(\d+):/.exec(options.lastEventId ?? "")?.[1];
+    const stream: Stream = { res, stillValid: options.stillValid, held: after === undefined ? undefined : [] };
+    streams.add(stream);
+    const heartbeat = setInterval(() => {
+      res.write(": keep-alive\n\n");
+      void this.#endIfRevoked(stream);
+    }, STREAM_RECHECK_MS);
     res.on("close", () => {
       clearInterval(heartbeat);
-      streams.delete(res);
+      streams.delete(stream);
     });
+    if (after === undefined) return;
+    let last = Number(after);
+    for (const notification of await this.#missed(user, last)) {
+      res.write(frameOf(notification));
+      last = Math.max(last, eventIdOf(notification));
+    }
+    for (const notification of stream.held ?? []) if (eventIdOf(notification) > last) res.write(frameOf(notification));
+    stream.held = undefined;
+  }
+
+  /**
+   * Ends `userId`'s streams whose credential no longer holds (a revoked key, a closed session, a
+   * removed user): called at once by whatever revoked it.
+   */
+  async recheckStreams(userId: string): Promise<void> {
+    await Promise.all([...(this.#streams.get(userId) ?? [])].map((stream) => this.#endIfRevoked(stream)));
+  }
+
+  async #endIfRevoked(stream: Stream): Promise<void> {
+    let valid = false;
+    try {
+      valid = await stream.stillValid();
+    } catch {
+      // Unknown is not valid: the client reconnects and authenticates again.
+    }
+    if (!valid) stream.res.end();
+  }
+
+  /** The notifications for `user` of events after `afterEventId`, in chain order. */
+  async #missed(user: User, afterEventId: number): Promise<Notification[]> {
+    const rows = await this.#db.all<EventRow>(
+      `SELECT * FROM events WHERE id > $1 AND name IN (${NOTIFYING_EVENTS.map((_, i) => `$${i + 2}`).join(", ")})
+       ORDER BY id LIMIT ${MAX_REPLAYED_EVENTS}`,
+      [afterEventId, ...NOTIFYING_EVENTS],
+    );
+    const missed: Notification[] = [];
+    for (const row of rows) {
+      for (const { accounts, notification } of await this.#notificationsOf(storedEventOf(row))) {
+        if (accounts.includes(user.address) && (await this.#concerns(user, user.address))) missed.push(notification);
+      }
+    }
+    return missed;
+  }
+
+  /**
+   * True when a notification about `account` is for `user`: an active user of that account, in the
+   * tenant the account is a member of (staff: in none). What a user is told follows membership.
+   */
+  async #concerns(user: User, account: string): Promise<boolean> {
+    if (user.disabled) return false;
+    const member = await this.#db.get<{ tenant_id: number }>("SELECT tenant_id FROM members WHERE account = $1", [
+      account,
+    ]);
+    return member === undefined ? user.tenantId === null : Number(member.tenant_id) === user.tenantId;
   }
 
   async addWebhook(userId: string, url: string, types: NotificationType[]): Promise<Webhook & { secret: string }> {
@@ -186,6 +278,7 @@ export class Notifier {
       for (const { accounts, notification } of await this.#notificationsOf(event)) {
         for (const account of accounts) {
           for (const user of await this.#users.byAddress(account)) {
+            if (!(await this.#concerns(user, account))) continue;
             this.#push(user.userId, notification);
             await this.#queueWebhooks(user.userId, notification);
           }
@@ -255,8 +348,10 @@ export class Notifier {
   }
 
   #push(userId: string, notification: Notification): void {
-    const frame = `id: ${notification.id}\nevent: ${notification.type}\ndata: ${JSON.stringify(notification)}\n\n`;
-    for (const res of this.#streams.get(userId) ?? []) res.write(frame);
+    for (const stream of this.#streams.get(userId) ?? []) {
+      if (stream.held !== undefined) stream.held.push(notification);
+      else stream.res.write(frameOf(notification));
+    }
   }
 
   async #queueWebhooks(userId: string, notification: Notification): Promise<void> {
@@ -378,4 +473,14 @@ export class Notifier {
         return [];
     }
   }
+}
+
+/** A notification as a Server-Sent Event; its `id:` is what a reconnect sends back as `Last-Event-ID`. */
+function frameOf(notification: Notification): string {
+  return `id: ${notification.id}\nevent: ${notification.type}\ndata: ${JSON.stringify(notification)}\n\n`;
+}
+
+/** The chain event a notification came from (its id reads `<event id>:<type>`). */
+function eventIdOf(notification: Notification): number {
+  return Number(notification.id.split(":")[0]);
 }

@@ -54,12 +54,20 @@ const auditQuery = z
   .strict();
 export type AuditQuery = z.infer<typeof auditQuery>;
 
-/** The filters a caller may use: staff any; a tenant admin their tenant's; others their own account's. */
+/**
+ * The filters a caller may use: staff any; a tenant admin their tenant's; others their own
+ * account's within their tenant. Visibility follows tenant membership, never an address alone: an
+ * account's events outside the caller's tenant (before it joined, or elsewhere) are not theirs.
+ */
 function scoped(query: AuditQuery, caller: User): AuditQuery {
   if (caller.roles.includes("admin") || caller.roles.includes("auditor")) return query;
-  if (caller.roles.includes("tenantAdmin") && caller.tenantId !== null) return { ...query, tenant: caller.tenantId };
-  return { ...query, account: caller.address };
+  if (caller.tenantId === null) return { ...query, account: caller.address, tenant: NO_TENANT };
+  if (caller.roles.includes("tenantAdmin")) return { ...query, tenant: caller.tenantId };
+  return { ...query, account: caller.address, tenant: caller.tenantId };
 }
+
+/** A tenant id no tenant has: matches nothing. */
+const NO_TENANT = 0;
 
 /** One page of events matching `query`, in chain order after `query.after`. */
 export async function auditPage(db: Db, query: AuditQuery, limit: number): Promise<IndexedEvent[]> {

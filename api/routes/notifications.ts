@@ -2,6 +2,7 @@ import { z } from "zod";
 
 import { ApiError } from "../http/problem.js";
 import { STREAMED } from "../http/route.js";
+import { authenticate } from "../http/router.js";
 import { NOTIFICATION_TYPES } from "../notify/notifier.js";
 import { route } from "./define.js";
 
@@ -19,12 +20,18 @@ export const notificationRoutes = [
     path: "/notifications/stream",
     tag: "notifications",
     summary: "Your notifications as Server-Sent Events: leases made, provisioned, ended, refunds, credits",
-    description: `Event names: ${NOTIFICATION_TYPES.join(", ")}. Each \`data\` is a JSON notification.`,
+    description:
+      `Event names: ${NOTIFICATION_TYPES.join(", ")}. Each \`data\` is a JSON notification and each event ` +
+      "has an `id`: a reconnect with `Last-Event-ID` first gets what it missed. The stream ends when its " +
+      "API key or session is revoked.",
     access: "user",
     alsoProduces: ["text/event-stream"],
     response: z.object({ id: z.string(), type: z.enum(NOTIFICATION_TYPES), at: z.string(), data: z.unknown() }),
-    async handler({ caller, services, res }) {
-      services.notifier.subscribe(caller.userId, res);
+    async handler({ caller, services, req, res }) {
+      await services.notifier.subscribe(caller, res, {
+        lastEventId: req.header("last-event-id"),
+        stillValid: async () => (await authenticate(req, services.users))?.userId === caller.userId,
+      });
       return STREAMED;
     },
   }),

@@ -29,6 +29,11 @@ export const balanceSchema = z.object({
   escrowed: z.string().describe("credits held for leases and bids"),
 });
 
+/** A wallet's answer to a challenge: the message as issued and its `personal_sign` signature. */
+const walletSignature = z
+  .object({ message: z.string().min(1).max(2000), signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/) })
+  .strict();
+
 const newUserBody = (roles: readonly [Role, ...Role[]]) =>
   z
     .object({
@@ -37,8 +42,21 @@ const newUserBody = (roles: readonly [Role, ...Role[]]) =>
       roles: z.array(z.enum(roles)).min(1),
       password: z.string().min(8).max(200).optional().describe("for logging in to the portal"),
       address: address.optional().describe("the user's own wallet; omitted, the gateway keeps a key for them"),
+      addressProof: walletSignature
+        .optional()
+        .describe(
+          "with `address`: a `link` challenge from `POST /auth/wallet/challenge` for this email, signed by that account",
+        ),
     })
-    .strict();
+    .strict()
+    .superRefine((body, context) => {
+      if (body.address !== undefined && body.addressProof === undefined)
+        context.addIssue({
+          code: "custom",
+          path: ["addressProof"],
+          message: "binding an account needs its signature of a link challenge",
+        });
+    });
 
 const createdUser = z.object({
   user: userSchema,
@@ -101,12 +119,13 @@ async function createUser(
   services: Services,
   caller: User,
   tenantId: number | null,
-  body: { name: string; email: string; roles: Role[]; password?: string; address?: string },
+  body: z.infer<ReturnType<typeof newUserBody>>,
 ): Promise<z.infer<typeof createdUser>> {
   if ((await services.users.byEmail(body.email)) !== undefined) {
     throw ApiError.conflict(`a user with email ${body.email} exists`, "body.email");
   }
   const custodial = body.address === undefined;
+  if (body.address !== undefined) await requireLinkableAccount(services, body.address, body.email, body.addressProof);
   const account = body.address ?? (await services.wallets.create());
   let txHash: string | null = null;
   if (tenantId !== null) {
@@ -129,6 +148,39 @@ async function createUser(
   });
   const { token } = await services.users.issueApiKey(user.userId, "created with the user");
   return { user: publicUser(user), apiKey: token, txHash };
+}
+
+/**
+ * An account may be bound to a new user only by whoever controls it (its signature of a live link
+ * challenge naming this user's email), and only once: never one the gateway holds a key for, one a
+ * user ever had (a removed user's history stays theirs), or one already in a tenant on-chain.
+ */
+async function requireLinkableAccount(
+  services: Services,
+  account: string,
+  email: string,
+  proof: z.infer<typeof walletSignature> | undefined,
+): Promise<void> {
+  const taken =
+    (await services.users.knowsAddress(account)) ||
+    (await services.wallets.holds(account)) ||
+    (await services.db.get("SELECT 1 AS one FROM members WHERE account = $1", [account.toLowerCase()])) !== undefined;
+  if (taken) throw ApiError.conflict("this account already belongs to someone in the market", "body.address");
+  const signer =
+    proof === undefined
+      ? undefined
+      : await services.users.redeemChallenge(proof.message, { kind: "link", email }, (message) =>
+          verifyMessage(message, proof.signature),
+        );
+  if (signer !== account.toLowerCase()) {
+    throw new ApiError(
+      400,
+      "invalid-request",
+      "The request is not valid",
+      "body.addressProof: not a live link challenge for this email signed by body.address; ask for a new one",
+      [{ field: "body.addressProof", message: "does not prove control of body.address" }],
+    );
+  }
 }
 
 async function userInScope(services: Services, caller: User, userId: string): Promise<User> {
@@ -163,18 +215,31 @@ export const identityRoutes = [
     method: "post",
     path: "/auth/wallet/challenge",
     tag: "identity",
-    summary: "A sign-in message for a wallet user to sign (EIP-4361 style), valid for five minutes",
-    description: "Sign it with `personal_sign` in the wallet and send it to `POST /auth/wallet`.",
+    summary: "A message for a wallet to sign (EIP-4361 style), valid for five minutes",
+    description:
+      "`sign-in` (the default): sign it with `personal_sign` and send it to `POST /auth/wallet`. " +
+      "`link`: the account's owner signs it to prove control when a user is created with that account " +
+      "(`addressProof` of `POST /tenants/{tenantId}/users`).",
     access: "public",
-    body: z.object({ address }).strict(),
+    body: z
+      .object({
+        address,
+        purpose: z.enum(["sign-in", "link"]).default("sign-in"),
+        email: z.string().email().optional().describe("with `link`: the email of the user the account is for"),
+      })
+      .strict()
+      .superRefine((body, context) => {
+        if (body.purpose === "link" && body.email === undefined)
+          context.addIssue({ code: "custom", path: ["email"], message: "a link challenge names the user's email" });
+      }),
     response: z.object({ message: z.string(), expiresAt: z.string() }),
-    async handler({ body, services, req }) {
-      const host = req.get("host") ?? "metalmarket";
-      const challenge = await services.users.walletChallenge(body.address, {
-        host,
-        origin: `${req.protocol}://${host}`,
-        chainId: services.deployment.chainId,
-      });
+    async handler({ body, services }) {
+      const origin = new URL(services.origin);
+      const challenge = await services.users.walletChallenge(
+        body.address,
+        { host: origin.host, origin: origin.origin, chainId: services.deployment.chainId },
+        body.purpose === "link" ? { kind: "link", email: body.email ?? "" } : { kind: "sign-in" },
+      );
       return { message: challenge.message, expiresAt: isoTime(challenge.expiresAt) ?? "" };
     },
   }),
@@ -185,9 +250,7 @@ export const identityRoutes = [
     tag: "identity",
     summary: "Log in with a wallet: a challenge from `/auth/wallet/challenge`, signed by the user's account",
     access: "public",
-    body: z
-      .object({ message: z.string().min(1).max(2000), signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/) })
-      .strict(),
+    body: walletSignature,
     response: z.object({ token: z.string(), expiresAt: z.string(), user: userSchema }),
     async handler({ body, services, req, res }) {
       const session = await services.users.walletLogin(body.message, (message) =>
@@ -240,11 +303,12 @@ export const identityRoutes = [
     summary: "End the current session",
     access: "user",
     response: z.object({ loggedOut: z.boolean() }),
-    async handler({ services, req, res }) {
+    async handler({ caller, services, req, res }) {
       const bearer = bearerOf(req);
       const token =
         bearer !== undefined && !bearer.startsWith("mm_") ? bearer : cookieValue(req.headers.cookie, SESSION_COOKIE);
       if (token !== undefined) await services.users.logout(token);
+      await services.notifier.recheckStreams(caller.userId);
       res.clearCookie(SESSION_COOKIE, { path: "/" });
       return { loggedOut: token !== undefined };
     },
@@ -288,6 +352,7 @@ export const identityRoutes = [
     async handler({ params, caller, services }) {
       if (!(await services.users.revokeApiKey(caller.userId, params.keyId)))
         throw ApiError.notFound(`key ${params.keyId}`);
+      await services.notifier.recheckStreams(caller.userId);
       return { revoked: true };
     },
   }),
@@ -463,6 +528,7 @@ export const identityRoutes = [
           ? null
           : (await services.send(caller, (c) => c.market.removeMember(user.address))).txHash;
       await services.users.disable(user.userId);
+      await services.notifier.recheckStreams(user.userId);
       return { user: publicUser({ ...user, disabled: true }), txHash };
     },
   }),

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-import { HDNodeWallet, type JsonRpcProvider } from "ethers";
+import { HDNodeWallet, type JsonRpcProvider, type Signer } from "ethers";
 import { network } from "hardhat";
 
 import { gatewaySettingsSchema, type GatewaySettingsInput } from "../../api/config.js";
@@ -144,6 +144,24 @@ export class Client {
     }
     return answer.body;
   }
+}
+
+/**
+ * A new user's body that binds `wallet` as their own account, with the wallet's proof of control:
+ * its signature of a `link` challenge for `body.email`.
+ */
+export async function withOwnWallet(
+  gatewayUrl: string,
+  wallet: Signer,
+  body: { email: string } & Record<string, unknown>,
+): Promise<Record<string, unknown>> {
+  const address = await wallet.getAddress();
+  const { message } = await new Client(gatewayUrl).must<{ message: string }>("POST", "/auth/wallet/challenge", {
+    address,
+    purpose: "link",
+    email: body.email,
+  });
+  return { ...body, address, addressProof: { message, signature: await wallet.signMessage(message) } };
 }
 
 export const AGENT = "0x00000000000000000000000000000000000000aa";

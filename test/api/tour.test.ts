@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { apiRoutes } from "../../api/routes/index.js";
 import { SimulatedBmc } from "../../oracle/bmc-sim/bmc.js";
-import { Client, NODE, closeMarket, listOffer, openMarket, until, type Market } from "./helpers.js";
+import { Client, NODE, closeMarket, listOffer, openMarket, until, withOwnWallet, type Market } from "./helpers.js";
 
 /**
  * One walk through the whole API, each endpoint answered with success at least once, checked
@@ -30,12 +30,11 @@ describe("a tour of every endpoint", () => {
     await session.must("DELETE", `/me/api-keys/${key.keyId}`);
     // A wallet user signs in with their own account.
     const wallet = Wallet.createRandom();
-    await admin.must("POST", `/tenants/${m.tenants.buyers}/users`, {
-      name: "Wally Wallet",
-      email: "wally@render.test",
-      roles: ["buyer"],
-      address: wallet.address,
-    });
+    await admin.must(
+      "POST",
+      `/tenants/${m.tenants.buyers}/users`,
+      await withOwnWallet(m.gateway.url, wallet, { name: "Wally Wallet", email: "wally@render.test", roles: ["buyer"] }),
+    );
     const challenge = await new Client(m.gateway.url).must<{ message: string }>("POST", "/auth/wallet/challenge", {
       address: wallet.address,
     });

@@ -1,7 +1,7 @@
 import { Wallet, type HDNodeWallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { Client, closeMarket, openMarket, type Market } from "./helpers.js";
+import { Client, closeMarket, openMarket, withOwnWallet, type Market } from "./helpers.js";
 
 interface Answer {
   token?: string;
@@ -21,12 +21,11 @@ describe("signing in with a wallet", () => {
     m = await openMarket();
     anonymous = new Client(m.gateway.url);
     wallet = Wallet.createRandom();
-    await m.admin.must("POST", `/tenants/${m.tenants.buyers}/users`, {
-      name: "Wendy Wallet",
-      email: "wendy@render.test",
-      roles: ["buyer"],
-      address: wallet.address,
-    });
+    await m.admin.must(
+      "POST",
+      `/tenants/${m.tenants.buyers}/users`,
+      await withOwnWallet(m.gateway.url, wallet, { name: "Wendy Wallet", email: "wendy@render.test", roles: ["buyer"] }),
+    );
   });
   afterAll(() => closeMarket(m));
 

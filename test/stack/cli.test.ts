@@ -6,7 +6,7 @@ import { promisify } from "node:util";
 import { HDNodeWallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { DEV_MNEMONIC, closeMarket, listOffer, openMarket, type Market } from "../api/helpers.js";
+import { DEV_MNEMONIC, closeMarket, listOffer, openMarket, withOwnWallet, type Market } from "../api/helpers.js";
 
 const run = promisify(execFile);
 const CLI = join(import.meta.dirname, "../../scripts/market.js");
@@ -82,12 +82,11 @@ describe("the market CLI", () => {
 
   it("signs with a wallet of one's own: deposits, commits a sealed bid and reveals it in its window", async () => {
     const wallet = HDNodeWallet.fromPhrase(DEV_MNEMONIC, undefined, "m/44'/60'/0'/0/7");
-    const created = await m.admin.must<{ user: { userId: string } }>("POST", `/tenants/${m.tenants.buyers}/users`, {
-      name: "Wendy Wallet",
-      email: "wendy@render.test",
-      roles: ["buyer"],
-      address: wallet.address,
-    });
+    const created = await m.admin.must<{ user: { userId: string } }>(
+      "POST",
+      `/tenants/${m.tenants.buyers}/users`,
+      await withOwnWallet(m.gateway.url, wallet, { name: "Wendy Wallet", email: "wendy@render.test", roles: ["buyer"] }),
+    );
     await m.admin.must("POST", "/credits/grant", { userId: created.user.userId, amount: "100" });
     const start = m.hour + 3 * 3600;
     const auction = await listOffer(m, { nodeId: m.nodes.big, start, model: "auction", pricePerHour: "1" });

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { SimulatedBmc } from "../../oracle/bmc-sim/bmc.js";
 import { createProvider, latestBlockTime } from "../../sdk/index.js";
-import { Client, DEV_MNEMONIC } from "../api/helpers.js";
+import { Client, DEV_MNEMONIC, withOwnWallet } from "../api/helpers.js";
 import { roomToCommit, runStack, type RunningStack } from "../helpers/stack.js";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -310,16 +310,20 @@ describe.skipIf(!hasChromium && process.env.CI === undefined)("the portal in a b
 
   it("a wallet user signs in with their browser wallet and books with their own signature", async () => {
     // The wallet: one of the chain's development accounts, behind an EIP-1193 provider in the page.
-    const account = HDNodeWallet.fromPhrase(DEV_MNEMONIC, undefined, "m/44'/60'/0'/0/9").address;
+    const wallet = HDNodeWallet.fromPhrase(DEV_MNEMONIC, undefined, "m/44'/60'/0'/0/9");
+    const account = wallet.address;
     const admin = (await readFile(join(dataDir, "state", "admin.api-key"), "utf8")).trim();
     const { tenants } = await call<{ tenants: { tenantId: number; name: string }[] }>("/tenants", admin);
     const renderFarm = tenants.find((t) => t.name === "Render Farm Ltd")?.tenantId;
-    const { user } = await call<{ user: { userId: string } }>(`/tenants/${renderFarm}/users`, admin, {
-      name: "Walt Wallet",
-      email: "walt@renderfarm.example",
-      roles: ["buyer"],
-      address: account,
-    });
+    const { user } = await call<{ user: { userId: string } }>(
+      `/tenants/${renderFarm}/users`,
+      admin,
+      await withOwnWallet(stack.gatewayUrl, wallet, {
+        name: "Walt Wallet",
+        email: "walt@renderfarm.example",
+        roles: ["buyer"],
+      }),
+    );
     await call("/credits/grant", admin, { userId: user.userId, amount: "100" });
 
     const chain = createProvider(stack.rpcUrl);

@@ -1,3 +1,5 @@
+import { readFile } from "node:fs/promises";
+
 import { Command, Option } from "commander";
 
 import type { Tenant, User } from "../../../api/records.js";
@@ -69,6 +71,23 @@ export function usersCommand(): Command {
         ]),
       );
     });
+  withConnection(
+    users
+      .command("link-challenge")
+      .description("the message a wallet's owner signs (personal_sign) so that it can be bound to a new user"),
+  )
+    .requiredOption("--address <address>", "the wallet's account")
+    .requiredOption("--email <email>", "the email of the user it is for")
+    .action(async (flags: ConnectionFlags & { address: string; email: string }) => {
+      const answer = await (
+        await gatewayOf(flags)
+      ).post<{ message: string; expiresAt: string }>("/auth/wallet/challenge", {
+        address: flags.address,
+        purpose: "link",
+        email: flags.email,
+      });
+      print(answer, flags.json === true, ({ message }) => message);
+    });
   withConnection(users.command("create").description("create a user; prints their API key once"))
     .requiredOption("--name <name>", "their name")
     .requiredOption("--email <email>", "their email, to log in with")
@@ -76,6 +95,10 @@ export function usersCommand(): Command {
     .option("--tenant <id>", "the tenant they belong to (omit for staff: admins and auditors)")
     .option("--password-file <file>", "file holding their portal password")
     .option("--address <address>", "their own wallet; omitted, the gateway keeps a key for them")
+    .option(
+      "--address-proof <file>",
+      'with --address: JSON {"message", "signature"}, the wallet\'s signature of `users link-challenge`',
+    )
     .action(
       async (
         flags: ConnectionFlags & {
@@ -85,6 +108,7 @@ export function usersCommand(): Command {
           tenant?: string;
           passwordFile?: string;
           address?: string;
+          addressProof?: string;
         },
       ) => {
         const body = {
@@ -93,6 +117,9 @@ export function usersCommand(): Command {
           roles: flags.role,
           ...(flags.passwordFile === undefined ? {} : { password: await readPassword(flags.passwordFile) }),
           ...(flags.address === undefined ? {} : { address: flags.address }),
+          ...(flags.addressProof === undefined
+            ? {}
+            : { addressProof: JSON.parse(await readFile(flags.addressProof, "utf8")) as unknown }),
         };
         const path = flags.tenant === undefined ? "/users" : `/tenants/${flags.tenant}/users`;
         const answer = await (await gatewayOf(flags)).post<{ user: User; apiKey: string }>(path, body);
