@@ -71,6 +71,12 @@ export const gatewaySettingsSchema = z
     gas: z.object({ minimumWei: wei, targetWei: wei }).optional(),
     /** The image a lease boots when a request names none. */
     defaultImage: z.string().url().default("https://images.metalmarket.local/ubuntu-24.04-live.iso"),
+    images: z
+      .object({
+        /** Let buyers name images on loopback, private or link-local addresses (a provider's own mirror). */
+        allowInternalNetworks: z.boolean().default(false),
+      })
+      .default({}),
     webhooks: z
       .object({
         maxAttempts: z.number().int().positive().default(8),

@@ -1,6 +1,7 @@
 import type { ContractTransactionResponse, JsonRpcProvider } from "ethers";
 
 import {
+  LeaseStatus,
   MarketRevertError,
   eventsOfReceipt,
   latestBlockTime,
@@ -17,6 +18,7 @@ import { ApiError } from "./http/problem.js";
 import type { User, Users } from "./identity/users.js";
 import type { GasAllowance, Wallets } from "./identity/wallets.js";
 import type { Indexer } from "./indexer/indexer.js";
+import { refusedImage } from "./notify/destinations.js";
 import type { Notifier } from "./notify/notifier.js";
 
 /** A transaction the gateway sent and saw mined, with the market events it emitted. */
@@ -114,6 +116,43 @@ export function eventOf<N extends MarketEvent["name"]>(sent: Sent, name: N): Ext
   const event = sent.events.find((e): e is Extract<MarketEvent, { name: N }> => e.name === name);
   if (event === undefined) throw new Error(`the transaction emitted no ${name}`);
   return event;
+}
+
+/** The image a booking or bid boots: the one it names, checked, or the gateway's default. */
+export function bootImage(
+  services: Pick<Services, "settings">,
+  image: string | undefined,
+  field = "body.image",
+): string {
+  if (image === undefined) return services.settings.defaultImage;
+  const refused = refusedImage(image, services.settings.images.allowInternalNetworks);
+  if (refused !== undefined) throw ApiError.badRequest(field, refused);
+  return image;
+}
+
+/** Lease states in which a buyer still holds the lease. */
+const HELD_LEASE_STATES: readonly number[] = [LeaseStatus.Pending, LeaseStatus.Active];
+
+/**
+ * A lease a request names as the one it replaces must be the caller's own and still held: naming
+ * someone else's would release it on their behalf, and an ended one would void the bid for free.
+ */
+export async function requireOwnLease(
+  services: Pick<Services, "db">,
+  caller: User,
+  leaseId: number,
+  field = "body.replacesLease",
+): Promise<void> {
+  const lease = await services.db.get<{ buyer: string; status: number }>(
+    "SELECT buyer, status FROM leases WHERE lease_id = $1",
+    [leaseId],
+  );
+  if (lease === undefined || lease.buyer !== caller.address) {
+    throw ApiError.badRequest(field, `lease ${leaseId} is not one of yours`);
+  }
+  if (!HELD_LEASE_STATES.includes(Number(lease.status))) {
+    throw ApiError.badRequest(field, `lease ${leaseId} has ended: there is nothing to replace`);
+  }
 }
 
 /** Admins and auditors see every tenant; everyone else only their own. */

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -9,12 +9,12 @@ import helmet from "helmet";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
 import type { Logger } from "../../sdk/log.js";
-import type { Users } from "../identity/users.js";
+import type { User, Users } from "../identity/users.js";
 import type { IdempotencyKeys } from "./idempotency.js";
 import { API_INFO, openApiDocument } from "./openapi.js";
-import { sendProblem } from "./problem.js";
-import type { Route } from "./route.js";
-import { SESSION_COOKIE, cookieValue, problemHandler, routerOf } from "./router.js";
+import { ApiError, problemOf, sendProblem } from "./problem.js";
+import { allows, type Access, type Route } from "./route.js";
+import { callerOf, problemHandler, routerOf } from "./router.js";
 
 /** Where `npm run build` puts the portal. */
 const PORTAL_DIR = join(import.meta.dirname, "../../web/dist");
@@ -78,6 +78,14 @@ export function createApp<S>(options: AppOptions<S>): Express {
   }
 
   app.use(helmet());
+  // Every answer carries its request's id, the one an unexpected failure is logged under; answers
+  // are personal (balances, keys shown once) and never stored by a cache unless a route says so.
+  app.use((req, res, next) => {
+    const given = req.header("x-request-id");
+    res.set("X-Request-Id", given !== undefined && REQUEST_ID.test(given) ? given : randomUUID());
+    res.set("Cache-Control", "no-store");
+    next();
+  });
   app.use((req, res, next) => {
     const stop = latency.startTimer();
     // "close" comes for every response, also for streams the client hung up on.
@@ -94,7 +102,7 @@ export function createApp<S>(options: AppOptions<S>): Express {
       limit: options.limits.requestsPerMinute,
       standardHeaders: "draft-7",
       legacyHeaders: false,
-      keyGenerator: (req: Request) => clientKey(req),
+      keyGenerator: async (req: Request) => clientKey(req, await callerOf(req, options.users).catch(() => undefined)),
       handler: (_req, res) =>
         sendProblem(res, {
           type: "https://metalmarket.dev/problems/rate-limited",
@@ -129,10 +137,12 @@ export function createApp<S>(options: AppOptions<S>): Express {
       })
       .catch(next);
   });
-  app.get("/metrics", (_req, res, next) => {
-    registry
-      .metrics()
+  // What the gateway is doing is for its operators: a Prometheus scraper sends an auditor's API key.
+  app.get("/metrics", (req, res, next) => {
+    requireAccess(req, options.users, METRICS_ACCESS)
+      .then(() => registry.metrics())
       .then((text) => res.type(registry.contentType).send(text))
+      .catch((error: unknown) => sendProblem(res, problemOf(error)))
       .catch(next);
   });
   const document = openApiDocument(options.routes as readonly Route[], API_INFO);
@@ -148,7 +158,13 @@ export function createApp<S>(options: AppOptions<S>): Express {
     res.type("html").send(DOCS_PAGE);
   });
 
-  app.use(routerOf(options.routes, options.services, { users: options.users, idempotency: options.idempotency }));
+  app.use(
+    routerOf(options.routes, options.services, {
+      users: options.users,
+      idempotency: options.idempotency,
+      logger: options.logger,
+    }),
+  );
   app.use((req, res) => {
     sendProblem(res, {
       type: "https://metalmarket.dev/problems/not-found",
@@ -157,13 +173,25 @@ export function createApp<S>(options: AppOptions<S>): Express {
       detail: `no endpoint ${req.method} ${req.path}; see /openapi.json`,
     });
   });
-  app.use(problemHandler((message, error) => options.logger.error(message, { error })));
+  app.use(problemHandler(options.logger, options.limits.bodyBytes));
   return app;
 }
 
-/** Rate limits count per credential when there is one, per address otherwise. */
-function clientKey(req: Request): string {
-  const credential = req.headers.authorization ?? cookieValue(req.headers.cookie, SESSION_COOKIE);
-  if (credential !== undefined) return `c:${createHash("sha256").update(credential).digest("base64url")}`;
-  return `ip:${req.ip ?? "unknown"}`;
+/** A client's own `X-Request-Id` is kept when it is a plain token; anything else gets a new one. */
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+const METRICS_ACCESS: Access = ["admin", "auditor"];
+
+/**
+ * Rate limits count per user when the request's credential is valid, per address otherwise: a
+ * made-up credential on every request does not buy a fresh allowance.
+ */
+function clientKey(req: Request, caller: User | undefined): string {
+  return caller === undefined ? `ip:${req.ip ?? "unknown"}` : `u:${caller.userId}`;
+}
+
+async function requireAccess(req: Request, users: Users, access: Access): Promise<void> {
+  const caller = await callerOf(req, users);
+  if (allows(access, caller)) return;
+  if (caller === undefined) throw new ApiError(401, "unauthenticated", "Unauthenticated", "send an API key");
+  throw ApiError.forbidden(`this needs one of the roles: ${(access as readonly string[]).join(", ")}`);
 }

@@ -1,11 +1,30 @@
 import { Router, type NextFunction, type Request, type Response } from "express";
 
+import type { Logger } from "../../sdk/log.js";
 import type { User, Users } from "../identity/users.js";
 import type { IdempotencyKeys } from "./idempotency.js";
 import { ApiError, problemOf, sendProblem } from "./problem.js";
 import { STREAMED, allows, type Route } from "./route.js";
 
 export const SESSION_COOKIE = "mm_session";
+
+/** Media types a JSON body may come as. */
+const JSON_TYPES = ["application/json", "application/*+json"];
+
+const authenticated = new WeakMap<Request, Promise<User | undefined>>();
+
+/**
+ * `authenticate`, once per request: the rate limiter (which keys on who is asking) and the route
+ * share one look-up. An invalid credential reads as nobody here; the route still refuses it.
+ */
+export function callerOf(req: Request, users: Users): Promise<User | undefined> {
+  let caller = authenticated.get(req);
+  if (caller === undefined) {
+    caller = authenticate(req, users);
+    authenticated.set(req, caller);
+  }
+  return caller;
+}
 
 /** The user behind a request's API key (`Authorization: Bearer mm_...`) or session (bearer or cookie). */
 export async function authenticate(req: Request, users: Users): Promise<User | undefined> {
@@ -27,10 +46,16 @@ export function bearerOf(req: Request): string | undefined {
   return /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? "")?.[1];
 }
 
+/** A cookie's value; a value that is not valid percent-encoding is no value (it names no session). */
 export function cookieValue(header: string | undefined, name: string): string | undefined {
   for (const part of (header ?? "").split(";")) {
     const [key, ...value] = part.trim().split("=");
-    if (key === name) return decodeURIComponent(value.join("="));
+    if (key !== name) continue;
+    try {
+      return decodeURIComponent(value.join("="));
+    } catch {
+      return undefined;
+    }
   }
   return undefined;
 }
@@ -42,7 +67,7 @@ export function cookieValue(header: string | undefined, name: string): string | 
 export function routerOf<S>(
   routes: readonly Route<S>[],
   services: S,
-  deps: { users: Users; idempotency: IdempotencyKeys },
+  deps: { users: Users; idempotency: IdempotencyKeys; logger: Logger },
 ): Router {
   const router = Router();
   for (const r of routes) {
@@ -52,11 +77,20 @@ export function routerOf<S>(
   }
 
   async function handle(r: Route<S>, req: Request, res: Response): Promise<void> {
-    const caller = await authenticate(req, deps.users);
+    const caller = await callerOf(req, deps.users);
     if (!allows(r.access, caller)) {
       if (caller === undefined)
         throw new ApiError(401, "unauthenticated", "Unauthenticated", "sign in or send an API key");
       throw ApiError.forbidden(`${r.method.toUpperCase()} ${r.path} needs one of the roles: ${describe(r.access)}`);
+    }
+    if (r.body !== undefined && hasBody(req) && req.is(JSON_TYPES) === false) {
+      throw new ApiError(
+        415,
+        "unsupported-media-type",
+        "Unsupported media type",
+        `the body must be JSON (Content-Type: application/json), not ${req.headers["content-type"] ?? "untyped"}`,
+        [{ field: "header.Content-Type", message: "must be application/json" }],
+      );
     }
     const params = prefixed("path", () => r.params?.parse(req.params) ?? {});
     const query = prefixed("query", () => r.query?.parse(req.query) ?? {});
@@ -82,7 +116,7 @@ export function routerOf<S>(
       const problem = problemOf(error);
       status = problem.status;
       text = JSON.stringify(problem);
-      if (status === 500) res.locals.error = error;
+      if (status === 500) logFailure(deps.logger, req, res, error);
     }
     if (key !== undefined) await deps.idempotency.settle(owner, key, { status, body: text });
     res
@@ -92,6 +126,28 @@ export function routerOf<S>(
   }
 
   return router;
+}
+
+/** What a body parser's error is about: the encoding (unknown, or a body that is not in it), the charset, the body. */
+function fieldOfBodyError(type: string | undefined, code: string | undefined): string {
+  if (type?.startsWith("encoding.") === true || code?.startsWith("Z_") === true) return "header.Content-Encoding";
+  if (type?.startsWith("charset.") === true) return "header.Content-Type";
+  return "body";
+}
+
+/** True when the request carries a body, whatever its type. */
+function hasBody(req: Request): boolean {
+  return req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0;
+}
+
+/** Logs an unexpected failure with the request's id, which the client got in `X-Request-Id`. */
+function logFailure(logger: Logger, req: Request, res: Response, error: unknown): void {
+  logger.error("request failed", {
+    requestId: res.getHeader("x-request-id"),
+    method: req.method,
+    path: req.path,
+    error,
+  });
 }
 
 /** Runs a parse and names the part of the request a validation error is in (`body.duration`). */
@@ -111,15 +167,22 @@ function describe(access: Route["access"]): string {
 }
 
 /** The last handler: any error as a problem, never a stack trace. */
-export function problemHandler(log: (message: string, error: unknown) => void) {
-  return (error: unknown, _req: Request, res: Response, _next: NextFunction): void => {
-    const status = (error as { status?: number; type?: string }).status;
-    // Express's own body parser errors: malformed JSON or a body too large.
+export function problemHandler(logger: Logger, bodyLimit: number) {
+  return (error: unknown, req: Request, res: Response, _next: NextFunction): void => {
+    const { status, type, expose, message, code } = error as {
+      status?: number;
+      type?: string;
+      expose?: boolean;
+      message?: string;
+      code?: string;
+    };
+    // Express's own body parser errors: malformed JSON, a body too large, an encoding it cannot read.
     if (status === 413) {
       sendProblem(res, {
         type: "https://metalmarket.dev/problems/too-large",
         title: "Body too large",
         status,
+        detail: `the body may be at most ${bodyLimit} bytes`,
         field: "body",
       });
       return;
@@ -135,8 +198,18 @@ export function problemHandler(log: (message: string, error: unknown) => void) {
       });
       return;
     }
+    if (status !== undefined && status >= 400 && status < 500 && expose === true) {
+      sendProblem(res, {
+        type: "https://metalmarket.dev/problems/invalid-request",
+        title: status === 415 ? "Unsupported media type" : "The request is not valid",
+        status,
+        detail: `${message ?? "the body cannot be read"}${type === undefined ? "" : ` (${type})`}`,
+        field: fieldOfBodyError(type, code),
+      });
+      return;
+    }
     const problem = problemOf(error);
-    if (problem.status === 500) log("request failed", error);
+    if (problem.status === 500) logFailure(logger, req, res, error);
     if (res.headersSent) {
       res.end();
       return;

@@ -3,25 +3,44 @@ import { z } from "zod";
 import { CREDIT_DECIMALS, formatCredits, parseCredits } from "../../sdk/index.js";
 import { ROLES } from "../identity/users.js";
 
-/** A positive number of credits as a decimal string, e.g. "12.5" (at most 6 decimals). */
-export const creditsInput = z
-  .union([z.string(), z.number()])
-  .transform((value) => String(value))
-  .refine((value) => new RegExp(`^\\d+(\\.\\d{1,${CREDIT_DECIMALS}})?$`).test(value), {
-    message: `a decimal number of credits with at most ${CREDIT_DECIMALS} decimals`,
-  })
-  .transform((value) => parseCredits(value))
-  .refine((value) => value > 0n, { message: "must be more than 0" });
+/** The widest amounts the contracts hold: balances and deposits are uint96, prices per hour uint64. */
+const MAX_CREDITS_UNITS = 2n ** 96n - 1n;
+const MAX_PRICE_UNITS = 2n ** 64n - 1n;
+/** On-chain times are uint32 unix seconds. */
+export const MAX_CHAIN_TIME = 2 ** 32 - 1;
+/** The longest span a query may look back over: ten years. */
+const MAX_SPAN_SECONDS = 10 * 365 * 86_400;
+
+/** A positive number of credits as a decimal string, e.g. "12.5" (at most 6 decimals, at most `max` base units). */
+function creditsUpTo(max: bigint) {
+  return z
+    .union([z.string(), z.number()])
+    .transform((value) => String(value))
+    .refine((value) => new RegExp(`^\\d{1,40}(\\.\\d{1,${CREDIT_DECIMALS}})?$`).test(value), {
+      message: `a decimal number of credits with at most ${CREDIT_DECIMALS} decimals`,
+    })
+    .transform((value) => parseCredits(value))
+    .refine((value) => value > 0n, { message: "must be more than 0" })
+    .refine((value) => value <= max, { message: `must be at most ${formatCredits(max)}` });
+}
+
+/** An amount of credits (a grant, a deposit, a request). */
+export const creditsInput = creditsUpTo(MAX_CREDITS_UNITS);
+/** A price in credits per hour. */
+export const priceInput = creditsUpTo(MAX_PRICE_UNITS);
 
 export const credits = (value: bigint | string | null | undefined): string | null =>
   value === null || value === undefined ? null : formatCredits(BigInt(value));
 
-/** A moment: ISO 8601 (`2024-10-27T10:00:00Z`) or unix seconds; becomes unix seconds. */
+/** ISO 8601 as the API takes it: a date, or a date and time with an optional zone. */
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+
+/** A moment: ISO 8601 (`2024-10-27T10:00:00Z`) or unix seconds, up to 2106; becomes unix seconds. */
 export const instant = z.union([z.string(), z.number()]).transform((value, ctx) => {
   const text = String(value);
-  const seconds = /^\d+$/.test(text) ? Number(text) : Date.parse(text) / 1000;
-  if (!Number.isFinite(seconds) || seconds < 0) {
-    ctx.addIssue({ code: z.ZodIssueCode.custom, message: "an ISO 8601 time or unix seconds" });
+  const seconds = /^\d{1,12}$/.test(text) ? Number(text) : ISO_8601.test(text) ? Date.parse(text) / 1000 : NaN;
+  if (!Number.isFinite(seconds) || seconds < 0 || seconds > MAX_CHAIN_TIME) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: "an ISO 8601 time or unix seconds, before 2106" });
     return z.NEVER;
   }
   return Math.floor(seconds);
@@ -35,8 +54,27 @@ export const span = z.union([z.string(), z.number()]).transform((value, ctx) => 
     return z.NEVER;
   }
   const unit = { "": 1, s: 1, m: 60, h: 3600, d: 86_400 }[match[2] as "" | "s" | "m" | "h" | "d"];
-  return Number(match[1]) * unit;
+  const seconds = Number(match[1]) * unit;
+  if (seconds > MAX_SPAN_SECONDS) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: `at most ${MAX_SPAN_SECONDS / 86_400}d` });
+    return z.NEVER;
+  }
+  return seconds;
 });
+
+/** An on-chain id in a body (uint32, from 1). */
+export const chainIdInput = z
+  .number()
+  .int()
+  .positive()
+  .max(2 ** 32 - 1);
+
+/** A duration in minutes that fits the contracts' uint32 seconds. */
+export const minutesInput = z
+  .number()
+  .int()
+  .positive()
+  .max(Math.floor(MAX_CHAIN_TIME / 60));
 
 /** Path parameters holding one on-chain id (uint32, from 1). */
 export function idParam<K extends string>(name: K) {

@@ -321,6 +321,8 @@ export class Notifier {
             },
             body: delivery.payload,
             signal: AbortSignal.timeout(this.#options.timeoutMs),
+            // A redirect could lead anywhere, past the destination check: it is a failure.
+            redirect: "manual",
           });
           if (!response.ok) failure = `HTTP ${response.status}`;
           await response.body?.cancel();

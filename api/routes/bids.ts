@@ -2,8 +2,9 @@ import { z } from "zod";
 
 import type { SealedBidView } from "../bids/sealed-bids.js";
 import { ApiError } from "../http/problem.js";
-import { credits, creditsInput, instant, isoTime } from "../http/schemas.js";
+import { chainIdInput, credits, creditsInput, instant, isoTime, minutesInput, priceInput } from "../http/schemas.js";
 import type { User } from "../identity/users.js";
+import { bootImage, requireOwnLease } from "../services.js";
 import { route } from "./define.js";
 
 export const sealedBidSchema = z.object({
@@ -136,18 +137,25 @@ export const bidRoutes = [
     status: 201,
     body: z
       .object({
-        offerId: z.number().int().positive().optional().describe("omit for a pool bid"),
-        profileId: z.number().int().min(0).default(0).describe("pool bids: the profile a node must fit (0: any)"),
+        offerId: chainIdInput.optional().describe("omit for a pool bid"),
+        profileId: z
+          .number()
+          .int()
+          .min(0)
+          .max(2 ** 32 - 1)
+          .default(0)
+          .describe("pool bids: the profile a node must fit (0: any)"),
         start: instant,
-        duration: z.number().int().positive().describe("minutes"),
-        pricePerHour: creditsInput,
+        duration: minutesInput.describe("minutes"),
+        pricePerHour: priceInput,
         deposit: creditsInput.optional(),
-        replacesLease: z.number().int().positive().optional(),
+        replacesLease: chainIdInput.optional(),
         image: z.string().url().optional().describe("the image a won lease boots; the gateway's default when omitted"),
       })
       .strict(),
     response: sealedBidSchema,
     async handler({ body, caller, services }) {
+      if (body.replacesLease !== undefined) await requireOwnLease(services, caller, body.replacesLease);
       const terms = {
         offerId: body.offerId ?? 0,
         profileId: body.profileId,
@@ -156,7 +164,7 @@ export const bidRoutes = [
         pricePerHour: body.pricePerHour,
         replacesLease: body.replacesLease ?? 0,
       };
-      const bid = await services.bids.place(caller, terms, body.deposit, body.image ?? services.settings.defaultImage);
+      const bid = await services.bids.place(caller, terms, body.deposit, bootImage(services, body.image));
       return sealedBidView(bid, caller, services.bids.revealWindow(bid.roundId));
     },
   }),

@@ -2,7 +2,7 @@ import { z } from "zod";
 
 import { PriceModel } from "../../sdk/index.js";
 import { ApiError } from "../http/problem.js";
-import { creditsInput, idParam, instant, span } from "../http/schemas.js";
+import { chainIdInput, idParam, instant, priceInput, span } from "../http/schemas.js";
 import { OFFER_SELECT, PRICE_MODELS, offerView, resourcesSchema, type OfferRow } from "../readmodel/offers.js";
 import { eventOf, type Services } from "../services.js";
 import { route } from "./define.js";
@@ -101,7 +101,7 @@ export const offerRoutes = [
     status: 201,
     body: z
       .object({
-        nodeId: z.number().int().positive(),
+        nodeId: chainIdInput,
         start: instant,
         end: instant,
         sliceSeconds: z
@@ -113,7 +113,7 @@ export const offerRoutes = [
         maxSlices: z.number().int().min(1).max(65_535),
         hours: z.object({ from: z.number().int().min(0).max(23), to: z.number().int().min(0).max(23) }).optional(),
         model: z.enum(["fixed", "dynamic", "auction"]),
-        pricePerHour: creditsInput,
+        pricePerHour: priceInput,
         surgeBps: z.number().int().min(0).max(65_535).default(0).describe("dynamic: the most the price rises, in bps"),
       })
       .strict(),
@@ -165,7 +165,7 @@ export const offerRoutes = [
     summary: "Change a fixed offer's price, or a dynamic offer's base price (credits per hour)",
     access: ["provider"],
     params: idParam("offerId"),
-    body: z.object({ pricePerHour: creditsInput }).strict(),
+    body: z.object({ pricePerHour: priceInput }).strict(),
     response: z.object({ offer: offerSchema, txHash: z.string() }),
     async handler({ params, body, caller, services }) {
       requireNodeManager(caller, await offerRow(services, params.offerId));
@@ -181,7 +181,7 @@ export const offerRoutes = [
     summary: "Put an auction offer into the current round, with a public reserve (credits per hour)",
     access: ["provider"],
     params: idParam("offerId"),
-    body: z.object({ reservePerHour: creditsInput }).strict(),
+    body: z.object({ reservePerHour: priceInput }).strict(),
     response: z.object({ offer: offerSchema, txHash: z.string() }),
     async handler({ params, body, caller, services }) {
       const offer = await offerRow(services, params.offerId);

@@ -3,7 +3,16 @@ import { z } from "zod";
 import { PriceModel } from "../../sdk/index.js";
 import { ApiError } from "../http/problem.js";
 import { route } from "./define.js";
-import { credits, creditsInput, instant, isoTime, pageQuery } from "../http/schemas.js";
+import {
+  chainIdInput,
+  credits,
+  creditsInput,
+  instant,
+  isoTime,
+  minutesInput,
+  pageQuery,
+  priceInput,
+} from "../http/schemas.js";
 import type { User } from "../identity/users.js";
 import {
   LEASE_SELECT,
@@ -24,7 +33,7 @@ import {
   resourcesSchema,
   type OfferRow,
 } from "../readmodel/offers.js";
-import { eventOf, withCredits, type Services } from "../services.js";
+import { bootImage, eventOf, requireOwnLease, withCredits, type Services } from "../services.js";
 import { fetchAgentSamples } from "./usage-samples.js";
 import { sealedBidSchema, sealedBidView } from "./bids.js";
 
@@ -49,13 +58,13 @@ export const sliceSchema = z.object({
 
 const requestBody = z
   .object({
-    duration: z.number().int().positive().describe("minutes, a whole number of the offer's slices"),
-    bid: creditsInput
+    duration: minutesInput.describe("minutes, a whole number of the offer's slices"),
+    bid: priceInput
       .optional()
       .describe("credits per hour: the sealed bid for an auction; the most you pay for a fixed or dynamic price"),
     deposit: creditsInput.optional().describe("auction only: credits to escrow, at least the bid's cost (hides it)"),
     image: z.string().url().optional().describe("the image the node boots; the gateway's default when omitted"),
-    replacesLease: z.number().int().positive().optional().describe("a lease of yours to release once this one runs"),
+    replacesLease: chainIdInput.optional().describe("a lease of yours to release once this one runs"),
   })
   .strict();
 
@@ -82,7 +91,7 @@ export const timeslotRoutes = [
         start: instant.optional(),
         end: instant.optional(),
         model: z.enum(["fixed", "dynamic", "auction"]).optional(),
-        maxPrice: creditsInput.optional().describe("credits per hour"),
+        maxPrice: priceInput.optional().describe("credits per hour"),
         after: z
           .string()
           .regex(/^\d{1,10}-\d{1,11}$/)
@@ -154,6 +163,10 @@ export const timeslotRoutes = [
           `must be ${(offer.min_slices * slice) / 60} to ${(offer.max_slices * slice) / 60} minutes`,
         );
       }
+      if (body.replacesLease !== undefined) await requireOwnLease(services, caller, body.replacesLease);
+      if (Number(offer.model) !== PriceModel.Auction && body.deposit !== undefined) {
+        throw ApiError.badRequest("body.deposit", "only a sealed bid on an auction escrows a deposit; leave it out");
+      }
       if (Number(offer.model) === PriceModel.Auction) {
         if (body.bid === undefined) throw ApiError.badRequest("body.bid", "an auction needs a bid (credits per hour)");
         // A direct bid can only win an offer listed in its own round: anything else would escrow for nothing.
@@ -176,7 +189,7 @@ export const timeslotRoutes = [
             replacesLease: body.replacesLease ?? 0,
           },
           body.deposit,
-          body.image ?? services.settings.defaultImage,
+          bootImage(services, body.image),
         );
         return {
           kind: "bid" as const,
@@ -195,7 +208,7 @@ export const timeslotRoutes = [
             slices,
             maxPrice,
             body.replacesLease ?? 0,
-            body.image ?? services.settings.defaultImage,
+            bootImage(services, body.image),
           ),
         ),
       );

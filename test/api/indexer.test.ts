@@ -113,7 +113,7 @@ describe("the read model", () => {
   });
 
   it("exposes its lag as a metric", async () => {
-    const text = await (await fetch(`${m.gateway.url}/metrics`)).text();
+    const text = (await m.auditor.client.request<string>("GET", "/metrics")).body;
     expect(text).toMatch(/^indexer_lag_blocks \d+$/m);
     expect(text).toMatch(/^indexer_reorgs_total [1-9]\d*$/m);
   });

@@ -127,4 +127,32 @@ describe("notifications", () => {
     expect(answer.status).toBe(400);
     expect(answer.body.field).toBe("body.url");
   });
+
+  it("does not follow a webhook's redirect: it could lead past the destination check", async () => {
+    const target = await receiver(0);
+    const redirecting = createServer((_req, res) => res.writeHead(307, { location: target.url }).end());
+    await new Promise<void>((resolve) => redirecting.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = redirecting.address() as AddressInfo;
+      const created = await m.buyer.client.must<{ webhookId: string }>("POST", "/webhooks", {
+        url: `http://127.0.0.1:${port}/hooks`,
+        types: ["credits.granted"],
+      });
+      await m.admin.must("POST", "/credits/grant", { userId: m.buyer.userId, amount: "1" });
+      const deadline = Date.now() + 10_000;
+      let deliveries: { status: string; attempts: number }[] = [];
+      while (Date.now() < deadline && !deliveries.some((d) => d.attempts >= 2)) {
+        ({ deliveries } = await m.buyer.client.must<{ deliveries: { status: string; attempts: number }[] }>(
+          "GET",
+          `/webhooks/${created.webhookId}/deliveries`,
+        ));
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(deliveries[0]?.status).not.toBe("delivered");
+      expect(target.attempts()).toBe(0);
+    } finally {
+      redirecting.close();
+      target.server.close();
+    }
+  });
 });

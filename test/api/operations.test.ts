@@ -29,7 +29,8 @@ describe("operating the gateway", () => {
     const ready = await fetch(`${gateway.url}/readyz`);
     expect(ready.status).toBe(200);
     await admin.get("/me");
-    const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+    expect((await fetch(`${gateway.url}/metrics`)).status).toBe(401);
+    const metrics = (await admin.request<string>("GET", "/metrics")).body;
     expect(metrics).toMatch(/^indexer_lag_blocks 0$/m);
     expect(metrics).toMatch(/^http_requests_total\{method="GET",route="\/me",status="200"\} \d+$/m);
     expect(metrics).toContain("http_request_duration_seconds_bucket");

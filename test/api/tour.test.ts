@@ -33,7 +33,11 @@ describe("a tour of every endpoint", () => {
     await admin.must(
       "POST",
       `/tenants/${m.tenants.buyers}/users`,
-      await withOwnWallet(m.gateway.url, wallet, { name: "Wally Wallet", email: "wally@render.test", roles: ["buyer"] }),
+      await withOwnWallet(m.gateway.url, wallet, {
+        name: "Wally Wallet",
+        email: "wally@render.test",
+        roles: ["buyer"],
+      }),
     );
     const challenge = await new Client(m.gateway.url).must<{ message: string }>("POST", "/auth/wallet/challenge", {
       address: wallet.address,
@@ -179,7 +183,7 @@ describe("a tour of every endpoint", () => {
     await session.must("POST", "/auth/logout");
 
     // Every route answered a 2xx at least once, by the gateway's own count.
-    const metrics = await (await fetch(`${m.gateway.url}/metrics`)).text();
+    const metrics = (await m.auditor.client.request<string>("GET", "/metrics")).body;
     const answered = new Set(
       [...metrics.matchAll(/^http_requests_total\{method="(\w+)",route="([^"]+)",status="2\d\d"\}/gm)].map(
         ([, method, route]) => `${method} ${route}`,

@@ -24,7 +24,11 @@ describe("signing in with a wallet", () => {
     await m.admin.must(
       "POST",
       `/tenants/${m.tenants.buyers}/users`,
-      await withOwnWallet(m.gateway.url, wallet, { name: "Wendy Wallet", email: "wendy@render.test", roles: ["buyer"] }),
+      await withOwnWallet(m.gateway.url, wallet, {
+        name: "Wendy Wallet",
+        email: "wendy@render.test",
+        roles: ["buyer"],
+      }),
     );
   });
   afterAll(() => closeMarket(m));
