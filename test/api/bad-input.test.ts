@@ -8,7 +8,7 @@ import { createApp } from "../../api/http/app.js";
 import { IdempotencyKeys } from "../../api/http/idempotency.js";
 import { routesOf } from "../../api/http/route.js";
 import { Users } from "../../api/identity/users.js";
-import type { LogFields } from "../../sdk/log.js";
+import { silentLogger, type LogFields } from "../../sdk/log.js";
 import { closeMarket, listOffer, openMarket, type Market } from "./helpers.js";
 
 interface Problem {
@@ -184,7 +184,7 @@ describe("input that used to get a 500", () => {
   });
 });
 
-describe("an unexpected failure", () => {
+describe("the gateway's HTTP edge", () => {
   let db: Db;
 
   beforeAll(async () => {
@@ -192,14 +192,8 @@ describe("an unexpected failure", () => {
   });
   afterAll(() => db.close());
 
-  it("answers a 500 problem naming nothing internal, logged under the request id the client got", async () => {
-    const logged: { message: string; fields?: LogFields }[] = [];
-    const logger = {
-      debug() {},
-      info() {},
-      warn() {},
-      error: (message: string, fields?: LogFields) => logged.push({ message, fields }),
-    };
+  /** The gateway's app with one route, `GET /broken`, that fails; listening on a free port. */
+  async function edge(limits: { bodyBytes: number; requestsPerMinute: number }, logger = silentLogger) {
     const route = routesOf<undefined>();
     const app = createApp({
       routes: [
@@ -217,15 +211,41 @@ describe("an unexpected failure", () => {
       users: await Users.open(db),
       idempotency: await IdempotencyKeys.open(db),
       logger,
-      limits: { bodyBytes: 1024, requestsPerMinute: 100 },
+      limits,
       notReady: () => Promise.resolve(undefined),
       gauges: [],
     });
     const server = app.listen(0, "127.0.0.1");
     await new Promise((resolve) => server.once("listening", resolve));
+    const { port } = server.address() as { port: number };
+    return { url: `http://127.0.0.1:${port}`, close: () => server.close() };
+  }
+
+  it("counts made-up credentials against the caller's address: a fresh cookie buys no fresh allowance", async () => {
+    const gateway = await edge({ bodyBytes: 1024, requestsPerMinute: 3 });
     try {
-      const { port } = server.address() as { port: number };
-      const answer = await fetch(`http://127.0.0.1:${port}/broken`);
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const cookie = `mm_session=${Math.random().toString(36).slice(2)}`;
+        statuses.push((await fetch(`${gateway.url}/healthz`, { headers: { cookie } })).status);
+      }
+      expect(statuses).toEqual([200, 200, 200, 429, 429]);
+    } finally {
+      gateway.close();
+    }
+  });
+
+  it("answers a 500 problem naming nothing internal, logged under the request id the client got", async () => {
+    const logged: { message: string; fields?: LogFields }[] = [];
+    const logger = {
+      debug() {},
+      info() {},
+      warn() {},
+      error: (message: string, fields?: LogFields) => logged.push({ message, fields }),
+    };
+    const gateway = await edge({ bodyBytes: 1024, requestsPerMinute: 100 }, logger);
+    try {
+      const answer = await fetch(`${gateway.url}/broken`);
       expect(answer.status).toBe(500);
       expect(answer.headers.get("cache-control")).toBe("no-store");
       expect(await answer.text()).not.toContain("disk on fire");
@@ -234,7 +254,7 @@ describe("an unexpected failure", () => {
       expect(logged).toHaveLength(1);
       expect(logged[0]?.fields).toMatchObject({ requestId, method: "GET", path: "/broken" });
     } finally {
-      server.close();
+      gateway.close();
     }
   });
 });

@@ -179,9 +179,10 @@ describe("revoking a credential", () => {
   afterAll(() => closeMarket(m));
 
   it("ends the streams opened with a revoked API key at once, and keeps the others", async () => {
-    const spare = await m.buyer.client.must<{ keyId: string; apiKey: string }>("POST", "/me/api-keys", {
-      label: "stream",
-    });
+    const issued = await m.buyer.client.post<{ keyId: string; apiKey: string }>("/me/api-keys", { label: "stream" });
+    // The one answer that shows the key is never kept by a cache.
+    expect(issued.headers.get("cache-control")).toBe("no-store");
+    const spare = issued.body;
     const revoked = await openStream(m.gateway.url, spare.apiKey);
     const kept = await openStream(m.gateway.url, m.buyer.client.token ?? "");
     await m.buyer.client.must("DELETE", `/me/api-keys/${spare.keyId}`);
