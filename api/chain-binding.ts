@@ -3,7 +3,6 @@ import type { Provider } from "ethers";
 import type { Db } from "./db/database.js";
 
 const RECORD_INTERVAL_MS = 1000;
-const SCHEMA = "CREATE TABLE IF NOT EXISTS gateway_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);";
 
 /** The gateway's state belongs to another chain than the one it is pointed at. */
 export class ChainMismatchError extends Error {
@@ -32,7 +31,6 @@ export class ChainBinding {
   }
 
   static async open(db: Db, provider: Provider): Promise<ChainBinding> {
-    await db.exec(SCHEMA);
     const binding = new ChainBinding(db);
     const row = await db.get<{ value: string }>("SELECT value FROM gateway_meta WHERE key = 'lastWrite'");
     if (row !== undefined) {

@@ -1,8 +1,7 @@
-import { readFile } from "node:fs/promises";
-import { dirname, resolve } from "node:path";
-
 import { z } from "zod";
 
+import { parseOrThrow } from "../sdk/index.js";
+import { readSettingsFile } from "../sdk/settings-file.js";
 import { DEFAULT_INDEXER_OPTIONS } from "./indexer/indexer.js";
 
 const wei = z.union([z.string().regex(/^\d+$/), z.number().int().nonnegative()]).transform((value) => BigInt(value));
@@ -98,15 +97,21 @@ export const gatewaySettingsSchema = z
 export type GatewaySettings = z.infer<typeof gatewaySettingsSchema>;
 export type GatewaySettingsInput = z.input<typeof gatewaySettingsSchema>;
 
+/** Every field of the settings file that names a file or folder. */
+const GATEWAY_PATHS = [
+  "deploymentsDir",
+  "database",
+  "masterSecretFile",
+  "operatorKey.keystore",
+  "operatorKey.passwordFile",
+  "bootstrapAdmin.apiKeyFile",
+] as const;
+
 /** Reads gateway settings from a JSON file; relative paths in it are relative to the file. */
 export async function readGatewaySettings(path: string): Promise<GatewaySettings> {
-  const raw = JSON.parse(await readFile(path, "utf8")) as Record<string, unknown>;
-  const base = dirname(resolve(path));
-  for (const key of ["deploymentsDir", "masterSecretFile"] as const) {
-    if (typeof raw[key] === "string") raw[key] = resolve(base, raw[key]);
-  }
-  if (typeof raw.database === "string" && !/^postgres(ql)?:/.test(raw.database)) {
-    raw.database = resolve(base, raw.database);
-  }
-  return gatewaySettingsSchema.parse(raw);
+  return parseOrThrow(
+    gatewaySettingsSchema,
+    await readSettingsFile(path, GATEWAY_PATHS),
+    `gateway settings in ${path}`,
+  );
 }

@@ -2,16 +2,16 @@ import { writeFile } from "node:fs/promises";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
-import { parseEther } from "ethers";
+import { parseEther, type JsonRpcProvider } from "ethers";
 
 import { createProvider, loadWallet, openDeployment, transactionDefaultsFor, type Deployment } from "../sdk/index.js";
 import { silentLogger, type Logger } from "../sdk/log.js";
 import { SealedBids } from "./bids/sealed-bids.js";
 import { ChainBinding } from "./chain-binding.js";
 import type { GatewaySettings } from "./config.js";
-import { openDatabase } from "./db/database.js";
+import { openGatewayDatabase } from "./db/migrations.js";
 import { createApp } from "./http/app.js";
-import { IdempotencyKeys } from "./http/idempotency.js";
+import { IdempotencyKeys, type TransactionOutcome } from "./http/idempotency.js";
 import { loadMasterKey } from "./identity/secrets.js";
 import { Users, type User } from "./identity/users.js";
 import { Wallets, type GasAllowance } from "./identity/wallets.js";
@@ -50,14 +50,14 @@ export async function startGateway(settings: GatewaySettings, options: GatewayOp
     file: settings.masterSecretFile,
     value: options.masterSecret ?? process.env.MARKET_MASTER_SECRET,
   });
-  const db = await openDatabase(settings.database);
+  const db = await openGatewayDatabase(settings.database);
   const defaults = await transactionDefaultsFor(provider);
   const freeGas = defaults.type === 0 && defaults.gasPrice === 0n;
 
   const binding = await ChainBinding.open(db, provider);
   const users = await Users.open(db);
   const wallets = await Wallets.open(db, master, provider, deployment, defaults);
-  const idempotency = await IdempotencyKeys.open(db);
+  const idempotency = new IdempotencyKeys(db, master, (txHash) => transactionOutcome(provider, txHash));
   const notifier = await Notifier.open(db, users, master, settings.webhooks);
   if (options.rebuildReadModel === true) await dropReadModel(db);
   const indexer = new Indexer(db, provider, deployment, settings.indexer);
@@ -192,6 +192,13 @@ async function bootstrap(
     await writeFile(settings.bootstrapAdmin.apiKeyFile, `${token}\n`, { mode: 0o600, flag: "wx" });
   }
   return { operator, bootstrapApiKey: token };
+}
+
+/** Whether a transaction the gateway sent was mined, reverted, or is not known (yet) to the chain. */
+async function transactionOutcome(provider: JsonRpcProvider, txHash: string): Promise<TransactionOutcome> {
+  const receipt = await provider.getTransactionReceipt(txHash);
+  if (receipt === null) return "unknown";
+  return receipt.status === 1 ? "mined" : "reverted";
 }
 
 function listen(app: ReturnType<typeof createApp>, host: string, port: number): Promise<Server> {

@@ -20,6 +20,7 @@ import type { GasAllowance, Wallets } from "./identity/wallets.js";
 import type { Indexer } from "./indexer/indexer.js";
 import { refusedImage } from "./notify/destinations.js";
 import type { Notifier } from "./notify/notifier.js";
+import { noteSent } from "./sent-transactions.js";
 
 /** A transaction the gateway sent and saw mined, with the market events it emitted. */
 export interface Sent {
@@ -76,6 +77,7 @@ export function sender(
     }
     const contracts = await wallets.contractsOf(user.address);
     const response = await withDecodedRevert(() => action(contracts));
+    await noteSent(response.hash);
     // The plain receipt: a contract's receipt decodes every log again through ethers, at a cost the
     // SDK's decoder (below) does not have.
     const receipt = await response.provider.waitForTransaction(response.hash);

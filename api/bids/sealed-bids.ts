@@ -39,15 +39,6 @@ export interface SealedBidView {
   createdAt: number;
 }
 
-const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS sealed_bids (
-    bid_ref TEXT PRIMARY KEY, user_id TEXT NOT NULL, bidder TEXT NOT NULL, round_id BIGINT NOT NULL,
-    commitment TEXT NOT NULL, deposit TEXT NOT NULL, sealed TEXT NOT NULL, state TEXT NOT NULL,
-    bid_id BIGINT, lease_id BIGINT, error TEXT, image TEXT, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL);
-  CREATE INDEX IF NOT EXISTS sealed_bids_open ON sealed_bids (state, round_id);
-  CREATE INDEX IF NOT EXISTS sealed_bids_by_user ON sealed_bids (user_id, created_at);
-`;
-
 interface Row {
   bid_ref: string;
   user_id: string;
@@ -103,7 +94,6 @@ export class SealedBids {
   }
 
   static async open(deps: SealedBidDeps, minCommitSecondsLeft: number): Promise<SealedBids> {
-    await deps.db.exec(SCHEMA);
     return new SealedBids(deps, minCommitSecondsLeft);
   }
 

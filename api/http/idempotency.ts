@@ -1,14 +1,6 @@
-import { createHash } from "node:crypto";
-
 import type { Db } from "../db/database.js";
+import type { MasterKey } from "../identity/secrets.js";
 import { ApiError } from "./problem.js";
-
-const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS idempotency (
-    owner TEXT NOT NULL, idem_key TEXT NOT NULL, fingerprint TEXT NOT NULL, status INTEGER,
-    response TEXT, created_at BIGINT NOT NULL, PRIMARY KEY (owner, idem_key));
-  CREATE INDEX IF NOT EXISTS idempotency_by_age ON idempotency (created_at);
-`;
 
 /** Keys are kept this long; a retry after that is a new request. */
 const RETENTION_SECONDS = 24 * 60 * 60;
@@ -21,22 +13,37 @@ export interface StoredAnswer {
   body: string;
 }
 
+/** What the chain says of a transaction a request sent. */
+export type TransactionOutcome = "mined" | "reverted" | "unknown";
+
+interface Row {
+  fingerprint: string;
+  status: number | null;
+  response: string | null;
+  tx_hashes: string | null;
+}
+
 /**
  * `Idempotency-Key` for POSTs: the first request with a key claims it before doing anything; a
  * retry with the same key and request gets the first answer back and sends nothing; the same key
- * with another request is refused. Server errors release the key, so the request can be retried.
+ * with another request is refused.
+ *
+ * Nothing secret is kept in clear: answers (which may show a new API key, a session token or a
+ * webhook secret) are sealed under the master key, and requests (a login's password) are known
+ * only by a keyed hash. A request that failed with a server error frees its key, unless it had
+ * sent a transaction: then a retry is reconciled from the receipts (mined: the effect holds and
+ * is not repeated; reverted: nothing happened and the retry runs), so it never books twice.
  */
 export class IdempotencyKeys {
   readonly #db: Db;
+  readonly #master: MasterKey;
+  readonly #outcomeOf: (txHash: string) => Promise<TransactionOutcome>;
   #prunedAt = 0;
 
-  private constructor(db: Db) {
+  constructor(db: Db, master: MasterKey, outcomeOf: (txHash: string) => Promise<TransactionOutcome>) {
     this.#db = db;
-  }
-
-  static async open(db: Db): Promise<IdempotencyKeys> {
-    await db.exec(SCHEMA);
-    return new IdempotencyKeys(db);
+    this.#master = master;
+    this.#outcomeOf = outcomeOf;
   }
 
   /**
@@ -47,7 +54,7 @@ export class IdempotencyKeys {
     if (key.length === 0 || key.length > MAX_KEY_LENGTH) {
       throw ApiError.badRequest("header.Idempotency-Key", `must be 1 to ${MAX_KEY_LENGTH} characters`);
     }
-    const fingerprint = createHash("sha256").update(JSON.stringify(request)).digest("hex");
+    const fingerprint = this.#master.mac("idempotency", JSON.stringify(request));
     const now = Math.floor(Date.now() / 1000);
     if (now - this.#prunedAt >= PRUNE_INTERVAL_SECONDS) {
       this.#prunedAt = now;
@@ -59,8 +66,8 @@ export class IdempotencyKeys {
       [owner, key, fingerprint, now],
     );
     if (claimed === 1) return undefined;
-    const row = await this.#db.get<{ fingerprint: string; status: number | null; response: string | null }>(
-      "SELECT fingerprint, status, response FROM idempotency WHERE owner = $1 AND idem_key = $2",
+    const row = await this.#db.get<Row>(
+      "SELECT fingerprint, status, response, tx_hashes FROM idempotency WHERE owner = $1 AND idem_key = $2",
       [owner, key],
     );
     if (row === undefined) return this.claim(owner, key, request);
@@ -76,20 +83,83 @@ export class IdempotencyKeys {
     if (row.status === null || row.response === null) {
       throw new ApiError(409, "request-in-progress", "Request in progress", "a request with this key is still running");
     }
-    return { status: Number(row.status), body: row.response };
+    if (Number(row.status) >= 500) return this.#reconcile(owner, key, request, sentOf(row));
+    return { status: Number(row.status), body: this.#master.open("idempotency", sealOwner(owner, key), row.response) };
   }
 
-  /** Records the answer to a claimed request; a server error frees the key instead. */
+  /** Notes a transaction the claimed request sent, before its receipt is awaited. */
+  async recordTransaction(owner: string, key: string, txHash: string): Promise<void> {
+    await this.#db.transaction(async (tx) => {
+      const row = await tx.get<Row>("SELECT tx_hashes FROM idempotency WHERE owner = $1 AND idem_key = $2", [
+        owner,
+        key,
+      ]);
+      await tx.run("UPDATE idempotency SET tx_hashes = $3 WHERE owner = $1 AND idem_key = $2", [
+        owner,
+        key,
+        JSON.stringify([...(row === undefined ? [] : sentOf(row)), txHash]),
+      ]);
+    });
+  }
+
+  /**
+   * Records the answer to a claimed request, sealed. A server error frees the key when nothing
+   * was sent; when something was, it is kept for a retry to reconcile.
+   */
   async settle(owner: string, key: string, answer: StoredAnswer): Promise<void> {
     if (answer.status >= 500) {
-      await this.#db.run("DELETE FROM idempotency WHERE owner = $1 AND idem_key = $2", [owner, key]);
-      return;
+      const row = await this.#db.get<Row>(
+        "SELECT fingerprint, status, response, tx_hashes FROM idempotency WHERE owner = $1 AND idem_key = $2",
+        [owner, key],
+      );
+      if (row === undefined || sentOf(row).length === 0) {
+        await this.#release(owner, key);
+        return;
+      }
     }
     await this.#db.run("UPDATE idempotency SET status = $3, response = $4 WHERE owner = $1 AND idem_key = $2", [
       owner,
       key,
       answer.status,
-      answer.body,
+      this.#master.seal("idempotency", sealOwner(owner, key), answer.body),
     ]);
   }
+
+  /** A retry of a request that failed after sending: what the chain says decides. */
+  async #reconcile(owner: string, key: string, request: unknown, sent: string[]): Promise<StoredAnswer | undefined> {
+    const outcomes = await Promise.all(sent.map((hash) => this.#outcomeOf(hash)));
+    if (outcomes.every((outcome) => outcome === "reverted")) {
+      // Nothing the request did holds on-chain: the retry runs as the first attempt.
+      await this.#release(owner, key);
+      return this.claim(owner, key, request);
+    }
+    if (outcomes.includes("unknown")) {
+      throw new ApiError(
+        409,
+        "request-in-progress",
+        "Request in progress",
+        `the first attempt sent ${sent.join(", ")}, not mined yet: retry later`,
+      );
+    }
+    throw new ApiError(
+      409,
+      "request-already-applied",
+      "Request already applied",
+      `the first attempt failed after its transactions were mined (${sent.join(", ")}): what it did holds; ` +
+        "read the result back instead of sending it again",
+    );
+  }
+
+  async #release(owner: string, key: string): Promise<void> {
+    await this.#db.run("DELETE FROM idempotency WHERE owner = $1 AND idem_key = $2", [owner, key]);
+  }
+}
+
+/** What a stored answer is sealed to: its owner and key, so it opens for no other request. */
+function sealOwner(owner: string, key: string): string {
+  return `${owner}\n${key}`;
+}
+
+function sentOf(row: Pick<Row, "tx_hashes">): string[] {
+  return row.tx_hashes === null ? [] : (JSON.parse(row.tx_hashes) as string[]);
 }

@@ -2,6 +2,7 @@ import { Router, type NextFunction, type Request, type Response } from "express"
 
 import type { Logger } from "../../sdk/log.js";
 import type { User, Users } from "../identity/users.js";
+import { recordingSent } from "../sent-transactions.js";
 import type { IdempotencyKeys } from "./idempotency.js";
 import { ApiError, problemOf, sendProblem } from "./problem.js";
 import { STREAMED, allows, type Route } from "./route.js";
@@ -109,7 +110,11 @@ export function routerOf<S>(
     let status = r.status ?? 200;
     let text: string;
     try {
-      const result = await r.handler({ params, query, body, caller: caller as User, services, req, res });
+      const run = () => r.handler({ params, query, body, caller: caller as User, services, req, res });
+      const result =
+        key === undefined
+          ? await run()
+          : await recordingSent((txHash) => deps.idempotency.recordTransaction(owner, key, txHash), run);
       if (result === STREAMED) return;
       text = JSON.stringify(result);
     } catch (error) {

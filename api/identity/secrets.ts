@@ -24,7 +24,8 @@ const MIN_SECRET_BYTES = 32;
 const SEALED_VERSION = "v1";
 
 /** What a sealed value is for; each purpose gets its own key, so one cannot be opened as another. */
-export type SealPurpose = "wallet" | "bid" | "webhook";
+export type SealPurpose = "wallet" | "bid" | "webhook" | "idempotency";
+const SEAL_PURPOSES: readonly SealPurpose[] = ["wallet", "bid", "webhook", "idempotency"];
 
 /**
  * The gateway's master secret and the keys derived from it (HKDF-SHA256, one per purpose).
@@ -32,13 +33,16 @@ export type SealPurpose = "wallet" | "bid" | "webhook";
  */
 export class MasterKey {
   readonly #keys = new Map<SealPurpose, Buffer>();
+  /** Keys for `mac`, apart from the encryption keys: one key, one use. */
+  readonly #macKeys = new Map<SealPurpose, Buffer>();
 
   constructor(secret: Buffer) {
     if (secret.length < MIN_SECRET_BYTES) {
       throw new Error(`the master secret must be at least ${MIN_SECRET_BYTES} bytes, it has ${secret.length}`);
     }
-    for (const purpose of ["wallet", "bid", "webhook"] as const) {
+    for (const purpose of SEAL_PURPOSES) {
       this.#keys.set(purpose, Buffer.from(hkdfSync("sha256", secret, "", `metalmarket/${purpose}`, KEY_BYTES)));
+      this.#macKeys.set(purpose, Buffer.from(hkdfSync("sha256", secret, "", `metalmarket/${purpose}/mac`, KEY_BYTES)));
     }
   }
 
@@ -50,6 +54,13 @@ export class MasterKey {
     const body = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);
     const parts = [iv, cipher.getAuthTag(), body].map((part) => part.toString("base64url"));
     return [SEALED_VERSION, ...parts].join(".");
+  }
+
+  /** A keyed hash of `text` (HMAC-SHA256): comparable, but no guess of `text` can be checked without the key. */
+  mac(purpose: SealPurpose, text: string): string {
+    const key = this.#macKeys.get(purpose);
+    if (key === undefined) throw new Error(`no key for ${purpose}`);
+    return createHmac("sha256", key).update(text).digest("hex");
   }
 
   /** Decrypts what `seal` gave; fails on a wrong key, owner or any tampering. */

@@ -22,22 +22,6 @@ export interface User {
   disabled: boolean;
 }
 
-const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS users (
-    user_id TEXT PRIMARY KEY, tenant_id BIGINT, name TEXT NOT NULL, email TEXT NOT NULL UNIQUE,
-    roles TEXT NOT NULL, address TEXT NOT NULL, custodial INTEGER NOT NULL, password_hash TEXT,
-    created_at BIGINT NOT NULL, disabled INTEGER NOT NULL DEFAULT 0);
-  CREATE INDEX IF NOT EXISTS users_by_tenant ON users (tenant_id);
-  CREATE INDEX IF NOT EXISTS users_by_address ON users (address);
-  CREATE TABLE IF NOT EXISTS api_keys (
-    key_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, secret_hash TEXT NOT NULL, label TEXT NOT NULL,
-    created_at BIGINT NOT NULL, revoked_at BIGINT);
-  CREATE TABLE IF NOT EXISTS sessions (
-    token_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL, expires_at BIGINT NOT NULL);
-  CREATE TABLE IF NOT EXISTS wallet_challenges (
-    nonce TEXT PRIMARY KEY, address TEXT NOT NULL, message TEXT NOT NULL, expires_at BIGINT NOT NULL);
-`;
-
 /** API keys read `mm_<keyId>_<secret>`: the id finds the row, the secret is checked against its hash. */
 const API_KEY_PATTERN = /^mm_([A-Za-z0-9]{12})_([A-Za-z0-9_-]{43})$/;
 const SESSION_SECONDS = 12 * 60 * 60;
@@ -98,7 +82,6 @@ export class Users {
   }
 
   static async open(db: Db): Promise<Users> {
-    await db.exec(SCHEMA);
     return new Users(db);
   }
 

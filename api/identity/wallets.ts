@@ -10,11 +10,6 @@ import {
 import type { Db } from "../db/database.js";
 import type { MasterKey } from "./secrets.js";
 
-const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS wallets (
-    address TEXT PRIMARY KEY, sealed_key TEXT NOT NULL, created_at BIGINT NOT NULL);
-`;
-
 /** Native currency a custodial account gets for gas, on chains where gas costs something. */
 export interface GasAllowance {
   /** Top an account up when its balance is below this (wei); 0 turns funding off (Quorum, zero gas). */
@@ -58,7 +53,6 @@ export class Wallets {
     deployment: Deployment,
     defaults: TransactionDefaults = {},
   ): Promise<Wallets> {
-    await db.exec(SCHEMA);
     return new Wallets(db, master, provider, deployment, defaults);
   }
 

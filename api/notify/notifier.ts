@@ -35,17 +35,6 @@ export interface Notification {
   data: Record<string, unknown>;
 }
 
-const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS webhooks (
-    webhook_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, url TEXT NOT NULL, sealed_secret TEXT NOT NULL,
-    types TEXT NOT NULL, created_at BIGINT NOT NULL, active INTEGER NOT NULL DEFAULT 1);
-  CREATE TABLE IF NOT EXISTS webhook_deliveries (
-    webhook_id TEXT NOT NULL, notification_id TEXT NOT NULL, payload TEXT NOT NULL, attempts INTEGER NOT NULL,
-    next_attempt_at BIGINT NOT NULL, status TEXT NOT NULL, last_error TEXT, delivered_at BIGINT,
-    PRIMARY KEY (webhook_id, notification_id));
-  CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);
-`;
-
 /** The chain events that notify anyone: what a resumed stream replays. */
 const NOTIFYING_EVENTS = [
   "LeaseCreated",
@@ -108,7 +97,6 @@ export class Notifier {
   }
 
   static async open(db: Db, users: Users, master: MasterKey, options: WebhookOptions): Promise<Notifier> {
-    await db.exec(SCHEMA);
     return new Notifier(db, users, master, options);
   }
 

@@ -4,6 +4,7 @@ import { dirname, resolve } from "node:path";
 import { z } from "zod";
 
 import { parseOrThrow, readPassword, type KeySource } from "../../sdk/index.js";
+import { readSettingsFile } from "../../sdk/settings-file.js";
 import type { AgentOptions, OperatedNode } from "./agent.js";
 
 const bmcSchema = z
@@ -73,15 +74,20 @@ export interface ResolvedAgentConfig {
   usage?: { host: string; port: number };
 }
 
+/** Every field of an agent's configuration that names a file or folder. */
+const AGENT_PATHS = [
+  "deployments",
+  "dataDir",
+  "key.keystore",
+  "key.passwordFile",
+  "nodes.*.bmc.passwordFile",
+  "nodes.*.bmc.caFile",
+] as const;
+
 export async function readAgentConfig(path: string): Promise<ResolvedAgentConfig> {
-  const base = dirname(resolve(path));
-  const at = (file: string) => resolve(base, file);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await readFile(path, "utf8"));
-  } catch (error) {
-    throw new Error(`cannot read the agent configuration ${path}: ${(error as Error).message}`, { cause: error });
-  }
+  const raw = await readSettingsFile(path, AGENT_PATHS);
+  // Defaults, too, are relative to the file.
+  const at = (file: string) => resolve(dirname(resolve(path)), file);
   const config = parseOrThrow(agentConfigSchema, raw, `agent configuration ${path}`);
   const nodes = await Promise.all(
     config.nodes.map(async ({ nodeId, address, bmc }): Promise<OperatedNode> => ({
@@ -90,8 +96,8 @@ export async function readAgentConfig(path: string): Promise<ResolvedAgentConfig
       bmc: {
         url: bmc.url,
         ...(bmc.systemId === undefined ? {} : { systemId: bmc.systemId }),
-        credentials: { username: bmc.username, password: await readPassword(at(bmc.passwordFile)) },
-        ...(bmc.caFile === undefined ? {} : { ca: await readFile(at(bmc.caFile)) }),
+        credentials: { username: bmc.username, password: await readPassword(bmc.passwordFile) },
+        ...(bmc.caFile === undefined ? {} : { ca: await readFile(bmc.caFile) }),
         insecure: bmc.insecure,
         timeoutMs: bmc.timeoutSeconds * 1000,
       },
@@ -100,7 +106,7 @@ export async function readAgentConfig(path: string): Promise<ResolvedAgentConfig
   return {
     rpcUrl: config.rpcUrl,
     deployments: at(config.deployments),
-    key: { keystore: at(config.key.keystore), passwordFile: at(config.key.passwordFile) },
+    key: { keystore: config.key.keystore, passwordFile: config.key.passwordFile },
     databasePath: resolve(at(config.dataDir), "agent.sqlite"),
     nodes,
     ...(config.usage === undefined ? {} : { usage: config.usage }),

@@ -17,7 +17,7 @@ export interface RunningAgent {
 /** Opens the chain, the key and the store a configuration names, and starts the agent. */
 export async function startAgent(config: ResolvedAgentConfig, logger: Logger): Promise<RunningAgent> {
   const provider = createProvider(config.rpcUrl);
-  const store = new AgentStore(config.databasePath);
+  const store = await AgentStore.open(config.databasePath);
   let usage: UsageEndpoint | undefined;
   try {
     const wallet = await loadWallet(config.key, provider);

@@ -1,6 +1,8 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { DatabaseSync } from "node:sqlite";
+import { DatabaseSync, type SQLInputValue } from "node:sqlite";
+
+import { migrate, type Migration, type MigrationTarget } from "../../sdk/migrations.js";
 
 /** Where a lease is in the agent's hands. */
 export type LeasePhase = "scheduled" | "starting" | "running" | "ending" | "done" | "stuck";
@@ -40,7 +42,15 @@ export interface UsageSample {
   watts: number | null;
 }
 
-const SCHEMA = `
+type Row = Record<string, string | number | bigint | null | Uint8Array>;
+
+/** The store's schema history: a change is a new step, never an edit of a released one. */
+export const AGENT_STORE_MIGRATIONS: readonly Migration<MigrationTarget>[] = [
+  {
+    // The schema as the first releases created it (IF NOT EXISTS: their stores adopt it as is).
+    name: "0001-baseline",
+    up: (db) =>
+      db.exec(`
   CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
   CREATE TABLE IF NOT EXISTS handled_events (
     tx_hash TEXT NOT NULL, log_index INTEGER NOT NULL, block_number INTEGER NOT NULL,
@@ -59,9 +69,33 @@ const SCHEMA = `
   CREATE TABLE IF NOT EXISTS usage_samples (
     lease_id INTEGER NOT NULL, at INTEGER NOT NULL, power_state TEXT NOT NULL, watts REAL,
     PRIMARY KEY (lease_id, at));
-`;
+      `),
+  },
+];
 
-type Row = Record<string, string | number | bigint | null | Uint8Array>;
+/** The store's SQLite database as the migrator drives it. */
+function migrationTargetOf(db: DatabaseSync): MigrationTarget {
+  const target: MigrationTarget = {
+    dialect: "sqlite",
+    all: async <T>(sql: string, params: readonly SQLInputValue[] = []) =>
+      db.prepare(sql.replace(/\$(\d+)/g, "?$1")).all(...params) as T[],
+    run: async (sql: string, params: readonly SQLInputValue[] = []) =>
+      Number(db.prepare(sql.replace(/\$(\d+)/g, "?$1")).run(...params).changes),
+    exec: async (sql: string) => db.exec(sql),
+    async transaction(work) {
+      db.exec("BEGIN IMMEDIATE");
+      try {
+        const result = await work(target);
+        db.exec("COMMIT");
+        return result;
+      } catch (error) {
+        db.exec("ROLLBACK");
+        throw error;
+      }
+    },
+  };
+  return target;
+}
 
 /**
  * The agent's memory, in SQLite: the last block it followed, the events it applied, each lease's
@@ -71,12 +105,23 @@ type Row = Record<string, string | number | bigint | null | Uint8Array>;
 export class AgentStore {
   readonly #db: DatabaseSync;
 
-  constructor(path: string) {
+  private constructor(db: DatabaseSync) {
+    this.#db = db;
+  }
+
+  /** Opens the store at `path` (or `:memory:`) and migrates it to this release's schema. */
+  static async open(path: string): Promise<AgentStore> {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-    this.#db = new DatabaseSync(path);
-    // WAL: readers never wait for the writer; NORMAL sync is durable across process crashes.
-    this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
-    this.#db.exec(SCHEMA);
+    const db = new DatabaseSync(path);
+    try {
+      // WAL: readers never wait for the writer; NORMAL sync is durable across process crashes.
+      db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
+      await migrate(migrationTargetOf(db), AGENT_STORE_MIGRATIONS);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    return new AgentStore(db);
   }
 
   close(): void {

@@ -1,9 +1,9 @@
-import { readFile } from "node:fs/promises";
-import { dirname, resolve } from "node:path";
+import { resolve } from "node:path";
 
 import { z } from "zod";
 
 import { parseOrThrow } from "../../sdk/index.js";
+import { readSettingsFile } from "../../sdk/settings-file.js";
 
 const port = z.coerce.number().int().min(0).max(65_535);
 
@@ -70,20 +70,21 @@ const ENVIRONMENT = {
   MARKET_NODES: ["simulatedBmcs", "count"],
 } as const satisfies Record<string, readonly string[]>;
 
+/** Every field of the settings file that names a file or folder. */
+const STACK_PATHS = [
+  "dataDir",
+  "chain.deploymentsDir",
+  "chain.operatorKey.keystore",
+  "chain.operatorKey.passwordFile",
+  "agents.*",
+] as const;
+
 /**
  * Reads the settings file (when given), lays the environment over it, and resolves paths in the
  * file against the file's folder.
  */
 export async function readStackSettings(file: string | undefined, env: NodeJS.ProcessEnv): Promise<StackSettings> {
-  let raw: Record<string, unknown> = {};
-  if (file !== undefined) {
-    try {
-      raw = JSON.parse(await readFile(file, "utf8")) as Record<string, unknown>;
-    } catch (error) {
-      throw new Error(`cannot read the settings file ${file}: ${(error as Error).message}`, { cause: error });
-    }
-    resolvePaths(raw, dirname(resolve(file)));
-  }
+  const raw = file === undefined ? {} : await readSettingsFile(file, STACK_PATHS);
   for (const [variable, path] of Object.entries(ENVIRONMENT)) {
     const value = env[variable];
     if (value !== undefined && value !== "") setAt(raw, path, value);
@@ -95,21 +96,6 @@ export async function readStackSettings(file: string | undefined, env: NodeJS.Pr
     throw new Error("chain.deploymentsDir: give the folder with the market's deployment file for that chain");
   }
   return settings;
-}
-
-function resolvePaths(raw: Record<string, unknown>, base: string): void {
-  const at = (value: unknown) => (typeof value === "string" ? resolve(base, value) : value);
-  if (raw.dataDir !== undefined) raw.dataDir = at(raw.dataDir);
-  const chain = raw.chain as Record<string, unknown> | undefined;
-  if (chain !== undefined) {
-    chain.deploymentsDir = at(chain.deploymentsDir);
-    const key = chain.operatorKey as Record<string, unknown> | undefined;
-    if (key !== undefined) {
-      key.keystore = at(key.keystore);
-      key.passwordFile = at(key.passwordFile);
-    }
-  }
-  if (Array.isArray(raw.agents)) raw.agents = raw.agents.map(at);
 }
 
 function setAt(raw: Record<string, unknown>, path: readonly string[], value: string): void {

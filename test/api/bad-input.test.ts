@@ -1,13 +1,17 @@
+import { randomBytes } from "node:crypto";
 import { gzipSync } from "node:zlib";
 
 import { z } from "zod";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { openDatabase, type Db } from "../../api/db/database.js";
+import type { Db } from "../../api/db/database.js";
+import { openGatewayDatabase } from "../../api/db/migrations.js";
 import { createApp } from "../../api/http/app.js";
 import { IdempotencyKeys } from "../../api/http/idempotency.js";
 import { routesOf } from "../../api/http/route.js";
+import { MasterKey } from "../../api/identity/secrets.js";
 import { Users } from "../../api/identity/users.js";
+import { noteSent } from "../../api/sent-transactions.js";
 import { silentLogger, type LogFields } from "../../sdk/log.js";
 import { closeMarket, listOffer, openMarket, type Market } from "./helpers.js";
 
@@ -188,7 +192,7 @@ describe("the gateway's HTTP edge", () => {
   let db: Db;
 
   beforeAll(async () => {
-    db = await openDatabase(":memory:");
+    db = await openGatewayDatabase(":memory:");
   });
   afterAll(() => db.close());
 
@@ -206,10 +210,23 @@ describe("the gateway's HTTP edge", () => {
           response: z.object({}),
           handler: () => Promise.reject(new Error("disk on fire at /var/secret")),
         }),
+        route({
+          method: "post",
+          path: "/book",
+          tag: "test",
+          summary: "sends a transaction, then fails",
+          access: "public",
+          body: z.object({}),
+          response: z.object({}),
+          async handler() {
+            await noteSent("0xfeed");
+            throw new Error("the node went away after the transaction was mined");
+          },
+        }),
       ],
       services: undefined,
       users: await Users.open(db),
-      idempotency: await IdempotencyKeys.open(db),
+      idempotency: new IdempotencyKeys(db, new MasterKey(randomBytes(32)), () => Promise.resolve("mined")),
       logger,
       limits,
       notReady: () => Promise.resolve(undefined),
@@ -220,6 +237,24 @@ describe("the gateway's HTTP edge", () => {
     const { port } = server.address() as { port: number };
     return { url: `http://127.0.0.1:${port}`, close: () => server.close() };
   }
+
+  it("does not run a retry again when the failed first attempt's transaction was mined", async () => {
+    const gateway = await edge({ bodyBytes: 1024, requestsPerMinute: 100 });
+    try {
+      const book = () =>
+        fetch(`${gateway.url}/book`, {
+          method: "POST",
+          headers: { "content-type": "application/json", "idempotency-key": "book-1" },
+          body: "{}",
+        });
+      expect((await book()).status).toBe(500);
+      const retry = await book();
+      expect(retry.status).toBe(409);
+      expect(((await retry.json()) as { type: string }).type).toMatch(/request-already-applied$/);
+    } finally {
+      gateway.close();
+    }
+  });
 
   it("counts made-up credentials against the caller's address: a fresh cookie buys no fresh allowance", async () => {
     const gateway = await edge({ bodyBytes: 1024, requestsPerMinute: 3 });

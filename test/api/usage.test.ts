@@ -22,7 +22,7 @@ describe("usage of a lease, from the agent's samples", () => {
 
   beforeAll(async () => {
     const chain = await openChain();
-    store = new AgentStore(join(chain.directory, "agent.sqlite"));
+    store = await AgentStore.open(join(chain.directory, "agent.sqlite"));
     endpoint = await startUsageEndpoint(store, "127.0.0.1", 0);
     m = await openMarket(chain);
     agentIndex = 9;

@@ -50,7 +50,7 @@ export function operated(nodeId: number, bmc: SimulatedBmc): OperatedNode {
 
 /** A running agent for the world's `agent` account, over an in-memory store. */
 export async function startAgent(world: World, nodes: OperatedNode[], options: Partial<AgentOptions> = {}) {
-  const store = new AgentStore(":memory:");
+  const store = await AgentStore.open(":memory:");
   const agent = new ProviderAgent({
     provider: world.connection.ethers.provider,
     deployment: world.deployment,

@@ -207,7 +207,7 @@ describe("the agent after a crash", () => {
         expect(count(name), name).toBe(leases.length);
       }
 
-      const store = new AgentStore(join(world.directory, "agent-data", "agent.sqlite"));
+      const store = await AgentStore.open(join(world.directory, "agent-data", "agent.sqlite"));
       try {
         await waitFor("the agent to record every lease done", () =>
           store.leases().every((lease) => lease.phase === "done"),

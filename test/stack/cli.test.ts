@@ -85,7 +85,11 @@ describe("the market CLI", () => {
     const created = await m.admin.must<{ user: { userId: string } }>(
       "POST",
       `/tenants/${m.tenants.buyers}/users`,
-      await withOwnWallet(m.gateway.url, wallet, { name: "Wendy Wallet", email: "wendy@render.test", roles: ["buyer"] }),
+      await withOwnWallet(m.gateway.url, wallet, {
+        name: "Wendy Wallet",
+        email: "wendy@render.test",
+        roles: ["buyer"],
+      }),
     );
     await m.admin.must("POST", "/credits/grant", { userId: created.user.userId, amount: "100" });
     const start = m.hour + 3 * 3600;
