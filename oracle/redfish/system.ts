@@ -1,5 +1,5 @@
 import { linkOf, membersOf, sleep, type Answer, type RedfishClient, type RedfishDocument } from "./client.js";
-import { RedfishUnsupportedError, RedfishTimeoutError } from "./errors.js";
+import { RedfishHttpError, RedfishTimeoutError, RedfishUnsupportedError, isTransient } from "./errors.js";
 
 export type PowerTarget = "On" | "Off";
 
@@ -36,6 +36,12 @@ export interface PowerOptions {
 }
 
 const CD_MEDIA_TYPES = new Set(["CD", "DVD"]);
+/** Boot targets that stand for another where a BMC lists only them: SuperMicro's virtual CD is `UsbCd` (as sushy knows). */
+const BOOT_TARGET_STAND_INS: Record<string, string[]> = { Cd: ["UsbCd"] };
+/** InsertMedia parameters that are optional and that some BMCs (SuperMicro X11/X12) refuse. */
+const OPTIONAL_INSERT_FIELDS = { Inserted: true, WriteProtected: true } as const;
+/** The status a change reports when its own answer was lost and a read showed it applied. */
+const SEEN_APPLIED = 200;
 const RESET = "#ComputerSystem.Reset";
 /** Reset types to reach each power state, best first. */
 const RESETS_FOR: Record<PowerTarget, string[]> = {
@@ -114,11 +120,15 @@ export class RedfishSystem {
     const system = await this.read();
     const state = String(system.PowerState);
     let status: number | undefined;
-    if (state !== target && state !== `Powering${target}`) {
+    if (!reaching(state, target)) {
       const { allowed } = await this.resetTypes(system);
       const resetType = RESETS_FOR[target].find((type) => allowed.length === 0 || allowed.includes(type));
       if (resetType === undefined) throw new RedfishUnsupportedError(`no reset type reaches power ${target}`);
-      status = (await this.reset(resetType, system)).status;
+      // Never twice: a second PushPowerButton would turn the machine back.
+      status = await this.#once(
+        async () => (await this.reset(resetType, system)).status,
+        async () => reaching(await this.powerState(), target),
+      );
     }
     await this.waitForPower(target, options);
     return status;
@@ -150,17 +160,20 @@ export class RedfishSystem {
    * boot mode (UEFI or Legacy) unless `mode` is given. Answers the PATCH status, or undefined
    * when the override was already set.
    */
-  async setBootOnce(target: string, mode?: string): Promise<number | undefined> {
+  async setBootOnce(wanted: string, mode?: string): Promise<number | undefined> {
     const system = await this.read();
     const boot = (system.Boot ?? {}) as Record<string, unknown>;
-    checkAllowed(boot, "BootSourceOverrideTarget", target);
+    const target = allowedOrStandIn(boot, "BootSourceOverrideTarget", wanted);
     if (mode !== undefined) checkAllowed(boot, "BootSourceOverrideMode", mode);
-    const current = await this.bootOverride(system);
-    if (current.target === target && current.enabled === "Once" && (mode === undefined || current.mode === mode))
-      return undefined;
+    const isSet = (current: BootOverride) =>
+      current.target === target && current.enabled === "Once" && (mode === undefined || current.mode === mode);
+    if (isSet(await this.bootOverride(system))) return undefined;
     const change: Record<string, string> = { BootSourceOverrideTarget: target, BootSourceOverrideEnabled: "Once" };
     if (mode !== undefined) change.BootSourceOverrideMode = mode;
-    return (await this.client.patch(this.path, { Boot: change })).status;
+    return this.#once(
+      async () => (await this.client.patch(this.path, { Boot: change })).status,
+      async () => isSet(await this.bootOverride()),
+    );
   }
 
   /** The virtual CD or DVD drive: under the System, or under a Manager of it (older BMCs). */
@@ -194,19 +207,38 @@ export class RedfishSystem {
     const current = await this.readMedia(media.path);
     if (!current.inserted) return undefined;
     const action = await this.#action(media.path, "#VirtualMedia.EjectMedia");
-    if (action !== undefined) return (await this.client.post(action, {})).status;
-    return (await this.client.patch(media.path, { Image: null, Inserted: false })).status;
+    return this.#once(
+      async () =>
+        action !== undefined
+          ? (await this.client.post(action, {})).status
+          : (await this.client.patch(media.path, { Image: null, Inserted: false })).status,
+      async () => !(await this.readMedia(media.path)).inserted,
+    );
   }
 
-  /** Inserts `image` (a URL the BMC fetches); answers the status, or undefined when it was already in. */
+  /**
+   * Inserts `image` (a URL the BMC fetches); answers the status, or undefined when it was already
+   * in. A BMC that refuses the optional `Inserted`/`WriteProtected` (400) is asked once more without them.
+   */
   async insertMedia(media: VirtualMedia, image: string): Promise<number | undefined> {
     const current = await this.readMedia(media.path);
     if (current.inserted && current.image === image) return undefined;
     const action = await this.#action(media.path, "#VirtualMedia.InsertMedia");
-    if (action !== undefined) {
-      return (await this.client.post(action, { Image: image, Inserted: true, WriteProtected: true })).status;
-    }
-    return (await this.client.patch(media.path, { Image: image, Inserted: true, WriteProtected: true })).status;
+    const insert = async (): Promise<number> => {
+      if (action === undefined) {
+        return (await this.client.patch(media.path, { Image: image, ...OPTIONAL_INSERT_FIELDS })).status;
+      }
+      try {
+        return (await this.client.post(action, { Image: image, ...OPTIONAL_INSERT_FIELDS })).status;
+      } catch (error) {
+        if (!(error instanceof RedfishHttpError && error.status === 400)) throw error;
+        return (await this.client.post(action, { Image: image })).status;
+      }
+    };
+    return this.#once(insert, async () => {
+      const now = await this.readMedia(media.path);
+      return now.inserted && now.image === image;
+    });
   }
 
   /** The machine's cores, memory, disks and NICs. */
@@ -299,6 +331,22 @@ export class RedfishSystem {
     return typeof consumed === "number" ? consumed : undefined;
   }
 
+  /**
+   * Sends a change that must not go twice (an action; a PATCH without an ETag). When its answer
+   * leaves open whether the BMC acted (a 5xx, no answer, or a 409 "in use" that may be its own
+   * doing), it reads the state and accepts what shows the change; otherwise the error stands, and
+   * the step, which looks before it acts, decides whether to send it again.
+   */
+  async #once(send: () => Promise<number>, applied: () => Promise<boolean>): Promise<number> {
+    try {
+      return await send();
+    } catch (error) {
+      const unknownOutcome = isTransient(error) || (error instanceof RedfishHttpError && error.status === 409);
+      if (!unknownOutcome || !(await applied().catch(() => false))) throw error;
+      return SEEN_APPLIED;
+    }
+  }
+
   async #action(path: string, name: string): Promise<string | undefined> {
     const actions = (await this.client.get(path)).Actions as Record<string, { target?: unknown }> | undefined;
     const target = actions?.[name]?.target;
@@ -316,6 +364,22 @@ function checkAllowed(boot: Record<string, unknown>, property: string, value: st
   if (Array.isArray(allowed) && !allowed.includes(value)) {
     throw new RedfishUnsupportedError(`${property} ${value} is not one of ${allowed.join(", ")}`);
   }
+}
+
+/** `value` when the BMC allows it, else the first allowed stand-in for it (`UsbCd` for `Cd`). */
+function allowedOrStandIn(boot: Record<string, unknown>, property: string, value: string): string {
+  const allowed = boot[`${property}@Redfish.AllowableValues`];
+  const standIn = Array.isArray(allowed)
+    ? BOOT_TARGET_STAND_INS[value]?.find((candidate) => !allowed.includes(value) && allowed.includes(candidate))
+    : undefined;
+  if (standIn !== undefined) return standIn;
+  checkAllowed(boot, property, value);
+  return value;
+}
+
+/** Whether a power state is `target` or on its way there. */
+function reaching(state: string, target: PowerTarget): boolean {
+  return state === target || state === `Powering${target}`;
 }
 
 function mediaOf(path: string, media: RedfishDocument): VirtualMedia {

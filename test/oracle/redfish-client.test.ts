@@ -1,7 +1,8 @@
 import selfsigned from "selfsigned";
 import { afterEach, describe, expect, it } from "vitest";
 
-import { SimulatedBmc, type BmcOptions } from "../../oracle/bmc-sim/bmc.js";
+import { resourcesOf } from "../../oracle/agent/enroll.js";
+import { SimulatedBmc, type BmcFaults, type BmcOptions } from "../../oracle/bmc-sim/bmc.js";
 import {
   RedfishClient,
   RedfishHttpError,
@@ -9,9 +10,13 @@ import {
   RedfishSystem,
   RedfishTimeoutError,
   RedfishUnsupportedError,
+  endSequence,
+  readInventory,
+  runSteps,
+  startSequence,
   type RedfishClientOptions,
 } from "../../oracle/redfish/index.js";
-import { BMC_PASSWORD, BMC_USER } from "../helpers/agent.js";
+import { BMC_PASSWORD, BMC_USER, LEASE_IMAGE } from "../helpers/agent.js";
 
 const opened: { close(): Promise<void> | void }[] = [];
 
@@ -34,6 +39,12 @@ function clientOf(bmc: SimulatedBmc, options: Partial<RedfishClientOptions> = {}
   return client;
 }
 
+type LostAnswer = NonNullable<BmcFaults["afterApplying"]>["answer"];
+
+/** How many requests reached the BMC at a path ending so, e.g. `InsertMedia`. */
+const reached = (bmc: SimulatedBmc, method: string, pathEnd: string) =>
+  bmc.requests.filter((r) => r.method === method && r.path.endsWith(pathEnd)).length;
+
 const changes = (bmc: SimulatedBmc) =>
   bmc.requests.filter((r) => r.method !== "GET").map((r) => `${r.method} ${r.status}`);
 
@@ -54,10 +65,53 @@ describe("the Redfish client", () => {
   });
 
   it("falls back to Basic auth on a BMC without sessions", async () => {
-    const bmc = await bmcWith({ behaviour: { sessions: false } });
+    const bmc = await bmcWith({ behaviour: { sessions: "absent" } });
     const client = clientOf(bmc);
     expect((await client.get("/redfish/v1/Systems"))["Members@odata.count"]).toBe(1);
     expect(client.authMode).toBe("basic");
+  });
+
+  it.each([401, 403] as const)(
+    "falls back to Basic auth when the BMC answers %d to the session login",
+    async (refusal) => {
+      const bmc = await bmcWith({ behaviour: { sessions: refusal } });
+      const client = clientOf(bmc);
+      expect((await client.get("/redfish/v1/Systems"))["Members@odata.count"]).toBe(1);
+      await client.get(`/redfish/v1/Systems/${bmc.systemId}`);
+      expect(client.authMode).toBe("basic");
+      // One refused login, then every request with Basic: no login per request.
+      expect(bmc.requests.filter((r) => r.path.endsWith("/Sessions")).map((r) => r.status)).toEqual([refusal]);
+      expect(bmc.requests.filter((r) => r.status === 401 || r.status === 403)).toHaveLength(1);
+    },
+  );
+
+  it("provisions, releases, reads the inventory of and enrolls a BMC that refuses session logins", async () => {
+    const bmc = await bmcWith({ behaviour: { sessions: 401 } });
+    const system = await RedfishSystem.open(clientOf(bmc));
+    const power = { power: { pollMs: 10 } };
+    const started = await runSteps(system, startSequence(system, LEASE_IMAGE, power));
+    expect(started.ok).toBe(true);
+    expect(bmc.boots.at(-1)).toEqual({ target: "Cd", image: LEASE_IMAGE });
+    expect((await runSteps(system, endSequence(system, undefined, power))).ok).toBe(true);
+    expect(bmc.powerState).toBe("Off");
+    expect(bmc.cd.inserted).toBe(false);
+
+    const inventory = await readInventory({
+      url: bmc.url,
+      credentials: { username: BMC_USER, password: BMC_PASSWORD },
+    });
+    expect(resourcesOf(inventory)).toMatchObject({ cores: 16, memoryGiB: 96, storageGB: 12_000 });
+  });
+
+  it("says the credentials are wrong when the BMC refuses both the session login and Basic", async () => {
+    const bmc = await bmcWith({ behaviour: { sessions: 401 } });
+    const client = clientOf(bmc, { credentials: { username: BMC_USER, password: "wrong" } });
+    const error = (await client.get("/redfish/v1/Systems").catch((e: unknown) => e)) as RedfishHttpError;
+    expect(error).toBeInstanceOf(RedfishHttpError);
+    expect(error.status).toBe(401);
+    expect(error.transient).toBe(false);
+    expect(error.message).toMatch(/refused the session login too \(401\): check the credentials/);
+    expect(bmc.requests.map((r) => `${r.method} ${r.status}`)).toEqual(["GET 200", "POST 401", "GET 401"]);
   });
 
   it("logs in again when the BMC forgets its session", async () => {
@@ -90,6 +144,71 @@ describe("the Redfish client", () => {
     const unknown = await client.get("/redfish/v1/Systems/nope").catch((e: unknown) => e);
     expect((unknown as RedfishHttpError).status).toBe(404);
     expect(bmc.requests.filter((r) => r.path === "/redfish/v1/Systems/nope")).toHaveLength(1);
+  });
+
+  it.each([503, "drop"] as const)(
+    "sends an action once when its answer is lost (%s), where a read is retried",
+    async (answer) => {
+      const bmc = await bmcWith();
+      const client = clientOf(bmc);
+      const reset = `/redfish/v1/Systems/${bmc.systemId}/Actions/ComputerSystem.Reset`;
+      bmc.faults = { afterApplying: { count: 1, answer } };
+      const error = await client.post(reset, { ResetType: "PushPowerButton" }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(answer === "drop" ? RedfishNetworkError : RedfishHttpError);
+      expect(reached(bmc, "POST", "/ComputerSystem.Reset")).toBe(1);
+      // The button was pushed once: the machine is on, not toggled back off.
+      expect(bmc.powerState).toBe("On");
+      bmc.faults = answer === "drop" ? { dropNext: 1 } : { failNext: 1 };
+      await client.get("/redfish/v1/Systems");
+      expect(reached(bmc, "GET", "/redfish/v1/Systems")).toBe(2);
+    },
+  );
+
+  it.each([500, "drop", "hang"] as const satisfies LostAnswer[])(
+    "inserts the image with one InsertMedia when the BMC acts but its answer is lost (%s)",
+    async (answer) => {
+      const bmc = await bmcWith();
+      const system = await RedfishSystem.open(clientOf(bmc, { timeoutMs: 300 }));
+      const cd = await system.virtualCd();
+      bmc.faults = { afterApplying: { count: 1, answer } };
+      expect(await system.insertMedia(cd, LEASE_IMAGE)).toBe(200);
+      expect(bmc.cd).toEqual({ image: LEASE_IMAGE, inserted: true });
+      expect(reached(bmc, "POST", "/VirtualMedia.InsertMedia")).toBe(1);
+    },
+  );
+
+  it.each([500, "hang"] as const satisfies LostAnswer[])(
+    "powers on with one Reset when the BMC acts but its answer is lost (%s)",
+    async (answer) => {
+      const bmc = await bmcWith({ behaviour: { powerTransitionMs: 30 } });
+      const system = await RedfishSystem.open(clientOf(bmc, { timeoutMs: 300 }));
+      bmc.faults = { afterApplying: { count: 1, answer } };
+      expect(await system.setPower("On", { pollMs: 10, timeoutMs: 2_000 })).toBe(200);
+      expect(bmc.powerState).toBe("On");
+      expect(reached(bmc, "POST", "/ComputerSystem.Reset")).toBe(1);
+      expect(bmc.boots).toHaveLength(1);
+    },
+  );
+
+  it("leaves an action the BMC did not apply to the step, which looks again before it sends", async () => {
+    const bmc = await bmcWith();
+    const system = await RedfishSystem.open(clientOf(bmc));
+    const cd = await system.virtualCd();
+    let refused = false;
+    bmc.onRequest = ({ method }) => {
+      if (method === "POST" && !refused) {
+        refused = true;
+        bmc.faults = { failNext: 1 };
+      }
+    };
+    const error = (await system.insertMedia(cd, LEASE_IMAGE).catch((e: unknown) => e)) as RedfishHttpError;
+    expect([error.status, error.transient]).toEqual([503, true]);
+    expect(bmc.cd.inserted).toBe(false);
+    expect(reached(bmc, "POST", "/VirtualMedia.InsertMedia")).toBe(1);
+    // The step tried again: it reads, sees no image, and inserts it.
+    expect(await system.insertMedia(cd, LEASE_IMAGE)).toBe(204);
+    expect(reached(bmc, "POST", "/VirtualMedia.InsertMedia")).toBe(2);
+    expect(await system.insertMedia(cd, LEASE_IMAGE)).toBeUndefined();
   });
 
   it("gives up after its bounded retries, with a network error", async () => {
