@@ -16,6 +16,7 @@ import {
   startSequence,
   type RedfishClientOptions,
 } from "../../oracle/redfish/index.js";
+import { freePort } from "../../scripts/lib/free-port.js";
 import { BMC_PASSWORD, BMC_USER, LEASE_IMAGE } from "../helpers/agent.js";
 
 const opened: { close(): Promise<void> | void }[] = [];
@@ -272,6 +273,72 @@ describe("the Redfish client", () => {
     expect(error.status).toBe(400);
     expect(error.has("PropertyValueNotInList")).toBe(true);
     expect(error.messages[0]?.RelatedProperties).toEqual(["#/Boot/BootSourceOverrideTarget"]);
+  });
+
+  it("keeps the BMC's error.message and every ExtendedInfo message in its errors and step summaries", async () => {
+    const bmc = await bmcWith();
+    const system = await RedfishSystem.open(clientOf(bmc));
+    const image = "ftp://images.example/a.iso";
+    const { ok, steps } = await runSteps(system, [
+      { name: "insert-ftp-image", run: async () => system.insertMedia(await system.virtualCd(), image) },
+    ]);
+    expect(ok).toBe(false);
+    const general = "A general error has occurred. See ExtendedInfo for more information.";
+    const specific = `The value ${image} for the parameter Image in the action VirtualMedia.InsertMedia is of a different format than the parameter can accept.`;
+    expect(steps[0]).toMatchObject({ failedWith: { status: 400 }, bmcMessages: [general, specific] });
+    expect(steps[0]?.error).toContain(general);
+    expect(steps[0]?.error).toContain(specific);
+  });
+
+  it("records requests that got no answer apart from HTTP errors, and why", async () => {
+    const bmc = await bmcWith();
+    const client = clientOf(bmc, { timeoutMs: 50, retry: { retries: 0 } });
+    const system = await RedfishSystem.open(client);
+    bmc.faults = { latencyMs: 200 };
+    const { steps } = await runSteps(system, [{ name: "read", run: async () => (await system.powerState()).length }]);
+    expect(steps[0]).toMatchObject({
+      result: "failed",
+      failedWith: { noAnswer: "timeout" },
+      requests: [{ method: "GET", path: system.path, noAnswer: "timeout" }],
+    });
+
+    const closed = new RedfishClient({
+      url: `http://127.0.0.1:${await freePort()}`,
+      credentials: { username: BMC_USER, password: BMC_PASSWORD },
+      retry: { retries: 0 },
+    });
+    opened.push(closed);
+    const refused = (await closed.get("/redfish/v1/").catch((e: unknown) => e)) as RedfishNetworkError;
+    expect(refused).toBeInstanceOf(RedfishNetworkError);
+    expect([refused.noAnswer, refused.unsent, refused.method, refused.path]).toEqual([
+      "refused",
+      true,
+      "GET",
+      "/redfish/v1/",
+    ]);
+  });
+
+  it("inserts media without Inserted and WriteProtected where the BMC refuses them", async () => {
+    const bmc = await bmcWith({ behaviour: { insertMediaImageOnly: true } });
+    const system = await RedfishSystem.open(clientOf(bmc));
+    expect(await system.insertMedia(await system.virtualCd(), LEASE_IMAGE)).toBe(204);
+    expect(bmc.cd).toEqual({ image: LEASE_IMAGE, inserted: true });
+    const inserts = bmc.requests.filter((r) => r.path.endsWith("/VirtualMedia.InsertMedia"));
+    expect(inserts.map((r) => [r.status, r.body])).toEqual([
+      [400, { Image: LEASE_IMAGE, Inserted: true, WriteProtected: true }],
+      [204, { Image: LEASE_IMAGE }],
+    ]);
+  });
+
+  it("boots the virtual CD as UsbCd where the BMC lists UsbCd and no Cd", async () => {
+    const bmc = await bmcWith({ behaviour: { cdBootTarget: "UsbCd" } });
+    const system = await RedfishSystem.open(clientOf(bmc));
+    const { ok } = await runSteps(system, startSequence(system, LEASE_IMAGE, { power: { pollMs: 10 } }));
+    expect(ok).toBe(true);
+    expect(bmc.boots.at(-1)).toEqual({ target: "UsbCd", image: LEASE_IMAGE });
+    // Set already: nothing is sent again.
+    await system.setBootOnce("Cd");
+    expect(await system.setBootOnce("Cd")).toBeUndefined();
   });
 
   it("powers on and polls until the power state arrives", async () => {
