@@ -43,6 +43,8 @@ export interface BmcBehaviour {
   insertMediaImageOnly: boolean;
   /** The virtual CD's boot target: `UsbCd` on SuperMicro, which then lists no `Cd`. */
   cdBootTarget: "Cd" | "UsbCd";
+  /** Whether the host's IPv4 shows on its EthernetInterfaces; many BMCs know it only from an OS agent. */
+  reportsHostIpv4: boolean;
 }
 
 /** Faults to inject; each can be changed while the BMC runs. */
@@ -63,6 +65,10 @@ export interface BmcFaults {
    * web server failed, for counting that a client does not send an action twice.
    */
   afterApplying?: { count: number; answer: 500 | 503 | "drop" | "hang" };
+  /** Resources under the System answered 404 although linked, e.g. `Memory` or `Processors/CPU2`: broken links. */
+  notFound?: string[];
+  /** Properties left out of the System document, e.g. `MemorySummary`. */
+  omitted?: string[];
 }
 
 export interface BmcOptions {
@@ -130,6 +136,7 @@ const DEFAULT_BEHAVIOUR: BmcBehaviour = {
   virtualMedia: "system",
   insertMediaImageOnly: false,
   cdBootTarget: "Cd",
+  reportsHostIpv4: true,
 };
 
 const STANDBY_WATTS = 6;
@@ -693,7 +700,14 @@ export class SimulatedBmc {
       }
       return { status: 200, body: this.#taskDocument(task) };
     }
-    if (path === system) return { status: 200, body: this.#systemDocument(), headers: { ETag: this.#systemEtag() } };
+    if (this.faults.notFound?.some((broken) => path === `${system}/${broken}`) === true) {
+      throw new HttpProblem(404, [message("ResourceNotFound", ["Resource", path])]);
+    }
+    if (path === system) {
+      const omitted = new Set(this.faults.omitted);
+      const document = Object.fromEntries(Object.entries(this.#systemDocument()).filter(([key]) => !omitted.has(key)));
+      return { status: 200, body: document, headers: { ETag: this.#systemEtag() } };
+    }
     if (path === mediaRoot) {
       return {
         status: 200,
@@ -820,8 +834,9 @@ export class SimulatedBmc {
     if (path.startsWith(`${system}/EthernetInterfaces/`) && typeof doc.MACAddress === "string") {
       const nic = NIC_NUMBERS[String(doc.Id)] ?? 1;
       const mac = this.#mac(nic);
-      const ipv4 =
-        nic === 1
+      const ipv4 = !this.behaviour.reportsHostIpv4
+        ? []
+        : nic === 1
           ? [{ Address: this.ipv4, SubnetMask: "255.255.0.0", AddressOrigin: "Static", Gateway: "10.20.0.1" }]
           : doc.IPv4Addresses;
       return {

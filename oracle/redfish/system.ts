@@ -1,5 +1,6 @@
 import { linkOf, membersOf, sleep, type Answer, type RedfishClient, type RedfishDocument } from "./client.js";
 import { RedfishHttpError, RedfishTimeoutError, RedfishUnsupportedError, isTransient } from "./errors.js";
+import { readAddress, readSystemInventory, type AddressCheck, type Inventory } from "./inventory.js";
 
 export type PowerTarget = "On" | "Off";
 
@@ -13,21 +14,6 @@ export interface VirtualMedia {
   path: string;
   image: string | null;
   inserted: boolean;
-}
-
-/** What a machine has, as its BMC reports it: enough to register it with its true profile. */
-export interface Inventory {
-  systemId: string;
-  manufacturer: string | undefined;
-  model: string | undefined;
-  serialNumber: string | undefined;
-  cores: number;
-  threads: number;
-  gpus: number;
-  memoryGiB: number;
-  storageGB: number;
-  arch: "x86_64" | "aarch64" | "riscv64" | "unknown";
-  nics: { id: string; macAddress: string; speedMbps: number | undefined; ipv4: string[] }[];
 }
 
 export interface PowerOptions {
@@ -241,73 +227,14 @@ export class RedfishSystem {
     });
   }
 
-  /** The machine's cores, memory, disks and NICs. */
-  async inventory(): Promise<Inventory> {
-    const system = await this.read();
-    const processors = await this.#members(linkOf(system, "Processors"));
-    const cpus = processors.filter((p) => p.ProcessorType === undefined || p.ProcessorType === "CPU");
-    const gpus = processors.filter((p) => p.ProcessorType === "GPU").length;
-    const summary = (system.ProcessorSummary ?? {}) as Record<string, unknown>;
-    const cores = cpus.length > 0 ? sum(cpus.map((p) => Number(p.TotalCores ?? 0))) : Number(summary.CoreCount ?? 0);
-    const threads =
-      cpus.length > 0 ? sum(cpus.map((p) => Number(p.TotalThreads ?? 0))) : Number(summary.LogicalProcessorCount ?? 0);
+  /** The machine's cores, memory, disks and NICs; parts the BMC does not give are unknown, not fatal. */
+  inventory(): Promise<Inventory> {
+    return readSystemInventory(this.client, this.path);
+  }
 
-    const memorySummary = Number((system.MemorySummary as Record<string, unknown> | undefined)?.TotalSystemMemoryGiB);
-    const memoryGiB = Number.isFinite(memorySummary)
-      ? memorySummary
-      : sum((await this.#members(linkOf(system, "Memory"))).map((m) => Number(m.CapacityMiB ?? 0))) / 1024;
-
-    const disks: number[] = [];
-    for (const storage of await this.#members(linkOf(system, "SimpleStorage"))) {
-      for (const device of (storage.Devices ?? []) as { CapacityBytes?: number; Status?: { State?: string } }[]) {
-        if (device.Status?.State !== "Absent" && typeof device.CapacityBytes === "number")
-          disks.push(device.CapacityBytes);
-      }
-    }
-    for (const storage of await this.#members(linkOf(system, "Storage"))) {
-      for (const drive of (storage.Drives ?? []) as { "@odata.id"?: string }[]) {
-        if (drive["@odata.id"] === undefined) continue;
-        const capacity = (await this.client.get(drive["@odata.id"])).CapacityBytes;
-        if (typeof capacity === "number") disks.push(capacity);
-      }
-    }
-
-    const interfaces = (await this.#members(linkOf(system, "EthernetInterfaces"))).filter(
-      (nic) => typeof nic.MACAddress === "string",
-    );
-    // Where the BMC types its interfaces, VLANs and the host-to-BMC link are not NICs of the machine.
-    const typed = interfaces.some((nic) => nic.EthernetInterfaceType !== undefined);
-    const nics = interfaces
-      .filter((nic) => !typed || nic.EthernetInterfaceType === "Physical")
-      .map((nic) => ({
-        id: String(nic.Id),
-        macAddress: String(nic.MACAddress),
-        speedMbps: typeof nic.SpeedMbps === "number" ? nic.SpeedMbps : undefined,
-        ipv4: ((nic.IPv4Addresses ?? []) as { Address?: string }[])
-          .map((a) => a.Address)
-          .filter((a): a is string => a !== undefined),
-      }));
-
-    const architecture = String(cpus[0]?.InstructionSet ?? cpus[0]?.ProcessorArchitecture ?? "");
-    return {
-      systemId: String(system.Id),
-      manufacturer: optionalString(system.Manufacturer),
-      model: optionalString(system.Model),
-      serialNumber: optionalString(system.SerialNumber),
-      cores,
-      threads,
-      gpus,
-      memoryGiB: Math.floor(memoryGiB),
-      storageGB: Math.floor(sum(disks) / 1e9),
-      arch: /x86|x64/i.test(architecture)
-        ? "x86_64"
-        : /arm|aarch/i.test(architecture)
-          ? "aarch64"
-          : /risc/i.test(architecture)
-            ? "riscv64"
-            : "unknown",
-      nics,
-    };
+  /** Whether the machine's IPv4 can be learned from the BMC (its EthernetInterfaces), and which. */
+  address(): Promise<AddressCheck> {
+    return readAddress(this.client, this.path);
   }
 
   /** The chassis' power draw in watts, where the BMC reports it. */
@@ -352,11 +279,6 @@ export class RedfishSystem {
     const target = actions?.[name]?.target;
     return typeof target === "string" ? target : undefined;
   }
-
-  async #members(collection: string | undefined): Promise<RedfishDocument[]> {
-    if (collection === undefined) return [];
-    return Promise.all(membersOf(await this.client.get(collection)).map((member) => this.client.get(member)));
-  }
 }
 
 function checkAllowed(boot: Record<string, unknown>, property: string, value: string): void {
@@ -384,12 +306,4 @@ function reaching(state: string, target: PowerTarget): boolean {
 
 function mediaOf(path: string, media: RedfishDocument): VirtualMedia {
   return { path, image: typeof media.Image === "string" ? media.Image : null, inserted: media.Inserted === true };
-}
-
-function optionalString(value: unknown): string | undefined {
-  return typeof value === "string" ? value : undefined;
-}
-
-function sum(values: number[]): number {
-  return values.reduce((total, value) => total + value, 0);
 }

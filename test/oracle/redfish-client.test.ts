@@ -1,10 +1,11 @@
 import selfsigned from "selfsigned";
 import { afterEach, describe, expect, it } from "vitest";
 
-import { resourcesOf } from "../../oracle/agent/enroll.js";
+import { IncompleteInventoryError, enrollmentWarnings, resourcesOf } from "../../oracle/agent/enroll.js";
 import { SimulatedBmc, type BmcFaults, type BmcOptions } from "../../oracle/bmc-sim/bmc.js";
 import {
   RedfishClient,
+  RedfishError,
   RedfishHttpError,
   RedfishNetworkError,
   RedfishSystem,
@@ -45,6 +46,9 @@ type LostAnswer = NonNullable<BmcFaults["afterApplying"]>["answer"];
 /** How many requests reached the BMC at a path ending so, e.g. `InsertMedia`. */
 const reached = (bmc: SimulatedBmc, method: string, pathEnd: string) =>
   bmc.requests.filter((r) => r.method === method && r.path.endsWith(pathEnd)).length;
+
+const inventoryOf = (bmc: SimulatedBmc) =>
+  readInventory({ url: bmc.url, credentials: { username: BMC_USER, password: BMC_PASSWORD } });
 
 const changes = (bmc: SimulatedBmc) =>
   bmc.requests.filter((r) => r.method !== "GET").map((r) => `${r.method} ${r.status}`);
@@ -417,6 +421,69 @@ describe("the Redfish client", () => {
       ["02:4D:4D:00:07:02", 25_000],
     ]);
     expect(inventory.nics[0]?.ipv4).toEqual([bmc.ipv4]);
+  });
+
+  describe("reading the inventory tolerantly", () => {
+    it("reads the rest when the Memory collection answers 404 and TotalSystemMemoryGiB is missing", async () => {
+      const bmc = await bmcWith();
+      bmc.faults = { notFound: ["Memory"], omitted: ["MemorySummary"] };
+      const inventory = await inventoryOf(bmc);
+      expect(inventory).toMatchObject({ cores: 16, threads: 32, memoryGiB: undefined, storageGB: 12_000 });
+      expect(inventory.unknown).toEqual([
+        { part: "memory", reason: expect.stringMatching(/Systems\/MM0007\/Memory answered 404/) },
+      ]);
+      // Memory is what a profile cannot do without: enrolment refuses, saying why.
+      expect(() => resourcesOf(inventory)).toThrow(IncompleteInventoryError);
+      expect(() => resourcesOf(inventory)).toThrow(/memory \(.*Memory answered 404/);
+    });
+
+    it("counts what it could read when a processor and the disks answer 404, and says what was unknown", async () => {
+      const bmc = await bmcWith();
+      bmc.faults = { notFound: ["Processors/CPU2", "SimpleStorage/1"] };
+      const inventory = await inventoryOf(bmc);
+      // Cores come from ProcessorSummary when a processor is unreadable.
+      expect(inventory).toMatchObject({ cores: 16, threads: 32, memoryGiB: 96, gpus: undefined, storageGB: undefined });
+      expect(inventory.unknown.map((u) => u.part)).toEqual(["gpus", "storage"]);
+      expect(resourcesOf(inventory)).toMatchObject({ cores: 16, memoryGiB: 96, storageGB: 0, gpus: 0 });
+      expect(enrollmentWarnings(inventory)).toEqual([
+        expect.stringMatching(/^gpus unknown.*Processors\/CPU2 answered 404/),
+        expect.stringMatching(/^storage unknown.*SimpleStorage\/1 answered 404/),
+      ]);
+    });
+
+    it("still fails when the System itself is not a readable ComputerSystem", async () => {
+      const bmc = await bmcWith();
+      bmc.faults = { omitted: ["Id"] };
+      await expect(inventoryOf(bmc)).rejects.toThrow(RedfishError);
+      await expect(inventoryOf(bmc)).rejects.toThrow(/is not a readable ComputerSystem/);
+    });
+  });
+
+  describe("learning the machine's address", () => {
+    it("says whether the BMC reports an IPv4 the agent can learn", async () => {
+      const reporting = await bmcWith();
+      expect(await (await RedfishSystem.open(clientOf(reporting))).address()).toEqual({
+        ok: true,
+        address: reporting.ipv4,
+      });
+      const silent = await bmcWith({ index: 8, behaviour: { reportsHostIpv4: false } });
+      const check = await (await RedfishSystem.open(clientOf(silent))).address();
+      expect(check).toEqual({
+        ok: false,
+        reason: expect.stringMatching(/no IPv4 address on 12446A3B0411, 12446A3B8890/),
+      });
+      // Only the System and its EthernetInterfaces are read, not the whole inventory.
+      expect(silent.requests.some((r) => r.path.includes("/Memory") || r.path.includes("/Processors"))).toBe(false);
+    });
+
+    it("warns at enrolment when the agent could not learn the machine's address", async () => {
+      const silent = await bmcWith({ behaviour: { reportsHostIpv4: false } });
+      expect(enrollmentWarnings(await inventoryOf(silent))).toEqual([
+        expect.stringMatching(/reports no IPv4 address.*give the node an "address" in the agent's configuration/),
+      ]);
+      const reporting = await bmcWith({ index: 9 });
+      expect(enrollmentWarnings(await inventoryOf(reporting))).toEqual([]);
+    });
   });
 
   describe("over TLS", () => {
