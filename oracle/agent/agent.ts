@@ -138,6 +138,7 @@ export class ProviderAgent {
     });
     this.#running = true;
     this.#loop = this.#follow();
+    for (const node of this.#nodes.values()) if (node.address === undefined) void this.#checkAddress(node.nodeId);
   }
 
   /** Finishes the steps under way, then stops; nothing is left half-recorded. */
@@ -520,10 +521,29 @@ export class ProviderAgent {
   async #nodeAddress(nodeId: number, system: RedfishSystem): Promise<string> {
     const configured = this.#nodes.get(nodeId)?.address ?? this.#addresses.get(nodeId);
     if (configured !== undefined) return configured;
-    const address = (await system.inventory()).nics.flatMap((nic) => nic.ipv4)[0];
-    if (address === undefined) throw new FinalStepError("the node reports no IPv4 address; configure one");
-    this.#addresses.set(nodeId, address);
-    return address;
+    const check = await system.address();
+    if (!check.ok) throw new FinalStepError(`${check.reason}; configure the node's address`);
+    this.#addresses.set(nodeId, check.address);
+    return check.address;
+  }
+
+  /**
+   * Says at start-up, not after a lease's power-on, when a node without a configured address has a
+   * BMC that reports no IPv4: each of its leases would fail at provisioning.
+   */
+  async #checkAddress(nodeId: number): Promise<void> {
+    try {
+      const check = await (await this.#system(nodeId)).address();
+      if (!check.ok) {
+        this.#log.error("node has no configured address and its BMC reports no IPv4: its leases will fail", {
+          nodeId,
+          reason: check.reason,
+          fix: `set "address" for node ${nodeId} in the agent's configuration`,
+        });
+      }
+    } catch (error) {
+      this.#log.warn("could not check the node's address at start-up", { nodeId, error: describe(error) });
+    }
   }
 }
 

@@ -27,14 +27,24 @@ export interface BmcBehaviour {
   mediaTaskMs: number;
   /** The `Retry-After` the task monitor asks for, in seconds. */
   taskRetryAfterSeconds: number;
-  /** Whether the SessionService accepts logins; without it, clients must use Basic auth. */
-  sessions: boolean;
+  /**
+   * How the SessionService answers a login: `accepted`; `absent` (405, no sessions: clients use
+   * Basic); or 401/403 to every login while Basic auth works, as sushy-tools' emulator and some
+   * firmware do.
+   */
+  sessions: "accepted" | "absent" | 401 | 403;
   /** Idle seconds after which a session token stops working. */
   sessionTimeoutSeconds: number;
   /** Whether a PATCH without `If-Match` is refused with 428. */
   requireIfMatch: boolean;
   /** Where the virtual media collection hangs: under the System or under its Manager. */
   virtualMedia: "system" | "manager";
+  /** Whether InsertMedia refuses the optional `Inserted` and `WriteProtected` (400), as SuperMicro X11/X12 do. */
+  insertMediaImageOnly: boolean;
+  /** The virtual CD's boot target: `UsbCd` on SuperMicro, which then lists no `Cd`. */
+  cdBootTarget: "Cd" | "UsbCd";
+  /** Whether the host's IPv4 shows on its EthernetInterfaces; many BMCs know it only from an OS agent. */
+  reportsHostIpv4: boolean;
 }
 
 /** Faults to inject; each can be changed while the BMC runs. */
@@ -49,6 +59,16 @@ export interface BmcFaults {
   dropNext?: number;
   /** Resets are accepted but the power state never changes. */
   stuckPower?: boolean;
+  /**
+   * The next `count` POSTs (logins aside) are carried out, then their answer is lost: a 500 in its place, the
+   * connection dropped, or no answer at all (the client times out). A BMC that acted but whose
+   * web server failed, for counting that a client does not send an action twice.
+   */
+  afterApplying?: { count: number; answer: 500 | 503 | "drop" | "hang" };
+  /** Resources under the System answered 404 although linked, e.g. `Memory` or `Processors/CPU2`: broken links. */
+  notFound?: string[];
+  /** Properties left out of the System document, e.g. `MemorySummary`. */
+  omitted?: string[];
 }
 
 export interface BmcOptions {
@@ -110,10 +130,13 @@ const DEFAULT_BEHAVIOUR: BmcBehaviour = {
   powerTransitionMs: 0,
   mediaTaskMs: 0,
   taskRetryAfterSeconds: 1,
-  sessions: true,
+  sessions: "accepted",
   sessionTimeoutSeconds: 1800,
   requireIfMatch: false,
   virtualMedia: "system",
+  insertMediaImageOnly: false,
+  cdBootTarget: "Cd",
+  reportsHostIpv4: true,
 };
 
 const STANDBY_WATTS = 6;
@@ -286,6 +309,14 @@ export class SimulatedBmc {
         throw new HttpProblem(503, [message("ServiceTemporarilyUnavailable", ["1"])], { "Retry-After": "1" });
       }
       const reply = this.#route(method, path, request.headers, body);
+      const lost = method === "POST" && path !== SESSIONS ? this.#takeAfterApplying() : undefined;
+      if (lost === "drop" || lost === "hang") {
+        record(0);
+        // A hung answer leaves the socket open until the client gives up (or the BMC closes).
+        if (lost === "drop") request.socket.destroy();
+        return;
+      }
+      if (lost !== undefined) throw new HttpProblem(lost, [message("GeneralError")]);
       send(response, reply);
       record(reply.status);
     } catch (error) {
@@ -298,6 +329,13 @@ export class SimulatedBmc {
       send(response, { status: problem.status, body: errorBody(...problem.messages), headers: problem.headers });
       record(problem.status);
     }
+  }
+
+  #takeAfterApplying(): 500 | 503 | "drop" | "hang" | undefined {
+    const fault = this.faults.afterApplying;
+    if (fault === undefined || fault.count <= 0) return undefined;
+    fault.count -= 1;
+    return fault.answer;
   }
 
   #takeFault(kind: "dropNext" | "failNext"): boolean {
@@ -346,7 +384,11 @@ export class SimulatedBmc {
   // ------------------------------------------------------------------ auth
 
   #login(body: unknown): Reply {
-    if (!this.behaviour.sessions) throw new HttpProblem(405, [message("OperationNotAllowed")], { Allow: "GET" });
+    const { sessions } = this.behaviour;
+    if (sessions === "absent") throw new HttpProblem(405, [message("OperationNotAllowed")], { Allow: "GET" });
+    if (sessions !== "accepted") {
+      throw new HttpProblem(sessions, [message(sessions === 401 ? "NoValidSession" : "InsufficientPrivilege")]);
+    }
     const { UserName, Password } = (body ?? {}) as { UserName?: unknown; Password?: unknown };
     if (typeof UserName !== "string" || typeof Password !== "string" || !this.#credentialsMatch(UserName, Password)) {
       throw new HttpProblem(401, [message("NoValidSession")]);
@@ -469,7 +511,9 @@ export class SimulatedBmc {
     const from = enabled === "Disabled" || target === "None" ? "Hdd" : target;
     const cd = this.#requireMedia("CD1");
     this.boots.push(
-      from === "Cd" && cd.inserted && cd.image !== null ? { target: from, image: cd.image } : { target: from },
+      from === this.behaviour.cdBootTarget && cd.inserted && cd.image !== null
+        ? { target: from, image: cd.image }
+        : { target: from },
     );
     this.#bootTimes.push(new Date().toISOString().replace(/\.\d+Z$/, "Z"));
     if (enabled === "Once") this.#boot = { ...this.#boot, enabled: "Disabled", target: "None" };
@@ -487,7 +531,7 @@ export class SimulatedBmc {
     const boot = asObject(fields.Boot ?? {}, "Boot");
     const next = { ...this.#boot };
     const allowed: Record<string, readonly string[] | undefined> = {
-      BootSourceOverrideTarget: BOOT_TARGETS,
+      BootSourceOverrideTarget: this.#bootTargets(),
       BootSourceOverrideEnabled: BOOT_ENABLED,
       BootSourceOverrideMode: BOOT_MODES,
       UefiTargetBootSourceOverride: undefined,
@@ -526,6 +570,10 @@ export class SimulatedBmc {
       "UserName",
       "Password",
     ]);
+    if (this.behaviour.insertMediaImageOnly) {
+      allowed.delete("Inserted");
+      allowed.delete("WriteProtected");
+    }
     for (const key of Object.keys(fields)) {
       if (!allowed.has(key)) throw new HttpProblem(400, [message("ActionParameterNotSupported", [key, action])]);
     }
@@ -652,7 +700,14 @@ export class SimulatedBmc {
       }
       return { status: 200, body: this.#taskDocument(task) };
     }
-    if (path === system) return { status: 200, body: this.#systemDocument(), headers: { ETag: this.#systemEtag() } };
+    if (this.faults.notFound?.some((broken) => path === `${system}/${broken}`) === true) {
+      throw new HttpProblem(404, [message("ResourceNotFound", ["Resource", path])]);
+    }
+    if (path === system) {
+      const omitted = new Set(this.faults.omitted);
+      const document = Object.fromEntries(Object.entries(this.#systemDocument()).filter(([key]) => !omitted.has(key)));
+      return { status: 200, body: document, headers: { ETag: this.#systemEtag() } };
+    }
     if (path === mediaRoot) {
       return {
         status: 200,
@@ -779,8 +834,9 @@ export class SimulatedBmc {
     if (path.startsWith(`${system}/EthernetInterfaces/`) && typeof doc.MACAddress === "string") {
       const nic = NIC_NUMBERS[String(doc.Id)] ?? 1;
       const mac = this.#mac(nic);
-      const ipv4 =
-        nic === 1
+      const ipv4 = !this.behaviour.reportsHostIpv4
+        ? []
+        : nic === 1
           ? [{ Address: this.ipv4, SubnetMask: "255.255.0.0", AddressOrigin: "Static", Gateway: "10.20.0.1" }]
           : doc.IPv4Addresses;
       return {
@@ -821,7 +877,7 @@ export class SimulatedBmc {
     const boot = {
       BootSourceOverrideEnabled: this.#boot.enabled,
       BootSourceOverrideTarget: this.#boot.target,
-      "BootSourceOverrideTarget@Redfish.AllowableValues": BOOT_TARGETS,
+      "BootSourceOverrideTarget@Redfish.AllowableValues": this.#bootTargets(),
       BootSourceOverrideMode: this.#boot.mode,
       UefiTargetBootSourceOverride: this.#boot.uefiTarget,
     };
@@ -841,6 +897,12 @@ export class SimulatedBmc {
       MemorySummary: { ...(doc.MemorySummary as object), TotalSystemMemoryGiB: hardware.memoryGiB },
       "@odata.etag": this.#systemEtag(),
     };
+  }
+
+  #bootTargets(): string[] {
+    return this.behaviour.cdBootTarget === "Cd"
+      ? BOOT_TARGETS
+      : BOOT_TARGETS.map((target) => (target === "Cd" ? this.behaviour.cdBootTarget : target));
   }
 
   #systemEtag(): string {

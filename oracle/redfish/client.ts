@@ -1,4 +1,14 @@
-import { RedfishError, RedfishHttpError, RedfishTimeoutError, isTransient, type ExtendedInfo } from "./errors.js";
+import { z } from "zod";
+
+import {
+  RedfishError,
+  RedfishHttpError,
+  RedfishNetworkError,
+  RedfishTimeoutError,
+  isTransient,
+  type ExtendedInfo,
+  type NoAnswer,
+} from "./errors.js";
 import { Transport, type RawResponse, type TlsOptions } from "./transport.js";
 
 /** A JSON document from the BMC. */
@@ -10,7 +20,10 @@ export interface RedfishCredentials {
 }
 
 export interface RetryPolicy {
-  /** Tries after the first, for network errors and 5xx answers only. */
+  /**
+   * Tries after the first, for network errors and 5xx answers of idempotent requests only (GET,
+   * HEAD, PATCH and PUT with If-Match) and of requests that never reached the BMC.
+   */
   retries: number;
   /** First backoff; each further one doubles, with jitter. */
   backoffMs: number;
@@ -19,7 +32,10 @@ export interface RetryPolicy {
 export interface RedfishClientOptions extends TlsOptions {
   url: string;
   credentials: RedfishCredentials;
-  /** `session` logs in and falls back to Basic when the BMC has no sessions; `basic` never logs in. */
+  /**
+   * `session` logs in and falls back to Basic when the BMC has no sessions or refuses the login
+   * (401/403, as sushy's SessionOrBasicAuth does); `basic` never logs in.
+   */
   auth?: "session" | "basic";
   timeoutMs?: number;
   retry?: Partial<RetryPolicy>;
@@ -29,12 +45,9 @@ export interface RedfishClientOptions extends TlsOptions {
   maxRetryAfterMs?: number;
 }
 
-/** One exchange with the BMC, for summaries and traces. Carries no credentials. */
-export interface Exchange {
-  method: string;
-  path: string;
-  status: number;
-}
+/** One exchange with the BMC, for summaries and traces: its status, or why it got none. Carries no credentials. */
+export type Exchange =
+  { method: string; path: string; status: number } | { method: string; path: string; noAnswer: NoAnswer };
 
 export interface Answer {
   status: number;
@@ -46,13 +59,19 @@ const DEFAULT_RETRY: RetryPolicy = { retries: 3, backoffMs: 250 };
 const SESSIONS_FALLBACK = "/redfish/v1/SessionService/Sessions";
 /** Answers to a login that mean "no sessions here", after which Basic is the way in. */
 const NO_SESSION_SERVICE = new Set([404, 405, 501]);
+/** Answers to a login that refuse sessions, where Basic may still work (sushy-tools' emulator, some firmware). */
+const SESSION_REFUSED = new Set([401, 403]);
+const IDEMPOTENT = new Set(["GET", "HEAD"]);
+/** PATCH and PUT set values; with If-Match a repeat of one that was applied is refused (412), not applied twice. */
+const IDEMPOTENT_WITH_IF_MATCH = new Set(["PATCH", "PUT"]);
 const PRECONDITION_RETRIES = 2;
 
 /**
  * A Redfish client as OpenStack's sushy and real BMC tooling behave: it logs in with a session
- * (Basic when the BMC has none), logs in again after a 401, sends `If-Match` on PATCH and re-reads
- * after a 412, follows 202 task monitors honouring `Retry-After`, and retries network errors and
- * 5xx answers a bounded number of times with backoff.
+ * (Basic when the BMC has none or refuses the login), logs in again after a 401, sends `If-Match`
+ * on PATCH and re-reads after a 412, follows 202 task monitors honouring `Retry-After`, and retries
+ * network errors and 5xx answers of idempotent requests a bounded number of times with backoff.
+ * Actions (POST) are sent once: whoever sent one reads the state to learn whether it was applied.
  */
 export class RedfishClient {
   readonly #transport: Transport;
@@ -63,6 +82,10 @@ export class RedfishClient {
   readonly #maxRetryAfterMs: number;
   #auth: "session" | "basic";
   #session: { token: string; location: string } | undefined;
+  /** Once a session worked, a refused login is no reason to try Basic (sushy reasons the same way). */
+  #hadSession = false;
+  /** The refused login's status, after falling back to Basic, to explain a Basic 401 that follows. */
+  #refusedLogin: number | undefined;
   #login: Promise<void> | undefined;
   /** Called after each exchange; summaries and meters listen here. */
   onExchange: ((exchange: Exchange) => void) | undefined;
@@ -110,25 +133,33 @@ export class RedfishClient {
     }
   }
 
-  /** POSTs an action; a 202 answer is followed to the end of its task. */
+  /**
+   * POSTs an action, once; a 202 answer is followed to the end of its task. After a 5xx or no
+   * answer the BMC may have acted: the caller reads the state before sending it again.
+   */
   async post(path: string, body: RedfishDocument): Promise<Answer> {
     const answer = await this.request("POST", path, body);
     if (answer.status !== 202) return answer;
     return this.#awaitTask(answer);
   }
 
-  /** One request, authenticated, with bounded retries of what is transient. */
+  /**
+   * One request, authenticated, with bounded retries of what is transient: for idempotent requests,
+   * and for any request that certainly never reached the BMC.
+   */
   async request(
     method: string,
     path: string,
     body?: RedfishDocument,
     headers: Record<string, string> = {},
   ): Promise<Answer> {
+    const idempotent = isIdempotent(method, headers);
     for (let attempt = 0; ; attempt += 1) {
       try {
         return await this.#authenticated(method, path, body, headers);
       } catch (error) {
-        if (!isTransient(error) || attempt >= this.#retry.retries) throw error;
+        const resendable = idempotent || (error instanceof RedfishNetworkError && error.unsent);
+        if (!resendable || !isTransient(error) || attempt >= this.#retry.retries) throw error;
         await sleep(backoff(this.#retry.backoffMs, attempt));
       }
     }
@@ -163,6 +194,10 @@ export class RedfishClient {
       await this.#ensureSession();
       return answerOf(method, path, await this.#exchange(method, path, body, { ...headers, ...this.#authHeader() }));
     }
+    if (this.#refusedLogin !== undefined && SESSION_REFUSED.has(response.status)) {
+      const hint = `the BMC refused the session login too (${this.#refusedLogin}): check the credentials`;
+      return answerOf(method, path, response, hint);
+    }
     return answerOf(method, path, response);
   }
 
@@ -189,11 +224,19 @@ export class RedfishClient {
       this.#auth = "basic";
       return;
     }
+    if (SESSION_REFUSED.has(response.status) && !this.#hadSession) {
+      // The next request says whether Basic works; a 401 then means the credentials are wrong.
+      this.#auth = "basic";
+      this.#refusedLogin = response.status;
+      return;
+    }
     answerOf("POST", sessions, response);
     const token = header(response.headers, "x-auth-token");
     if (token === undefined) throw new RedfishError(`POST ${sessions} gave no X-Auth-Token`, false);
-    const location = header(response.headers, "location") ?? `${sessions}/${String(parse(response.text)?.Id ?? "")}`;
+    const id = sessionSchema.safeParse(parse(response.text)).data?.Id ?? "";
+    const location = header(response.headers, "location") ?? `${sessions}/${id}`;
     this.#session = { token, location: new URL(location, this.#transport.origin).pathname };
+    this.#hadSession = true;
   }
 
   async #awaitTask(accepted: Answer): Promise<Answer> {
@@ -207,15 +250,16 @@ export class RedfishClient {
       await sleep(this.#retryAfterMs(answer));
       answer = await this.request("GET", monitor);
     }
-    const state = answer.body?.TaskState;
+    const task = taskSchema.safeParse(answer.body).data;
+    const state = task?.TaskState;
     if (state === "Exception" || state === "Killed" || state === "Cancelled") {
-      const messages = (answer.body?.Messages as ExtendedInfo[] | undefined) ?? [];
-      throw new RedfishHttpError(
-        "GET",
-        monitor,
-        500,
-        messages.length > 0 ? messages : [{ Message: `task ended ${String(state)}` }],
-      );
+      const messages = task?.Messages ?? [];
+      throw new RedfishHttpError({
+        method: "GET",
+        path: monitor,
+        status: 500,
+        messages: messages.length > 0 ? messages : [{ Message: `task ended ${state}` }],
+      });
     }
     return answer;
   }
@@ -233,13 +277,19 @@ export class RedfishClient {
     body: RedfishDocument | undefined,
     headers: Record<string, string>,
   ): Promise<RawResponse> {
-    const response = await this.#transport.send({
-      method,
-      path,
-      headers,
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      timeoutMs: this.#timeoutMs,
-    });
+    let response: RawResponse;
+    try {
+      response = await this.#transport.send({
+        method,
+        path,
+        headers,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        timeoutMs: this.#timeoutMs,
+      });
+    } catch (error) {
+      if (error instanceof RedfishNetworkError) this.onExchange?.({ method, path, noAnswer: error.noAnswer });
+      throw error;
+    }
     this.onExchange?.({ method, path, status: response.status });
     return response;
   }
@@ -262,15 +312,53 @@ export function membersOf(collection: RedfishDocument): string[] {
     .filter((id): id is string => typeof id === "string");
 }
 
-function answerOf(method: string, path: string, response: RawResponse): Answer {
+/** `@Message.ExtendedInfo` entries and task messages; a malformed entry is dropped, not fatal. */
+const messageSchema = z
+  .object({
+    MessageId: z.string().optional().catch(undefined),
+    Message: z.string().optional().catch(undefined),
+    RelatedProperties: z.array(z.string()).optional().catch(undefined),
+  })
+  .passthrough();
+const messagesSchema = z.array(z.unknown()).transform((items): ExtendedInfo[] =>
+  items.flatMap((item) => {
+    const parsed = messageSchema.safeParse(item);
+    return parsed.success ? [parsed.data] : [];
+  }),
+);
+
+const errorBodySchema = z.object({
+  error: z
+    .object({
+      message: z.string().optional().catch(undefined),
+      "@Message.ExtendedInfo": messagesSchema.optional().catch(undefined),
+    })
+    .passthrough(),
+});
+const sessionSchema = z.object({ Id: z.string() }).passthrough();
+const taskSchema = z
+  .object({ TaskState: z.string().optional(), Messages: messagesSchema.optional().catch(undefined) })
+  .passthrough();
+
+function answerOf(method: string, path: string, response: RawResponse, hint?: string): Answer {
   const body = parse(response.text);
   if (response.status >= 400) {
-    const error = (body?.error as { "@Message.ExtendedInfo"?: ExtendedInfo[]; message?: string } | undefined) ?? {};
-    const messages =
-      error["@Message.ExtendedInfo"] ?? (error.message === undefined ? [] : [{ Message: error.message }]);
-    throw new RedfishHttpError(method, path, response.status, messages);
+    const error = errorBodySchema.safeParse(body).data?.error;
+    throw new RedfishHttpError({
+      method,
+      path,
+      status: response.status,
+      bmcMessage: error?.message,
+      messages: error?.["@Message.ExtendedInfo"] ?? [],
+      ...(hint === undefined ? {} : { hint }),
+    });
   }
   return { status: response.status, body, headers: response.headers };
+}
+
+function isIdempotent(method: string, headers: Record<string, string>): boolean {
+  if (IDEMPOTENT.has(method)) return true;
+  return IDEMPOTENT_WITH_IF_MATCH.has(method) && Object.keys(headers).some((name) => name.toLowerCase() === "if-match");
 }
 
 function etagOf(answer: Answer): string | undefined {

@@ -17,28 +17,70 @@ export class RedfishError extends Error {
   }
 }
 
-/** The BMC could not be reached, or did not answer in time. */
+/**
+ * Why a request got no answer. `refused` and `unreachable` never reached the BMC; after `timeout`
+ * and `reset` the BMC may have acted on it.
+ */
+export type NoAnswer = "timeout" | "refused" | "reset" | "unreachable" | "tls" | "other";
+
+/** A request that got no answer: the BMC could not be reached, dropped it, or did not answer in time. */
 export class RedfishNetworkError extends RedfishError {
   override readonly name = "RedfishNetworkError";
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, true, options);
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly noAnswer: NoAnswer,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${method} ${path} got no answer (${noAnswer}): ${message}`, true, options);
   }
+
+  /** Whether the request certainly never reached the BMC, so that sending it again repeats nothing. */
+  get unsent(): boolean {
+    return this.noAnswer === "refused" || this.noAnswer === "unreachable";
+  }
+}
+
+export interface HttpErrorDetails {
+  method: string;
+  path: string;
+  status: number;
+  /** The body's `error.message`, as the BMC wrote it. */
+  bmcMessage?: string | undefined;
+  /** The body's `error["@Message.ExtendedInfo"]`. */
+  messages?: ExtendedInfo[];
+  /** What the client adds, e.g. that a session login was refused before. */
+  hint?: string;
 }
 
 /** The BMC answered with an error status. 5xx are transient; 4xx are final. */
 export class RedfishHttpError extends RedfishError {
   override readonly name = "RedfishHttpError";
-  constructor(
-    readonly method: string,
-    readonly path: string,
-    readonly status: number,
-    readonly messages: ExtendedInfo[],
-  ) {
-    const detail = messages
-      .map((m) => m.Message ?? m.MessageId)
-      .filter(Boolean)
-      .join("; ");
-    super(`${method} ${path} answered ${status}${detail === "" ? "" : `: ${detail}`}`, status >= 500);
+  readonly method: string;
+  readonly path: string;
+  readonly status: number;
+  readonly bmcMessage: string | undefined;
+  readonly messages: ExtendedInfo[];
+  /** The BMC's own words, each once: `error.message`, then each ExtendedInfo message (or its id). */
+  readonly bmcMessages: string[];
+
+  constructor(details: HttpErrorDetails) {
+    const messages = details.messages ?? [];
+    const texts = [details.bmcMessage, ...messages.map((m) => m.Message ?? m.MessageId)].filter(
+      (text, i, all): text is string => text !== undefined && text !== "" && all.indexOf(text) === i,
+    );
+    const detail = [...texts, ...(details.hint === undefined ? [] : [details.hint])].join("; ");
+    super(
+      `${details.method} ${details.path} answered ${details.status}${detail === "" ? "" : `: ${detail}`}`,
+      details.status >= 500,
+    );
+    this.method = details.method;
+    this.path = details.path;
+    this.status = details.status;
+    this.bmcMessage = details.bmcMessage;
+    this.messages = messages;
+    this.bmcMessages = texts;
   }
 
   /** Whether a message of the answer has this id (registry version aside), e.g. `PropertyValueNotInList`. */

@@ -1,5 +1,6 @@
 import { RedfishClient, type RedfishClientOptions } from "./client.js";
-import { RedfishSystem, type Inventory } from "./system.js";
+import type { Inventory } from "./inventory.js";
+import { RedfishSystem } from "./system.js";
 
 /** One inventory read: opens the BMC's system (`systemId` when it has several), reads it, and closes. */
 export async function readInventory(options: RedfishClientOptions, systemId?: string): Promise<Inventory> {

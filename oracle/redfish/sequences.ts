@@ -1,4 +1,5 @@
 import { sleep, type Exchange } from "./client.js";
+import { RedfishHttpError, RedfishNetworkError, type NoAnswer } from "./errors.js";
 import type { PowerOptions, RedfishSystem, VirtualMedia } from "./system.js";
 
 /**
@@ -86,6 +87,10 @@ export interface StepReport {
   requests: Exchange[];
   ms: number;
   error?: string;
+  /** A failed step's HTTP status, or why its request got no answer. */
+  failedWith?: { status: number } | { noAnswer: NoAnswer };
+  /** The BMC's own words about the failure: `error.message` and `@Message.ExtendedInfo`. */
+  bmcMessages?: string[];
 }
 
 /** Runs `steps` in order, stopping at the first that fails, and reports each. */
@@ -116,7 +121,8 @@ export async function runSteps(system: RedfishSystem, steps: Step[]): Promise<{ 
           result: "failed",
           requests,
           ms: Date.now() - startedAt,
-          error: String((error as Error).message ?? error),
+          error: error instanceof Error ? error.message : String(error),
+          ...failureOf(error),
         });
         return { ok: false, steps: reports };
       }
@@ -125,6 +131,13 @@ export async function runSteps(system: RedfishSystem, steps: Step[]): Promise<{ 
   } finally {
     system.client.onExchange = previous;
   }
+}
+
+function failureOf(error: unknown): Pick<StepReport, "failedWith" | "bmcMessages"> {
+  if (error instanceof RedfishNetworkError) return { failedWith: { noAnswer: error.noAnswer } };
+  if (!(error instanceof RedfishHttpError)) return {};
+  const { bmcMessages } = error;
+  return { failedWith: { status: error.status }, ...(bmcMessages.length === 0 ? {} : { bmcMessages }) };
 }
 
 function systemOf(source: SystemSource): () => Promise<RedfishSystem> {

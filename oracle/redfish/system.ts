@@ -1,5 +1,6 @@
 import { linkOf, membersOf, sleep, type Answer, type RedfishClient, type RedfishDocument } from "./client.js";
-import { RedfishUnsupportedError, RedfishTimeoutError } from "./errors.js";
+import { RedfishHttpError, RedfishTimeoutError, RedfishUnsupportedError, isTransient } from "./errors.js";
+import { readAddress, readSystemInventory, type AddressCheck, type Inventory } from "./inventory.js";
 
 export type PowerTarget = "On" | "Off";
 
@@ -15,27 +16,18 @@ export interface VirtualMedia {
   inserted: boolean;
 }
 
-/** What a machine has, as its BMC reports it: enough to register it with its true profile. */
-export interface Inventory {
-  systemId: string;
-  manufacturer: string | undefined;
-  model: string | undefined;
-  serialNumber: string | undefined;
-  cores: number;
-  threads: number;
-  gpus: number;
-  memoryGiB: number;
-  storageGB: number;
-  arch: "x86_64" | "aarch64" | "riscv64" | "unknown";
-  nics: { id: string; macAddress: string; speedMbps: number | undefined; ipv4: string[] }[];
-}
-
 export interface PowerOptions {
   timeoutMs?: number;
   pollMs?: number;
 }
 
 const CD_MEDIA_TYPES = new Set(["CD", "DVD"]);
+/** Boot targets that stand for another where a BMC lists only them: SuperMicro's virtual CD is `UsbCd` (as sushy knows). */
+const BOOT_TARGET_STAND_INS: Record<string, string[]> = { Cd: ["UsbCd"] };
+/** InsertMedia parameters that are optional and that some BMCs (SuperMicro X11/X12) refuse. */
+const OPTIONAL_INSERT_FIELDS = { Inserted: true, WriteProtected: true } as const;
+/** The status a change reports when its own answer was lost and a read showed it applied. */
+const SEEN_APPLIED = 200;
 const RESET = "#ComputerSystem.Reset";
 /** Reset types to reach each power state, best first. */
 const RESETS_FOR: Record<PowerTarget, string[]> = {
@@ -114,11 +106,15 @@ export class RedfishSystem {
     const system = await this.read();
     const state = String(system.PowerState);
     let status: number | undefined;
-    if (state !== target && state !== `Powering${target}`) {
+    if (!reaching(state, target)) {
       const { allowed } = await this.resetTypes(system);
       const resetType = RESETS_FOR[target].find((type) => allowed.length === 0 || allowed.includes(type));
       if (resetType === undefined) throw new RedfishUnsupportedError(`no reset type reaches power ${target}`);
-      status = (await this.reset(resetType, system)).status;
+      // Never twice: a second PushPowerButton would turn the machine back.
+      status = await this.#once(
+        async () => (await this.reset(resetType, system)).status,
+        async () => reaching(await this.powerState(), target),
+      );
     }
     await this.waitForPower(target, options);
     return status;
@@ -150,17 +146,20 @@ export class RedfishSystem {
    * boot mode (UEFI or Legacy) unless `mode` is given. Answers the PATCH status, or undefined
    * when the override was already set.
    */
-  async setBootOnce(target: string, mode?: string): Promise<number | undefined> {
+  async setBootOnce(wanted: string, mode?: string): Promise<number | undefined> {
     const system = await this.read();
     const boot = (system.Boot ?? {}) as Record<string, unknown>;
-    checkAllowed(boot, "BootSourceOverrideTarget", target);
+    const target = allowedOrStandIn(boot, "BootSourceOverrideTarget", wanted);
     if (mode !== undefined) checkAllowed(boot, "BootSourceOverrideMode", mode);
-    const current = await this.bootOverride(system);
-    if (current.target === target && current.enabled === "Once" && (mode === undefined || current.mode === mode))
-      return undefined;
+    const isSet = (current: BootOverride) =>
+      current.target === target && current.enabled === "Once" && (mode === undefined || current.mode === mode);
+    if (isSet(await this.bootOverride(system))) return undefined;
     const change: Record<string, string> = { BootSourceOverrideTarget: target, BootSourceOverrideEnabled: "Once" };
     if (mode !== undefined) change.BootSourceOverrideMode = mode;
-    return (await this.client.patch(this.path, { Boot: change })).status;
+    return this.#once(
+      async () => (await this.client.patch(this.path, { Boot: change })).status,
+      async () => isSet(await this.bootOverride()),
+    );
   }
 
   /** The virtual CD or DVD drive: under the System, or under a Manager of it (older BMCs). */
@@ -194,88 +193,48 @@ export class RedfishSystem {
     const current = await this.readMedia(media.path);
     if (!current.inserted) return undefined;
     const action = await this.#action(media.path, "#VirtualMedia.EjectMedia");
-    if (action !== undefined) return (await this.client.post(action, {})).status;
-    return (await this.client.patch(media.path, { Image: null, Inserted: false })).status;
+    return this.#once(
+      async () =>
+        action !== undefined
+          ? (await this.client.post(action, {})).status
+          : (await this.client.patch(media.path, { Image: null, Inserted: false })).status,
+      async () => !(await this.readMedia(media.path)).inserted,
+    );
   }
 
-  /** Inserts `image` (a URL the BMC fetches); answers the status, or undefined when it was already in. */
+  /**
+   * Inserts `image` (a URL the BMC fetches); answers the status, or undefined when it was already
+   * in. A BMC that refuses the optional `Inserted`/`WriteProtected` (400) is asked once more without them.
+   */
   async insertMedia(media: VirtualMedia, image: string): Promise<number | undefined> {
     const current = await this.readMedia(media.path);
     if (current.inserted && current.image === image) return undefined;
     const action = await this.#action(media.path, "#VirtualMedia.InsertMedia");
-    if (action !== undefined) {
-      return (await this.client.post(action, { Image: image, Inserted: true, WriteProtected: true })).status;
-    }
-    return (await this.client.patch(media.path, { Image: image, Inserted: true, WriteProtected: true })).status;
+    const insert = async (): Promise<number> => {
+      if (action === undefined) {
+        return (await this.client.patch(media.path, { Image: image, ...OPTIONAL_INSERT_FIELDS })).status;
+      }
+      try {
+        return (await this.client.post(action, { Image: image, ...OPTIONAL_INSERT_FIELDS })).status;
+      } catch (error) {
+        if (!(error instanceof RedfishHttpError && error.status === 400)) throw error;
+        return (await this.client.post(action, { Image: image })).status;
+      }
+    };
+    return this.#once(insert, async () => {
+      const now = await this.readMedia(media.path);
+      return now.inserted && now.image === image;
+    });
   }
 
-  /** The machine's cores, memory, disks and NICs. */
-  async inventory(): Promise<Inventory> {
-    const system = await this.read();
-    const processors = await this.#members(linkOf(system, "Processors"));
-    const cpus = processors.filter((p) => p.ProcessorType === undefined || p.ProcessorType === "CPU");
-    const gpus = processors.filter((p) => p.ProcessorType === "GPU").length;
-    const summary = (system.ProcessorSummary ?? {}) as Record<string, unknown>;
-    const cores = cpus.length > 0 ? sum(cpus.map((p) => Number(p.TotalCores ?? 0))) : Number(summary.CoreCount ?? 0);
-    const threads =
-      cpus.length > 0 ? sum(cpus.map((p) => Number(p.TotalThreads ?? 0))) : Number(summary.LogicalProcessorCount ?? 0);
+  /** The machine's cores, memory, disks and NICs; parts the BMC does not give are unknown, not fatal. */
+  inventory(): Promise<Inventory> {
+    return readSystemInventory(this.client, this.path);
+  }
 
-    const memorySummary = Number((system.MemorySummary as Record<string, unknown> | undefined)?.TotalSystemMemoryGiB);
-    const memoryGiB = Number.isFinite(memorySummary)
-      ? memorySummary
-      : sum((await this.#members(linkOf(system, "Memory"))).map((m) => Number(m.CapacityMiB ?? 0))) / 1024;
-
-    const disks: number[] = [];
-    for (const storage of await this.#members(linkOf(system, "SimpleStorage"))) {
-      for (const device of (storage.Devices ?? []) as { CapacityBytes?: number; Status?: { State?: string } }[]) {
-        if (device.Status?.State !== "Absent" && typeof device.CapacityBytes === "number")
-          disks.push(device.CapacityBytes);
-      }
-    }
-    for (const storage of await this.#members(linkOf(system, "Storage"))) {
-      for (const drive of (storage.Drives ?? []) as { "@odata.id"?: string }[]) {
-        if (drive["@odata.id"] === undefined) continue;
-        const capacity = (await this.client.get(drive["@odata.id"])).CapacityBytes;
-        if (typeof capacity === "number") disks.push(capacity);
-      }
-    }
-
-    const interfaces = (await this.#members(linkOf(system, "EthernetInterfaces"))).filter(
-      (nic) => typeof nic.MACAddress === "string",
-    );
-    // Where the BMC types its interfaces, VLANs and the host-to-BMC link are not NICs of the machine.
-    const typed = interfaces.some((nic) => nic.EthernetInterfaceType !== undefined);
-    const nics = interfaces
-      .filter((nic) => !typed || nic.EthernetInterfaceType === "Physical")
-      .map((nic) => ({
-        id: String(nic.Id),
-        macAddress: String(nic.MACAddress),
-        speedMbps: typeof nic.SpeedMbps === "number" ? nic.SpeedMbps : undefined,
-        ipv4: ((nic.IPv4Addresses ?? []) as { Address?: string }[])
-          .map((a) => a.Address)
-          .filter((a): a is string => a !== undefined),
-      }));
-
-    const architecture = String(cpus[0]?.InstructionSet ?? cpus[0]?.ProcessorArchitecture ?? "");
-    return {
-      systemId: String(system.Id),
-      manufacturer: optionalString(system.Manufacturer),
-      model: optionalString(system.Model),
-      serialNumber: optionalString(system.SerialNumber),
-      cores,
-      threads,
-      gpus,
-      memoryGiB: Math.floor(memoryGiB),
-      storageGB: Math.floor(sum(disks) / 1e9),
-      arch: /x86|x64/i.test(architecture)
-        ? "x86_64"
-        : /arm|aarch/i.test(architecture)
-          ? "aarch64"
-          : /risc/i.test(architecture)
-            ? "riscv64"
-            : "unknown",
-      nics,
-    };
+  /** Whether the machine's IPv4 can be learned from the BMC (its EthernetInterfaces), and which. */
+  address(): Promise<AddressCheck> {
+    return readAddress(this.client, this.path);
   }
 
   /** The chassis' power draw in watts, where the BMC reports it. */
@@ -299,15 +258,26 @@ export class RedfishSystem {
     return typeof consumed === "number" ? consumed : undefined;
   }
 
+  /**
+   * Sends a change that must not go twice (an action; a PATCH without an ETag). When its answer
+   * leaves open whether the BMC acted (a 5xx, no answer, or a 409 "in use" that may be its own
+   * doing), it reads the state and accepts what shows the change; otherwise the error stands, and
+   * the step, which looks before it acts, decides whether to send it again.
+   */
+  async #once(send: () => Promise<number>, applied: () => Promise<boolean>): Promise<number> {
+    try {
+      return await send();
+    } catch (error) {
+      const unknownOutcome = isTransient(error) || (error instanceof RedfishHttpError && error.status === 409);
+      if (!unknownOutcome || !(await applied().catch(() => false))) throw error;
+      return SEEN_APPLIED;
+    }
+  }
+
   async #action(path: string, name: string): Promise<string | undefined> {
     const actions = (await this.client.get(path)).Actions as Record<string, { target?: unknown }> | undefined;
     const target = actions?.[name]?.target;
     return typeof target === "string" ? target : undefined;
-  }
-
-  async #members(collection: string | undefined): Promise<RedfishDocument[]> {
-    if (collection === undefined) return [];
-    return Promise.all(membersOf(await this.client.get(collection)).map((member) => this.client.get(member)));
   }
 }
 
@@ -318,14 +288,22 @@ function checkAllowed(boot: Record<string, unknown>, property: string, value: st
   }
 }
 
+/** `value` when the BMC allows it, else the first allowed stand-in for it (`UsbCd` for `Cd`). */
+function allowedOrStandIn(boot: Record<string, unknown>, property: string, value: string): string {
+  const allowed = boot[`${property}@Redfish.AllowableValues`];
+  const standIn = Array.isArray(allowed)
+    ? BOOT_TARGET_STAND_INS[value]?.find((candidate) => !allowed.includes(value) && allowed.includes(candidate))
+    : undefined;
+  if (standIn !== undefined) return standIn;
+  checkAllowed(boot, property, value);
+  return value;
+}
+
+/** Whether a power state is `target` or on its way there. */
+function reaching(state: string, target: PowerTarget): boolean {
+  return state === target || state === `Powering${target}`;
+}
+
 function mediaOf(path: string, media: RedfishDocument): VirtualMedia {
   return { path, image: typeof media.Image === "string" ? media.Image : null, inserted: media.Inserted === true };
-}
-
-function optionalString(value: unknown): string | undefined {
-  return typeof value === "string" ? value : undefined;
-}
-
-function sum(values: number[]): number {
-  return values.reduce((total, value) => total + value, 0);
 }

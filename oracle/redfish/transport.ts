@@ -1,7 +1,7 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 
-import { RedfishNetworkError } from "./errors.js";
+import { RedfishNetworkError, type NoAnswer } from "./errors.js";
 
 /** How to reach one BMC. Credentials live here and nowhere else: never in URLs, logs or errors. */
 export interface TlsOptions {
@@ -54,11 +54,16 @@ export class Transport {
     const target = new URL(request.path, this.#base);
     const make = this.#https ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
+      let timedOut = false;
       const fail = (cause: unknown) =>
         reject(
-          new RedfishNetworkError(`${request.method} ${target.pathname} to ${this.origin}: ${describe(cause)}`, {
-            cause,
-          }),
+          new RedfishNetworkError(
+            request.method,
+            target.pathname,
+            timedOut ? "timeout" : noAnswerOf(cause),
+            `${this.origin}: ${describe(cause)}`,
+            { cause },
+          ),
         );
       const outgoing = make(
         target,
@@ -88,7 +93,10 @@ export class Transport {
           );
         },
       );
-      outgoing.on("timeout", () => outgoing.destroy(new Error(`no answer within ${request.timeoutMs} ms`)));
+      outgoing.on("timeout", () => {
+        timedOut = true;
+        outgoing.destroy(new Error(`no answer within ${request.timeoutMs} ms`));
+      });
       outgoing.on("error", fail);
       outgoing.end(request.body);
     });
@@ -97,6 +105,18 @@ export class Transport {
   close(): void {
     this.#agent.destroy();
   }
+}
+
+const NEVER_REACHED = new Set(["ENOTFOUND", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN", "EADDRNOTAVAIL"]);
+
+/** Sorts a socket error: whether the request may have reached the BMC matters to what is safe to resend. */
+function noAnswerOf(cause: unknown): NoAnswer {
+  const code = String((cause as NodeJS.ErrnoException | undefined)?.code ?? "");
+  if (code === "ECONNREFUSED") return "refused";
+  if (NEVER_REACHED.has(code)) return "unreachable";
+  if (code === "ECONNRESET" || code === "EPIPE") return "reset";
+  if (/CERT|TLS|SSL|SIGNATURE/.test(code)) return "tls";
+  return "other";
 }
 
 function describe(cause: unknown): string {

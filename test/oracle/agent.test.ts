@@ -1,11 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 import type { BmcFleet } from "../../oracle/bmc-sim/fleet.js";
-import type { ProviderAgent } from "../../oracle/agent/agent.js";
-import type { AgentStore } from "../../oracle/agent/store.js";
+import { ProviderAgent } from "../../oracle/agent/agent.js";
+import { AgentStore } from "../../oracle/agent/store.js";
 import { usageRecordHash } from "../../oracle/agent/usage.js";
 import { EndReason, LeaseStatus } from "../../sdk/index.js";
+import type { LogFields, Logger } from "../../sdk/log.js";
 import {
+  FAST_AGENT,
   LEASE_IMAGE,
   WIPE_IMAGE,
   bookNow,
@@ -172,5 +174,54 @@ describe("the provider agent", () => {
     await waitForPhase(store, mine, "running");
     expect(store.lease(leaseId)).toBeUndefined();
     expect(store.handledEvents().map((e) => e.leaseId)).toEqual([mine]);
+  });
+});
+
+describe("the provider agent's start-up check of node addresses", () => {
+  it("logs an error naming a node without an address whose BMC reports no IPv4", async () => {
+    const world = await openWorld();
+    const fleet = await startFleet(2, { behaviour: { powerTransitionMs: 15, reportsHostIpv4: false } });
+    const store = new AgentStore(":memory:");
+    const errors: { message: string; fields: LogFields | undefined }[] = [];
+    const logger: Logger = {
+      debug() {},
+      info() {},
+      warn() {},
+      error: (message, fields) => errors.push({ message, fields }),
+    };
+    const agent = new ProviderAgent({
+      provider: world.connection.ethers.provider,
+      deployment: world.deployment,
+      contracts: world.as(world.agent),
+      store,
+      // The small node has its address configured: nothing to learn, nothing to say.
+      nodes: [
+        operated(world.nodes.big, fleet.bmc(0)),
+        { ...operated(world.nodes.small, fleet.bmc(1)), address: "203.0.113.9" },
+      ],
+      logger,
+      options: FAST_AGENT,
+    });
+    try {
+      await agent.start();
+      await waitFor("the address check", () => errors.length > 0);
+      expect(errors).toEqual([
+        {
+          message: expect.stringMatching(/no configured address and its BMC reports no IPv4/),
+          fields: expect.objectContaining({
+            nodeId: world.nodes.big,
+            reason: expect.stringMatching(/no IPv4 address on/),
+            fix: `set "address" for node ${world.nodes.big} in the agent's configuration`,
+          }),
+        },
+      ]);
+      // The node with a configured address is not asked.
+      expect(fleet.bmc(1).requests).toEqual([]);
+    } finally {
+      await agent.stop();
+      store.close();
+      await fleet.close();
+      await world.connection.close();
+    }
   });
 });

@@ -143,7 +143,10 @@ describe("the market CLI's Redfish and agent commands", () => {
       "hunter2-wrong",
     );
     expect(code).toBe(1);
-    expect(stderr).toMatch(/^market: POST \/redfish\/v1\/SessionService\/Sessions answered 401/);
+    // The refused login is followed by one try with Basic, as sushy does; both refusals are named.
+    expect(stderr).toMatch(
+      /^market: GET \/redfish\/v1\/Systems answered 401: .*refused the session login too \(401\): check the credentials/,
+    );
     expect(stderr).not.toContain("hunter2-wrong");
   });
 

@@ -44,14 +44,11 @@ describe.skipIf(!clientsPresent)("the BMC simulator, driven by Redfish clients n
     return bmc;
   }
 
-  it("serves OpenStack's sushy: power, boot override and virtual media under the Manager", async () => {
-    const bmc = await bmcWith({
-      behaviour: { powerTransitionMs: 50, mediaTaskMs: 50, taskRetryAfterSeconds: 0, virtualMedia: "manager" },
-    });
+  /** Runs the sushy driver against `bmc`; answers what sushy saw. */
+  async function driveWithSushy(bmc: SimulatedBmc): Promise<Record<string, unknown>> {
     const directory = await mkdtemp(join(tmpdir(), "sushy-"));
     const passwordFile = join(directory, "password");
     await writeFile(passwordFile, BMC_PASSWORD, { mode: 0o600 });
-
     const { stdout } = await run(PYTHON, [
       SUSHY_DRIVER,
       bmc.url,
@@ -61,7 +58,14 @@ describe.skipIf(!clientsPresent)("the BMC simulator, driven by Redfish clients n
       "/redfish/v1/Managers/BMC",
       LEASE_IMAGE,
     ]);
-    const seen = JSON.parse(stdout);
+    return JSON.parse(stdout) as Record<string, unknown>;
+  }
+
+  it("serves OpenStack's sushy: power, boot override and virtual media under the Manager", async () => {
+    const bmc = await bmcWith({
+      behaviour: { powerTransitionMs: 50, mediaTaskMs: 50, taskRetryAfterSeconds: 0, virtualMedia: "manager" },
+    });
+    const seen = await driveWithSushy(bmc);
 
     expect(seen.resetTypes).toEqual([
       "ForceOff",
@@ -85,6 +89,16 @@ describe.skipIf(!clientsPresent)("the BMC simulator, driven by Redfish clients n
       true,
     );
     expect(bmc.cd).toEqual({ image: null, inserted: false });
+  });
+
+  it("refuses session logins with 401 as sushy-tools does, and sushy gets in with Basic", async () => {
+    const bmc = await bmcWith({ behaviour: { sessions: 401, powerTransitionMs: 0, virtualMedia: "manager" } });
+    const seen = await driveWithSushy(bmc);
+    expect(seen).toMatchObject({ powerAfterOn: "On", mediaAfterInsert: [LEASE_IMAGE, true], wrongPassword: 401 });
+    expect(bmc.sessionCount).toBe(0);
+    const logins = bmc.requests.filter((r) => r.method === "POST" && r.path.endsWith("/Sessions"));
+    expect(logins.length).toBeGreaterThan(0);
+    expect(logins.every((r) => r.status === 401)).toBe(true);
   });
 
   it("serves DMTF's redfishtool: reset, boot override and virtual media actions under the System", async () => {

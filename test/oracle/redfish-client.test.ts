@@ -1,17 +1,24 @@
 import selfsigned from "selfsigned";
 import { afterEach, describe, expect, it } from "vitest";
 
-import { SimulatedBmc, type BmcOptions } from "../../oracle/bmc-sim/bmc.js";
+import { IncompleteInventoryError, enrollmentWarnings, resourcesOf } from "../../oracle/agent/enroll.js";
+import { SimulatedBmc, type BmcFaults, type BmcOptions } from "../../oracle/bmc-sim/bmc.js";
 import {
   RedfishClient,
+  RedfishError,
   RedfishHttpError,
   RedfishNetworkError,
   RedfishSystem,
   RedfishTimeoutError,
   RedfishUnsupportedError,
+  endSequence,
+  readInventory,
+  runSteps,
+  startSequence,
   type RedfishClientOptions,
 } from "../../oracle/redfish/index.js";
-import { BMC_PASSWORD, BMC_USER } from "../helpers/agent.js";
+import { freePort } from "../../scripts/lib/free-port.js";
+import { BMC_PASSWORD, BMC_USER, LEASE_IMAGE } from "../helpers/agent.js";
 
 const opened: { close(): Promise<void> | void }[] = [];
 
@@ -34,6 +41,15 @@ function clientOf(bmc: SimulatedBmc, options: Partial<RedfishClientOptions> = {}
   return client;
 }
 
+type LostAnswer = NonNullable<BmcFaults["afterApplying"]>["answer"];
+
+/** How many requests reached the BMC at a path ending so, e.g. `InsertMedia`. */
+const reached = (bmc: SimulatedBmc, method: string, pathEnd: string) =>
+  bmc.requests.filter((r) => r.method === method && r.path.endsWith(pathEnd)).length;
+
+const inventoryOf = (bmc: SimulatedBmc) =>
+  readInventory({ url: bmc.url, credentials: { username: BMC_USER, password: BMC_PASSWORD } });
+
 const changes = (bmc: SimulatedBmc) =>
   bmc.requests.filter((r) => r.method !== "GET").map((r) => `${r.method} ${r.status}`);
 
@@ -54,10 +70,53 @@ describe("the Redfish client", () => {
   });
 
   it("falls back to Basic auth on a BMC without sessions", async () => {
-    const bmc = await bmcWith({ behaviour: { sessions: false } });
+    const bmc = await bmcWith({ behaviour: { sessions: "absent" } });
     const client = clientOf(bmc);
     expect((await client.get("/redfish/v1/Systems"))["Members@odata.count"]).toBe(1);
     expect(client.authMode).toBe("basic");
+  });
+
+  it.each([401, 403] as const)(
+    "falls back to Basic auth when the BMC answers %d to the session login",
+    async (refusal) => {
+      const bmc = await bmcWith({ behaviour: { sessions: refusal } });
+      const client = clientOf(bmc);
+      expect((await client.get("/redfish/v1/Systems"))["Members@odata.count"]).toBe(1);
+      await client.get(`/redfish/v1/Systems/${bmc.systemId}`);
+      expect(client.authMode).toBe("basic");
+      // One refused login, then every request with Basic: no login per request.
+      expect(bmc.requests.filter((r) => r.path.endsWith("/Sessions")).map((r) => r.status)).toEqual([refusal]);
+      expect(bmc.requests.filter((r) => r.status === 401 || r.status === 403)).toHaveLength(1);
+    },
+  );
+
+  it("provisions, releases, reads the inventory of and enrolls a BMC that refuses session logins", async () => {
+    const bmc = await bmcWith({ behaviour: { sessions: 401 } });
+    const system = await RedfishSystem.open(clientOf(bmc));
+    const power = { power: { pollMs: 10 } };
+    const started = await runSteps(system, startSequence(system, LEASE_IMAGE, power));
+    expect(started.ok).toBe(true);
+    expect(bmc.boots.at(-1)).toEqual({ target: "Cd", image: LEASE_IMAGE });
+    expect((await runSteps(system, endSequence(system, undefined, power))).ok).toBe(true);
+    expect(bmc.powerState).toBe("Off");
+    expect(bmc.cd.inserted).toBe(false);
+
+    const inventory = await readInventory({
+      url: bmc.url,
+      credentials: { username: BMC_USER, password: BMC_PASSWORD },
+    });
+    expect(resourcesOf(inventory)).toMatchObject({ cores: 16, memoryGiB: 96, storageGB: 12_000 });
+  });
+
+  it("says the credentials are wrong when the BMC refuses both the session login and Basic", async () => {
+    const bmc = await bmcWith({ behaviour: { sessions: 401 } });
+    const client = clientOf(bmc, { credentials: { username: BMC_USER, password: "wrong" } });
+    const error = (await client.get("/redfish/v1/Systems").catch((e: unknown) => e)) as RedfishHttpError;
+    expect(error).toBeInstanceOf(RedfishHttpError);
+    expect(error.status).toBe(401);
+    expect(error.transient).toBe(false);
+    expect(error.message).toMatch(/refused the session login too \(401\): check the credentials/);
+    expect(bmc.requests.map((r) => `${r.method} ${r.status}`)).toEqual(["GET 200", "POST 401", "GET 401"]);
   });
 
   it("logs in again when the BMC forgets its session", async () => {
@@ -90,6 +149,71 @@ describe("the Redfish client", () => {
     const unknown = await client.get("/redfish/v1/Systems/nope").catch((e: unknown) => e);
     expect((unknown as RedfishHttpError).status).toBe(404);
     expect(bmc.requests.filter((r) => r.path === "/redfish/v1/Systems/nope")).toHaveLength(1);
+  });
+
+  it.each([503, "drop"] as const)(
+    "sends an action once when its answer is lost (%s), where a read is retried",
+    async (answer) => {
+      const bmc = await bmcWith();
+      const client = clientOf(bmc);
+      const reset = `/redfish/v1/Systems/${bmc.systemId}/Actions/ComputerSystem.Reset`;
+      bmc.faults = { afterApplying: { count: 1, answer } };
+      const error = await client.post(reset, { ResetType: "PushPowerButton" }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(answer === "drop" ? RedfishNetworkError : RedfishHttpError);
+      expect(reached(bmc, "POST", "/ComputerSystem.Reset")).toBe(1);
+      // The button was pushed once: the machine is on, not toggled back off.
+      expect(bmc.powerState).toBe("On");
+      bmc.faults = answer === "drop" ? { dropNext: 1 } : { failNext: 1 };
+      await client.get("/redfish/v1/Systems");
+      expect(reached(bmc, "GET", "/redfish/v1/Systems")).toBe(2);
+    },
+  );
+
+  it.each([500, "drop", "hang"] as const satisfies LostAnswer[])(
+    "inserts the image with one InsertMedia when the BMC acts but its answer is lost (%s)",
+    async (answer) => {
+      const bmc = await bmcWith();
+      const system = await RedfishSystem.open(clientOf(bmc, { timeoutMs: 300 }));
+      const cd = await system.virtualCd();
+      bmc.faults = { afterApplying: { count: 1, answer } };
+      expect(await system.insertMedia(cd, LEASE_IMAGE)).toBe(200);
+      expect(bmc.cd).toEqual({ image: LEASE_IMAGE, inserted: true });
+      expect(reached(bmc, "POST", "/VirtualMedia.InsertMedia")).toBe(1);
+    },
+  );
+
+  it.each([500, "hang"] as const satisfies LostAnswer[])(
+    "powers on with one Reset when the BMC acts but its answer is lost (%s)",
+    async (answer) => {
+      const bmc = await bmcWith({ behaviour: { powerTransitionMs: 30 } });
+      const system = await RedfishSystem.open(clientOf(bmc, { timeoutMs: 300 }));
+      bmc.faults = { afterApplying: { count: 1, answer } };
+      expect(await system.setPower("On", { pollMs: 10, timeoutMs: 2_000 })).toBe(200);
+      expect(bmc.powerState).toBe("On");
+      expect(reached(bmc, "POST", "/ComputerSystem.Reset")).toBe(1);
+      expect(bmc.boots).toHaveLength(1);
+    },
+  );
+
+  it("leaves an action the BMC did not apply to the step, which looks again before it sends", async () => {
+    const bmc = await bmcWith();
+    const system = await RedfishSystem.open(clientOf(bmc));
+    const cd = await system.virtualCd();
+    let refused = false;
+    bmc.onRequest = ({ method }) => {
+      if (method === "POST" && !refused) {
+        refused = true;
+        bmc.faults = { failNext: 1 };
+      }
+    };
+    const error = (await system.insertMedia(cd, LEASE_IMAGE).catch((e: unknown) => e)) as RedfishHttpError;
+    expect([error.status, error.transient]).toEqual([503, true]);
+    expect(bmc.cd.inserted).toBe(false);
+    expect(reached(bmc, "POST", "/VirtualMedia.InsertMedia")).toBe(1);
+    // The step tried again: it reads, sees no image, and inserts it.
+    expect(await system.insertMedia(cd, LEASE_IMAGE)).toBe(204);
+    expect(reached(bmc, "POST", "/VirtualMedia.InsertMedia")).toBe(2);
+    expect(await system.insertMedia(cd, LEASE_IMAGE)).toBeUndefined();
   });
 
   it("gives up after its bounded retries, with a network error", async () => {
@@ -153,6 +277,72 @@ describe("the Redfish client", () => {
     expect(error.status).toBe(400);
     expect(error.has("PropertyValueNotInList")).toBe(true);
     expect(error.messages[0]?.RelatedProperties).toEqual(["#/Boot/BootSourceOverrideTarget"]);
+  });
+
+  it("keeps the BMC's error.message and every ExtendedInfo message in its errors and step summaries", async () => {
+    const bmc = await bmcWith();
+    const system = await RedfishSystem.open(clientOf(bmc));
+    const image = "ftp://images.example/a.iso";
+    const { ok, steps } = await runSteps(system, [
+      { name: "insert-ftp-image", run: async () => system.insertMedia(await system.virtualCd(), image) },
+    ]);
+    expect(ok).toBe(false);
+    const general = "A general error has occurred. See ExtendedInfo for more information.";
+    const specific = `The value ${image} for the parameter Image in the action VirtualMedia.InsertMedia is of a different format than the parameter can accept.`;
+    expect(steps[0]).toMatchObject({ failedWith: { status: 400 }, bmcMessages: [general, specific] });
+    expect(steps[0]?.error).toContain(general);
+    expect(steps[0]?.error).toContain(specific);
+  });
+
+  it("records requests that got no answer apart from HTTP errors, and why", async () => {
+    const bmc = await bmcWith();
+    const client = clientOf(bmc, { timeoutMs: 50, retry: { retries: 0 } });
+    const system = await RedfishSystem.open(client);
+    bmc.faults = { latencyMs: 200 };
+    const { steps } = await runSteps(system, [{ name: "read", run: async () => (await system.powerState()).length }]);
+    expect(steps[0]).toMatchObject({
+      result: "failed",
+      failedWith: { noAnswer: "timeout" },
+      requests: [{ method: "GET", path: system.path, noAnswer: "timeout" }],
+    });
+
+    const closed = new RedfishClient({
+      url: `http://127.0.0.1:${await freePort()}`,
+      credentials: { username: BMC_USER, password: BMC_PASSWORD },
+      retry: { retries: 0 },
+    });
+    opened.push(closed);
+    const refused = (await closed.get("/redfish/v1/").catch((e: unknown) => e)) as RedfishNetworkError;
+    expect(refused).toBeInstanceOf(RedfishNetworkError);
+    expect([refused.noAnswer, refused.unsent, refused.method, refused.path]).toEqual([
+      "refused",
+      true,
+      "GET",
+      "/redfish/v1/",
+    ]);
+  });
+
+  it("inserts media without Inserted and WriteProtected where the BMC refuses them", async () => {
+    const bmc = await bmcWith({ behaviour: { insertMediaImageOnly: true } });
+    const system = await RedfishSystem.open(clientOf(bmc));
+    expect(await system.insertMedia(await system.virtualCd(), LEASE_IMAGE)).toBe(204);
+    expect(bmc.cd).toEqual({ image: LEASE_IMAGE, inserted: true });
+    const inserts = bmc.requests.filter((r) => r.path.endsWith("/VirtualMedia.InsertMedia"));
+    expect(inserts.map((r) => [r.status, r.body])).toEqual([
+      [400, { Image: LEASE_IMAGE, Inserted: true, WriteProtected: true }],
+      [204, { Image: LEASE_IMAGE }],
+    ]);
+  });
+
+  it("boots the virtual CD as UsbCd where the BMC lists UsbCd and no Cd", async () => {
+    const bmc = await bmcWith({ behaviour: { cdBootTarget: "UsbCd" } });
+    const system = await RedfishSystem.open(clientOf(bmc));
+    const { ok } = await runSteps(system, startSequence(system, LEASE_IMAGE, { power: { pollMs: 10 } }));
+    expect(ok).toBe(true);
+    expect(bmc.boots.at(-1)).toEqual({ target: "UsbCd", image: LEASE_IMAGE });
+    // Set already: nothing is sent again.
+    await system.setBootOnce("Cd");
+    expect(await system.setBootOnce("Cd")).toBeUndefined();
   });
 
   it("powers on and polls until the power state arrives", async () => {
@@ -231,6 +421,69 @@ describe("the Redfish client", () => {
       ["02:4D:4D:00:07:02", 25_000],
     ]);
     expect(inventory.nics[0]?.ipv4).toEqual([bmc.ipv4]);
+  });
+
+  describe("reading the inventory tolerantly", () => {
+    it("reads the rest when the Memory collection answers 404 and TotalSystemMemoryGiB is missing", async () => {
+      const bmc = await bmcWith();
+      bmc.faults = { notFound: ["Memory"], omitted: ["MemorySummary"] };
+      const inventory = await inventoryOf(bmc);
+      expect(inventory).toMatchObject({ cores: 16, threads: 32, memoryGiB: undefined, storageGB: 12_000 });
+      expect(inventory.unknown).toEqual([
+        { part: "memory", reason: expect.stringMatching(/Systems\/MM0007\/Memory answered 404/) },
+      ]);
+      // Memory is what a profile cannot do without: enrolment refuses, saying why.
+      expect(() => resourcesOf(inventory)).toThrow(IncompleteInventoryError);
+      expect(() => resourcesOf(inventory)).toThrow(/memory \(.*Memory answered 404/);
+    });
+
+    it("counts what it could read when a processor and the disks answer 404, and says what was unknown", async () => {
+      const bmc = await bmcWith();
+      bmc.faults = { notFound: ["Processors/CPU2", "SimpleStorage/1"] };
+      const inventory = await inventoryOf(bmc);
+      // Cores come from ProcessorSummary when a processor is unreadable.
+      expect(inventory).toMatchObject({ cores: 16, threads: 32, memoryGiB: 96, gpus: undefined, storageGB: undefined });
+      expect(inventory.unknown.map((u) => u.part)).toEqual(["gpus", "storage"]);
+      expect(resourcesOf(inventory)).toMatchObject({ cores: 16, memoryGiB: 96, storageGB: 0, gpus: 0 });
+      expect(enrollmentWarnings(inventory)).toEqual([
+        expect.stringMatching(/^gpus unknown.*Processors\/CPU2 answered 404/),
+        expect.stringMatching(/^storage unknown.*SimpleStorage\/1 answered 404/),
+      ]);
+    });
+
+    it("still fails when the System itself is not a readable ComputerSystem", async () => {
+      const bmc = await bmcWith();
+      bmc.faults = { omitted: ["Id"] };
+      await expect(inventoryOf(bmc)).rejects.toThrow(RedfishError);
+      await expect(inventoryOf(bmc)).rejects.toThrow(/is not a readable ComputerSystem/);
+    });
+  });
+
+  describe("learning the machine's address", () => {
+    it("says whether the BMC reports an IPv4 the agent can learn", async () => {
+      const reporting = await bmcWith();
+      expect(await (await RedfishSystem.open(clientOf(reporting))).address()).toEqual({
+        ok: true,
+        address: reporting.ipv4,
+      });
+      const silent = await bmcWith({ index: 8, behaviour: { reportsHostIpv4: false } });
+      const check = await (await RedfishSystem.open(clientOf(silent))).address();
+      expect(check).toEqual({
+        ok: false,
+        reason: expect.stringMatching(/no IPv4 address on 12446A3B0411, 12446A3B8890/),
+      });
+      // Only the System and its EthernetInterfaces are read, not the whole inventory.
+      expect(silent.requests.some((r) => r.path.includes("/Memory") || r.path.includes("/Processors"))).toBe(false);
+    });
+
+    it("warns at enrolment when the agent could not learn the machine's address", async () => {
+      const silent = await bmcWith({ behaviour: { reportsHostIpv4: false } });
+      expect(enrollmentWarnings(await inventoryOf(silent))).toEqual([
+        expect.stringMatching(/reports no IPv4 address.*give the node an "address" in the agent's configuration/),
+      ]);
+      const reporting = await bmcWith({ index: 9 });
+      expect(enrollmentWarnings(await inventoryOf(reporting))).toEqual([]);
+    });
   });
 
   describe("over TLS", () => {
