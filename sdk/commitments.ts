@@ -1,7 +1,7 @@
 import { AbiCoder, hexlify, id, keccak256, randomBytes } from "ethers";
 import { z } from "zod";
 
-import { leaseCost } from "./units.js";
+import { leaseCost } from "./protocol.js";
 
 const uint = (bits: number) =>
   z

@@ -72,6 +72,15 @@ export { transactionDefaultsFor } from "./fees.js";
 export { createKeystore, loadWallet, readPassword, type KeySource } from "./keys.js";
 export { createProvider, latestBlockTime } from "./provider.js";
 export { ManagedSigner, isNonceConflict, type TransactionDefaults } from "./signer.js";
-export { CREDIT_DECIMALS, SECONDS_PER_HOUR, formatCredits, leaseCost, parseCredits } from "./units.js";
+export { CREDIT_DECIMALS, SECONDS_PER_HOUR, formatCredits, parseCredits } from "./units.js";
+export {
+  deliveredSoFar,
+  divide,
+  dynamicPrice,
+  leaseCost,
+  share,
+  withinDailyWindow,
+  type SettledLease,
+} from "./protocol.js";
 export { addressSchema, basisPointsSchema, parseOrThrow } from "./validation.js";
 export { revealWindow, roundAt, type AuctionScheduleOf } from "./rounds.js";

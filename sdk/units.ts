@@ -19,8 +19,3 @@ export function formatCredits(amount: bigint): string {
   const fraction = (magnitude % UNIT).toString().padStart(CREDIT_DECIMALS, "0").replace(/0+$/, "");
   return `${sign}${whole}${fraction === "" ? "" : `.${fraction}`}`;
 }
-
-/** What `seconds` cost at `pricePerHour`, rounded down exactly as the contracts do. */
-export function leaseCost(pricePerHour: bigint, seconds: bigint | number): bigint {
-  return (pricePerHour * BigInt(seconds)) / SECONDS_PER_HOUR;
-}

@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-import { EndReason, LeaseStatus, leaseCost, nameOf } from "../../sdk/index.js";
+import { EndReason, LeaseStatus, deliveredSoFar, nameOf } from "../../sdk/index.js";
 import type { Db } from "../db/database.js";
 import { credits, isoTime } from "../http/schemas.js";
 
@@ -106,14 +106,19 @@ export const usageSchema = z.object({
 
 /** What a lease has used so far: time delivered and its cost, and the agent's anchored metering. */
 export function usageOf(row: LeaseRow, now: number): Omit<z.infer<typeof usageSchema>, "samples"> {
-  const start = Number(row.starts_at);
-  const stop = row.ended_at === null ? Math.min(now, Number(row.ends_at)) : Number(row.ended_at);
-  const delivered = row.provisioned_at === null ? 0 : Math.max(0, stop - Math.max(start, 0));
-  const price = row.price_per_hour === null ? 0n : BigInt(row.price_per_hour);
-  const accrued = row.paid === null ? leaseCost(price, delivered) : BigInt(row.paid);
+  // Counted as the contract pays: from provisioning (never before the start) to now, the end, or
+  // the moment the lease ended; once settled, what was paid.
+  const lease = {
+    start: BigInt(row.starts_at),
+    end: BigInt(row.ends_at),
+    cost: BigInt(row.cost),
+    provisionedAt: row.provisioned_at === null ? 0n : BigInt(row.provisioned_at),
+  };
+  const delivered = deliveredSoFar(lease, BigInt(row.ended_at ?? now));
+  const accrued = row.paid === null ? delivered.accrued : BigInt(row.paid);
   return {
     lease: leaseView(row),
-    elapsedSeconds: delivered,
+    elapsedSeconds: Number(delivered.seconds),
     accrued: credits(accrued) ?? "0",
     metering:
       row.usage_hash === null ? null : { recordHash: row.usage_hash, meteredUntil: isoTime(row.metered_until) ?? "" },

@@ -1,6 +1,15 @@
 import { z } from "zod";
 
-import { NodeStatus, OfferStatus, PriceModel, TenantStatus, nameOf, type Interval } from "../../sdk/index.js";
+import {
+  NodeStatus,
+  OfferStatus,
+  PriceModel,
+  TenantStatus,
+  dynamicPrice,
+  nameOf,
+  withinDailyWindow,
+  type Interval,
+} from "../../sdk/index.js";
 import type { Db } from "../db/database.js";
 import { credits } from "../http/schemas.js";
 
@@ -40,10 +49,6 @@ export const OFFER_SELECT = `
          n.status AS node_status
   FROM offers o JOIN nodes n ON n.node_id = o.node_id`;
 
-const BPS = 10_000n;
-const SECONDS_PER_DAY = 86_400;
-const SECONDS_PER_HOUR = 3600;
-
 export type PriceModelName = "fixed" | "dynamic" | "auction";
 export const PRICE_MODELS: readonly PriceModelName[] = ["fixed", "dynamic", "auction"];
 export const modelName = (model: number): PriceModelName => PRICE_MODELS[model] ?? "fixed";
@@ -58,25 +63,7 @@ export function postedPrice(offer: OfferRow): bigint | null {
   if (offer.model === PriceModel.Auction) return Number(offer.reserve_sealed) === 1 ? null : base;
   if (offer.model !== PriceModel.Dynamic) return base;
   const capacity = BigInt(Math.floor((offer.ends_at - offer.starts_at) / offer.slice_seconds));
-  if (capacity === 0n) return base;
-  const booked = BigInt(offer.booked_slices);
-  const sold = booked < capacity ? booked : capacity;
-  return base + (base * BigInt(offer.surge_bps) * sold) / (BPS * capacity);
-}
-
-/** True when `[start, end)` lies inside the offer's daily hours, as `DailyWindow.contains`. */
-export function withinHours(fromHour: number, toHour: number, start: number, end: number): boolean {
-  if (fromHour === toHour) return true;
-  const day = start - (start % SECONDS_PER_DAY);
-  let opensAt = day + fromHour * SECONDS_PER_HOUR;
-  let closesAt: number;
-  if (fromHour < toHour) closesAt = day + toHour * SECONDS_PER_HOUR;
-  else if (start >= opensAt) closesAt = day + SECONDS_PER_DAY + toHour * SECONDS_PER_HOUR;
-  else {
-    closesAt = day + toHour * SECONDS_PER_HOUR;
-    opensAt = day;
-  }
-  return start >= opensAt && end <= closesAt;
+  return dynamicPrice(base, BigInt(offer.surge_bps), BigInt(offer.booked_slices), capacity);
 }
 
 /** One bookable slice of an offer. */
@@ -196,7 +183,7 @@ function freeSlicesOf(offer: OfferRow, search: SliceSearch, booked: readonly Int
     const end = start + slice;
     while (next < booked.length && (booked[next]?.end ?? 0) <= start) next += 1;
     if ((booked[next]?.start ?? Infinity) < end) continue;
-    if (!withinHours(offer.from_hour, offer.to_hour, start, end)) continue;
+    if (!withinDailyWindow(offer.from_hour, offer.to_hour, start, end)) continue;
     out.push({ sliceId: sliceIdOf(Number(offer.offer_id), start), offer, start, end });
   }
 }

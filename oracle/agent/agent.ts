@@ -25,7 +25,7 @@ import {
   type WipeOptions,
 } from "../redfish/index.js";
 import { type AgentStore, type LeaseEventRecord, type LeaseRow, type Sequence } from "./store.js";
-import { usageRecordHash } from "./usage.js";
+import { usageRecordHash } from "../../sdk/usage-record.js";
 
 /** A node this agent operates: how to reach its BMC, and where tenants reach the machine. */
 export interface OperatedNode {

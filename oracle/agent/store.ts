@@ -3,6 +3,7 @@ import { dirname } from "node:path";
 import { DatabaseSync, type SQLInputValue } from "node:sqlite";
 
 import { migrate, type Migration, type MigrationTarget } from "../../sdk/migrations.js";
+import type { UsageSample } from "../../sdk/usage-record.js";
 
 /** Where a lease is in the agent's hands. */
 export type LeasePhase = "scheduled" | "starting" | "running" | "ending" | "done" | "stuck";
@@ -35,12 +36,7 @@ export interface LeaseEventRecord {
   leaseId: number;
 }
 
-export interface UsageSample {
-  /** Epoch milliseconds. */
-  at: number;
-  powerState: string;
-  watts: number | null;
-}
+export type { UsageSample };
 
 type Row = Record<string, string | number | bigint | null | Uint8Array>;
 

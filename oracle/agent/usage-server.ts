@@ -2,7 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
 import type { AgentStore } from "./store.js";
-import { usageRecord, usageRecordHash } from "./usage.js";
+import { usageRecord, usageRecordHash } from "../../sdk/usage-record.js";
 
 /** Where the agent answers usage reads. */
 export interface UsageEndpoint {

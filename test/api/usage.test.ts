@@ -3,9 +3,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { AgentStore } from "../../oracle/agent/store.js";
-import { usageRecordHash } from "../../oracle/agent/usage.js";
+import { usageRecordHash } from "../../sdk/usage-record.js";
 import { startUsageEndpoint, type UsageEndpoint } from "../../oracle/agent/usage-server.js";
-import { attach } from "../../sdk/index.js";
+import { attach, formatCredits } from "../../sdk/index.js";
 import { NODE, closeMarket, listOffer, openChain, openMarket, restartGateway, type Market } from "./helpers.js";
 
 interface Usage {
@@ -81,12 +81,43 @@ describe("usage of a lease, from the agent's samples", () => {
       await agent.leases.reportUsage(lease.leaseId, usageRecordHash(lease.leaseId, samples.slice(0, 1)), m.hour)
     ).wait();
     await m.gateway.services.indexer.catchUp();
+    // What the record proves is shown: the samples up to the anchor, rebuilt into the anchored record.
     const anchored = await client.must<Usage>("GET", `/leases/${lease.leaseId}/usage`);
     expect(anchored.metering?.recordHash).toBe(usageRecordHash(lease.leaseId, samples.slice(0, 1)));
-    expect(anchored.samples).toEqual([]);
+    expect(anchored.samples.map((s) => s.watts)).toEqual([310]);
     await (await agent.leases.reportUsage(lease.leaseId, usageRecordHash(lease.leaseId, samples), m.hour + 60)).wait();
     await m.gateway.services.indexer.catchUp();
     const matching = await client.must<Usage>("GET", `/timeslots/${offer}-${m.hour}/usage`);
     expect(matching.samples).toHaveLength(2);
+
+    // A sample the agent adds inside the anchored span afterwards breaks the proof: nothing is shown.
+    store.addSample(lease.leaseId, { at: (m.hour + 30) * 1000, powerState: "On", watts: 1 });
+    const tampered = await client.must<Usage>("GET", `/leases/${lease.leaseId}/usage`);
+    expect(tampered.samples).toEqual([]);
+  });
+
+  it("counts delivered time and its cost from provisioning, as the contract pays", async () => {
+    const start = m.hour + 4 * 3600;
+    const offer = await listOffer(m, { nodeId: m.nodes.big, start, pricePerHour: "3.6" });
+    const { lease } = await m.buyer.client.must<{ lease: { leaseId: number } }>(
+      "POST",
+      `/timeslots/${offer}-${start}/request`,
+      { duration: 60 },
+    );
+    // The node comes up half an hour late; the buyer looks a quarter of an hour later.
+    await m.chain.advance(start + 1800 - (await m.chain.now()));
+    const agent = attach(m.chain.deployment, await m.chain.provider.getSigner(agentIndex));
+    await (await agent.leases.reportProvisioned(lease.leaseId, "10.0.0.6")).wait();
+    const provisionedAt = await m.chain.now();
+    await m.chain.advance(900);
+    await m.gateway.services.indexer.catchUp();
+    const usage = await m.buyer.client.must<{ elapsedSeconds: number; accrued: string }>(
+      "GET",
+      `/leases/${lease.leaseId}/usage`,
+    );
+    const elapsed = (await m.chain.now()) - provisionedAt;
+    expect(usage.elapsedSeconds).toBe(elapsed);
+    // 3.6 credits an hour is 1000 base units a second.
+    expect(usage.accrued).toBe(formatCredits(1000n * BigInt(elapsed)));
   });
 });

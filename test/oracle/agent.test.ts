@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { BmcFleet } from "../../oracle/bmc-sim/fleet.js";
 import { ProviderAgent } from "../../oracle/agent/agent.js";
 import { AgentStore } from "../../oracle/agent/store.js";
-import { usageRecordHash } from "../../oracle/agent/usage.js";
+import { usageRecordHash } from "../../sdk/usage-record.js";
 import { EndReason, LeaseStatus } from "../../sdk/index.js";
 import type { LogFields, Logger } from "../../sdk/log.js";
 import {
@@ -181,7 +181,7 @@ describe("the provider agent's start-up check of node addresses", () => {
   it("logs an error naming a node without an address whose BMC reports no IPv4", async () => {
     const world = await openWorld();
     const fleet = await startFleet(2, { behaviour: { powerTransitionMs: 15, reportsHostIpv4: false } });
-    const store = new AgentStore(":memory:");
+    const store = await AgentStore.open(":memory:");
     const errors: { message: string; fields: LogFields | undefined }[] = [];
     const logger: Logger = {
       debug() {},
