@@ -54,6 +54,9 @@ contract Leases is ReentrancyGuard, ILeases {
     mapping(uint32 leaseId => string) private _nodeAddresses;
     mapping(uint32 leaseId => bytes32) private _usageRecords;
     mapping(uint32 leaseId => uint32) private _replaces;
+    /// @dev The lease each node last ran for a buyer (provisioned, or failed by its agent) and that
+    /// its agent has not reported wiped: no other lease is provisioned on the node until it is.
+    mapping(uint32 nodeId => uint32 leaseId) private _unwiped;
 
     /// @notice A lease was made: the node is booked for `[start, end)` and `cost` is in escrow.
     event LeaseCreated(
@@ -97,6 +100,8 @@ contract Leases is ReentrancyGuard, ILeases {
     error NotDue(uint32 leaseId, uint256 at);
     /// @notice Lease `leaseId` is over already.
     error LeaseOver(uint32 leaseId);
+    /// @notice Node `nodeId` still holds lease `previous`'s machine, not reported wiped: no tenant gets it so.
+    error NodeNotWiped(uint32 nodeId, uint32 previous);
     /// @notice The offer book is connected already.
     error AlreadyConnected();
     /// @notice An address given is the zero address.
@@ -181,6 +186,9 @@ contract Leases is ReentrancyGuard, ILeases {
         Lease storage lease = _requireAgent(leaseId);
         if (lease.status != LeaseStatus.Pending) revert InvalidLeaseStatus(leaseId, lease.status);
         if (block.timestamp >= lease.end) revert LeaseOver(leaseId);
+        uint32 previous = _unwiped[lease.nodeId];
+        if (previous != 0 && previous != leaseId) revert NodeNotWiped(lease.nodeId, previous);
+        _unwiped[lease.nodeId] = leaseId;
         lease.status = LeaseStatus.Active;
         lease.provisionedAt = uint32(block.timestamp);
         _nodeAddresses[leaseId] = nodeAddress;
@@ -199,14 +207,19 @@ contract Leases is ReentrancyGuard, ILeases {
         LeaseStatus status = lease.status;
         if (status != LeaseStatus.Pending && status != LeaseStatus.Active) revert InvalidLeaseStatus(leaseId, status);
         if (status == LeaseStatus.Active && block.timestamp >= lease.end) revert LeaseOver(leaseId);
+        // The agent may have booted the buyer's image before it failed: the node is wiped before the next lease.
+        if (_unwiped[lease.nodeId] == 0) _unwiped[lease.nodeId] = leaseId;
         emit LeaseFailed(leaseId, msg.sender, reason);
         _end(leaseId, lease, Settlement.EndReason.Failed);
     }
 
-    /// @notice Anchors the hash of the lease's metered usage record, kept by the agent, up to `meteredUntil`.
+    /// @notice Anchors the hash of the lease's metered usage record, kept by the agent, up to
+    /// `meteredUntil`. The record is final once the node is reported wiped.
     function reportUsage(uint32 leaseId, bytes32 recordHash, uint32 meteredUntil) external {
         Lease storage lease = _requireAgent(leaseId);
-        if (lease.provisionedAt == 0) revert InvalidLeaseStatus(leaseId, lease.status);
+        if (lease.provisionedAt == 0 || lease.status == LeaseStatus.Cleaned) {
+            revert InvalidLeaseStatus(leaseId, lease.status);
+        }
         _usageRecords[leaseId] = recordHash;
         emit LeaseUsageReported(leaseId, recordHash, meteredUntil);
     }
@@ -216,6 +229,7 @@ contract Leases is ReentrancyGuard, ILeases {
         Lease storage lease = _requireAgent(leaseId);
         if (lease.status != LeaseStatus.Ended) revert InvalidLeaseStatus(leaseId, lease.status);
         lease.status = LeaseStatus.Cleaned;
+        if (_unwiped[lease.nodeId] == leaseId) delete _unwiped[lease.nodeId];
         emit LeaseCleaned(leaseId, msg.sender);
     }
 
@@ -243,6 +257,12 @@ contract Leases is ReentrancyGuard, ILeases {
         Lease memory lease = _leases[leaseId];
         if (lease.status == LeaseStatus.None) revert UnknownLease(leaseId);
         return lease;
+    }
+
+    /// @notice The lease whose machine node `nodeId` still holds, not reported wiped (0: none). No
+    /// other lease is provisioned on the node until its agent reports that lease cleaned.
+    function unwipedLeaseOf(uint32 nodeId) external view returns (uint32) {
+        return _unwiped[nodeId];
     }
 
     /// @notice A lease's image, node address, last usage record hash and the lease it replaces.

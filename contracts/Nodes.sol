@@ -44,6 +44,8 @@ contract Nodes is INodes {
     event NodeAgentChanged(uint32 indexed nodeId, address indexed agent, address by);
     /// @notice A node became available, went into maintenance, or retired.
     event NodeStatusChanged(uint32 indexed nodeId, NodeStatus status, address by);
+    /// @notice The node's agent took it out of the market for its operator, saying why.
+    event NodeHeldForOperator(uint32 indexed nodeId, address indexed agent, string reason);
     /// @notice A profile was defined.
     event ProfileDefined(uint16 indexed profileId, string name, Resources needs, address indexed by);
 
@@ -135,6 +137,21 @@ contract Nodes is INodes {
         if (status == NodeStatus.None || status == current) revert InvalidStatusChange(current, status);
         _nodes[nodeId].status = status;
         emit NodeStatusChanged(nodeId, status, msg.sender);
+    }
+
+    /// @notice The node's agent takes it out of the market for its operator: it could not make it
+    /// safe for the next tenant (a wipe that failed for good). The node goes into maintenance and
+    /// takes no new bookings until a manager brings it back.
+    function holdForOperator(uint32 nodeId, string calldata reason) external {
+        Node storage held = _nodes[nodeId];
+        if (held.status == NodeStatus.None) revert UnknownNode(nodeId);
+        if (msg.sender != held.agent) revert NotNodeManager(msg.sender, nodeId);
+        if (held.status == NodeStatus.Retired) revert NodeRetired(nodeId);
+        if (held.status != NodeStatus.Maintenance) {
+            held.status = NodeStatus.Maintenance;
+            emit NodeStatusChanged(nodeId, NodeStatus.Maintenance, msg.sender);
+        }
+        emit NodeHeldForOperator(nodeId, msg.sender, reason);
     }
 
     // ---------------------------------------------------------------- profiles

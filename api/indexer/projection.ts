@@ -105,6 +105,9 @@ export async function project(db: Db, event: StoredEvent): Promise<void> {
       links.add("node", text(a.nodeId));
       await db.run("UPDATE nodes SET status = $2 WHERE node_id = $1", [num(a.nodeId), num(a.status)]);
       break;
+    case "NodeHeldForOperator":
+      links.add("node", text(a.nodeId));
+      break;
     case "OfferCreated": {
       const t = a.terms;
       links.add("offer", text(a.offerId)).add("node", text(a.nodeId));

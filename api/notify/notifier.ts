@@ -23,6 +23,7 @@ export const NOTIFICATION_TYPES = [
   "credits.request.decided",
   "bid.matched",
   "bid.unmatched",
+  "node.held",
 ] as const;
 export type NotificationType = (typeof NOTIFICATION_TYPES)[number];
 
@@ -46,6 +47,7 @@ const NOTIFYING_EVENTS = [
   "CreditRequestRejected",
   "BidMatched",
   "BidUnmatched",
+  "NodeHeldForOperator",
 ] as const;
 /** A resumed stream replays at most this many events; a client further behind reads the audit trail. */
 const MAX_REPLAYED_EVENTS = 1000;
@@ -456,6 +458,18 @@ export class Notifier {
               ...(event.name === "BidMatched" ? { leaseId } : {}),
               refund: credits(String(a.refund)),
             }),
+          },
+        ];
+      }
+      case "NodeHeldForOperator": {
+        const node = await this.#db.get<{ provider: string }>("SELECT provider FROM nodes WHERE node_id = $1", [
+          Number(a.nodeId),
+        ]);
+        if (node === undefined) return [];
+        return [
+          {
+            accounts: [node.provider],
+            notification: make("node.held", { nodeId: Number(a.nodeId), reason: String(a.reason) }),
           },
         ];
       }

@@ -1,7 +1,5 @@
 import { z } from "zod";
 
-import { attributesOf, resourcesOf } from "../../oracle/agent/enroll.js";
-import { readInventory } from "../../oracle/redfish/index.js";
 import { NodeStatus, nameOf } from "../../sdk/index.js";
 import { ApiError } from "../http/problem.js";
 import { address, idParam, instant, isoTime } from "../http/schemas.js";
@@ -11,7 +9,6 @@ import { eventOf, type Services } from "../services.js";
 import { route } from "./define.js";
 
 /** One inventory read; a BMC slower than this is reported, not waited for. */
-const BMC_TIMEOUT_MS = 15_000;
 
 const resources = z.object({
   cores: z.number().int().min(1).max(65_535),
@@ -176,59 +173,6 @@ export const nodeRoutes = [
     response: z.object({ node: nodeSchema, txHash: z.string() }),
     async handler({ body, caller, services }) {
       return registerNode(services, caller, body);
-    },
-  }),
-
-  route({
-    method: "post",
-    path: "/nodes/enroll",
-    tag: "nodes",
-    summary: "Enroll a machine from its BMC: read its inventory over Redfish and register it with that profile",
-    description:
-      "The BMC's credentials are used for this one inventory read: never stored, never logged. Only the " +
-      "profile and a public description (vendor, model, thread and NIC counts) go on-chain.",
-    access: ["provider"],
-    status: 201,
-    body: z
-      .object({
-        bmcUrl: z.string().url().describe("the BMC's base URL, e.g. https://10.0.0.17"),
-        username: z.string().min(1).max(200),
-        password: z.string().min(1).max(200),
-        systemId: z.string().min(1).max(100).optional().describe("needed when the BMC manages several systems"),
-        insecure: z.boolean().default(false).describe("accept any certificate (isolated management networks only)"),
-        agent: address.describe("the account of the agent that provisions the node"),
-        calendarUnitSeconds: z.number().int().min(5).max(86_400).default(60),
-      })
-      .strict(),
-    response: z.object({ node: nodeSchema, txHash: z.string() }),
-    async handler({ body, caller, services }) {
-      let inventory;
-      try {
-        inventory = await readInventory(
-          {
-            url: body.bmcUrl,
-            credentials: { username: body.username, password: body.password },
-            insecure: body.insecure,
-            timeoutMs: BMC_TIMEOUT_MS,
-            retry: { retries: 1 },
-          },
-          body.systemId,
-        );
-      } catch (error) {
-        throw new ApiError(
-          502,
-          "bmc-unreachable",
-          "The BMC did not give its inventory",
-          `${new URL(body.bmcUrl).host}: ${error instanceof Error ? error.message : String(error)}`,
-          [{ field: "body.bmcUrl", message: "no inventory from this BMC" }],
-        );
-      }
-      return registerNode(services, caller, {
-        resources: resourcesOf(inventory),
-        calendarUnitSeconds: body.calendarUnitSeconds,
-        agent: body.agent,
-        attributes: attributesOf(inventory),
-      });
     },
   }),
 

@@ -296,8 +296,9 @@ export class ProviderAgent {
         case "scheduled":
           if (lease.endCause === null && now >= lease.end) store.setEndCause(leaseId, endReasonName(EndReason.Expired));
           if (lease.endCause !== null || now >= lease.end) store.enterPhase(leaseId, "ending");
-          else if (now >= lease.start) store.enterPhase(leaseId, "starting");
-          else return;
+          else if (now < lease.start) return;
+          else if (await this.#refusedOnUnwipedNode(lease)) return;
+          else store.enterPhase(leaseId, "starting");
           break;
         case "starting":
           if (lease.endCause !== null) {
@@ -404,13 +405,15 @@ export class ProviderAgent {
       });
       store.postpone(lease.leaseId, Date.now() + this.options.retryLaterMs, reason);
     } else {
-      this.#log.error("cleanup step failed for good; the node needs an operator", {
+      this.#log.error("cleanup step failed for good; the node is held for its operator", {
         leaseId: lease.leaseId,
+        nodeId: lease.nodeId,
         step,
         error: describe(error),
       });
       store.enterPhase(lease.leaseId, "stuck", { error: reason });
       this.#plans.delete(lease.leaseId);
+      void this.#holdForOperator(lease.nodeId, `lease ${lease.leaseId} not wiped: ${reason}`);
     }
     return false;
   }
@@ -497,6 +500,43 @@ export class ProviderAgent {
   }
 
   /** Sends a report and waits for it to be mined; answers 1, a mined transaction's status. */
+  /**
+   * True when the lease's node still holds an earlier lease's machine that was never reported
+   * wiped (the chain says which): the lease is then refused, not provisioned onto another
+   * tenant's leftovers. It is reported failed (the buyer gets everything back) and the node is held
+   * for its operator. An earlier lease this agent is still cleaning only makes the lease wait.
+   */
+  async #refusedOnUnwipedNode(lease: LeaseRow): Promise<boolean> {
+    const { contracts, store } = this.#deps;
+    const previous = Number(await contracts.leases.unwipedLeaseOf(lease.nodeId));
+    if (previous === 0 || previous === lease.leaseId) return false;
+    const phase = store.lease(previous)?.phase;
+    if (phase === "ending" || phase === "running" || phase === "starting") return true;
+    const reason = `node ${lease.nodeId} was not wiped after lease ${previous}`;
+    this.#log.error("refusing a lease on a node not wiped; holding the node for its operator", {
+      leaseId: lease.leaseId,
+      nodeId: lease.nodeId,
+      previous,
+    });
+    await this.#holdForOperator(lease.nodeId, `${reason}: lease ${lease.leaseId} refused`);
+    if ((await this.#leaseStatus(lease.leaseId)) === LeaseStatus.Pending) {
+      await this.#send(() => contracts.leases.reportFailed(lease.leaseId, reason));
+    }
+    store.setEndCause(lease.leaseId, `Failed: ${reason}`);
+    store.enterPhase(lease.leaseId, "done", { error: reason });
+    return true;
+  }
+
+  /** Takes a node out of the market on-chain (maintenance) and tells its operator why. */
+  async #holdForOperator(nodeId: number, reason: string): Promise<void> {
+    try {
+      await this.#send(() => this.#deps.contracts.nodes.holdForOperator(nodeId, reason.slice(0, 200)));
+    } catch (error) {
+      // The log line above already tells the operator; the chain's record is tried again at the next refusal.
+      this.#log.error("could not hold the node on-chain", { nodeId, error: describe(error) });
+    }
+  }
+
   async #send(action: () => Promise<{ wait(): Promise<{ status: number | null } | null> }>): Promise<number> {
     const receipt = await withDecodedRevert(async () => (await action()).wait());
     return receipt?.status ?? 0;

@@ -1,5 +1,5 @@
 import { Arch } from "../../sdk/index.js";
-import { addressOf, type Inventory } from "../redfish/index.js";
+import { addressOf, readInventory, type Inventory, type RedfishClientOptions } from "../redfish/index.js";
 
 /** A node's resources as `Nodes.registerNode` takes them. */
 export interface NodeResources {
@@ -80,4 +80,26 @@ export function attributesOf(inventory: Inventory): string {
     ["nics", String(inventory.nics.length)],
   ].filter((pair): pair is [string, string] => pair[1] !== undefined);
   return parts.map(([key, value]) => `${key}=${value.replaceAll(";", ",")}`).join(";");
+}
+
+/** What a node enrols with, read once from its BMC: the profile, its public description, and what to warn of. */
+export interface EnrollmentProfile {
+  inventory: Inventory;
+  resources: NodeResources;
+  attributes: string;
+  warnings: string[];
+}
+
+/**
+ * Reads a machine's inventory from its BMC and makes the profile it registers with. Runs on the
+ * provider's side (the agent, the CLI): the gateway never reaches a BMC.
+ */
+export async function enrollmentProfile(bmc: RedfishClientOptions, systemId?: string): Promise<EnrollmentProfile> {
+  const inventory = await readInventory(bmc, systemId);
+  return {
+    inventory,
+    resources: resourcesOf(inventory),
+    attributes: attributesOf(inventory),
+    warnings: enrollmentWarnings(inventory),
+  };
 }

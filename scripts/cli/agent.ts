@@ -1,15 +1,14 @@
 import { Command, Option } from "commander";
 
 import { readAgentConfig } from "../../oracle/agent/config.js";
-import { attributesOf, resourcesOf } from "../../oracle/agent/enroll.js";
+import { enrollmentProfile } from "../../oracle/agent/enroll.js";
 import { startAgent } from "../../oracle/agent/run.js";
 import { createLogger } from "../../sdk/log.js";
-import { readInventory } from "../../oracle/redfish/index.js";
 import { createKeystore, readPassword } from "../../sdk/index.js";
 import { DEFAULT_RPC_URL, withChainOptions, type ConnectionFlags } from "./connection.js";
 import { sendOnChain } from "./market/chain.js";
 import { clientOptionsOf, seconds, untilStopped, withBmcOptions, type BmcFlags } from "./options.js";
-import { printJson } from "./output.js";
+import { printJson, warn } from "./output.js";
 
 const DEFAULT_CALENDAR_UNIT_SECONDS = 60;
 
@@ -42,13 +41,15 @@ export function agentCommand(): Command {
     .option("--calendar-unit <seconds>", "the node's calendar resolution", String(DEFAULT_CALENDAR_UNIT_SECONDS))
     .option("--dry-run", "print the profile without registering")
     .action(async (flags: BmcFlags & ConnectionFlags & { agent?: string; calendarUnit: string; dryRun?: boolean }) => {
-      const inventory = await readInventory(await clientOptionsOf(flags), flags.system);
-      const resources = resourcesOf(inventory);
-      const attributes = attributesOf(inventory);
+      const { inventory, resources, attributes, warnings } = await enrollmentProfile(
+        await clientOptionsOf(flags),
+        flags.system,
+      );
       if (flags.dryRun === true) {
-        printJson({ resources, attributes, inventory });
+        printJson({ resources, attributes, warnings, inventory });
         return;
       }
+      warn(warnings);
       const calendarUnit = seconds(flags.calendarUnit, "--calendar-unit");
       let agent = flags.agent;
       const sent = await sendOnChain({ ...flags, rpc: flags.rpc ?? DEFAULT_RPC_URL }, (contracts, signer) => {

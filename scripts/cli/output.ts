@@ -39,3 +39,8 @@ export function printJson(value: unknown): void {
 export function print<T>(answer: T, json: boolean, human: (answer: T) => string): void {
   process.stdout.write(`${json ? toJson(answer) : human(answer)}\n`);
 }
+
+/** Warnings go to stderr, one a line, so that `--json` output on stdout stays clean. */
+export function warn(warnings: readonly string[]): void {
+  for (const warning of warnings) process.stderr.write(`market: warning: ${warning}\n`);
+}

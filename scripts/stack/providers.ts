@@ -4,8 +4,7 @@ import { join } from "node:path";
 import { getAddress } from "ethers";
 
 import type { GatewayClient } from "../../api/client.js";
-import { attributesOf, resourcesOf } from "../../oracle/agent/enroll.js";
-import { readInventory } from "../../oracle/redfish/index.js";
+import { enrollmentProfile } from "../../oracle/agent/enroll.js";
 import { createKeystore } from "../../sdk/index.js";
 import { exists, secretFile } from "./files.js";
 
@@ -74,14 +73,14 @@ export async function createLocalProviders(options: {
     for (let bmc = index * share; bmc < Math.min(bmcs.length, (index + 1) * share); bmc++) {
       const address = bmcs[bmc];
       if (address === undefined) continue;
-      const inventory = await readInventory(
+      const profile = await enrollmentProfile(
         { url: address.url, credentials: { username: BMC_USER, password: options.bmcPassword } },
         address.systemId,
       );
       const { node } = await owner.post<{ node: { nodeId: number } }>("/nodes", {
-        resources: resourcesOf(inventory),
+        resources: profile.resources,
         agent: agent.address,
-        attributes: attributesOf(inventory),
+        attributes: profile.attributes,
       });
       nodes.push({ nodeId: node.nodeId, bmc });
       options.onNode?.();

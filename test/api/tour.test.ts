@@ -2,7 +2,6 @@ import { Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { apiRoutes } from "../../api/routes/index.js";
-import { SimulatedBmc } from "../../oracle/bmc-sim/bmc.js";
 import { Client, NODE, closeMarket, listOffer, openMarket, until, withOwnWallet, type Market } from "./helpers.js";
 
 /**
@@ -90,15 +89,6 @@ describe("a tour of every endpoint", () => {
       resources: NODE,
       agent: "0x00000000000000000000000000000000000000bb",
     });
-    const bmc = new SimulatedBmc({ index: 43, username: "tour", password: "tour bmc password" });
-    await bmc.listen();
-    await seller.client.must("POST", "/nodes/enroll", {
-      bmcUrl: bmc.url,
-      username: "tour",
-      password: "tour bmc password",
-      agent: "0x00000000000000000000000000000000000000bb",
-    });
-    await bmc.close();
     await buyer.client.must("GET", "/nodes?cpu=8");
     await buyer.client.must("GET", `/nodes/${node.nodeId}`);
     await buyer.client.must("GET", `/nodes/${node.nodeId}/calendar`);

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 
-import { leaseCost, parseCredits, PriceModel, LeaseStatus, EndReason } from "../../sdk/index.js";
+import { leaseCost, parseCredits, PriceModel, LeaseStatus, EndReason, NodeStatus } from "../../sdk/index.js";
 import { expectRevert } from "../helpers/revert.js";
 import {
   HOUR,
@@ -120,6 +120,53 @@ describe("Leases", () => {
       expect(cleaned.args.agent).toBe(w.agent.address);
       expect((await w.c.leases.leaseOf(leaseId)).status).toBe(BigInt(LeaseStatus.Cleaned));
     });
+
+    it("freezes the usage record once the node is reported wiped", async () => {
+      await provision(start);
+      await at(start + 600);
+      await w.send(w.as(w.buyer).leases.release(leaseId));
+      await w.send(agent().reportUsage(leaseId, `0x${"11".repeat(32)}`, start + 600));
+      await w.send(agent().reportCleaned(leaseId));
+      await expectRevert(agent().reportUsage(leaseId, `0x${"22".repeat(32)}`, start + 700), "InvalidLeaseStatus", {
+        status: BigInt(LeaseStatus.Cleaned),
+      });
+      expect((await w.c.leases.detailsOf(leaseId)).usageRecord).toBe(`0x${"11".repeat(32)}`);
+    });
+
+    it("provisions no lease on a node until the one it ran before is reported wiped", async () => {
+      await provision(start);
+      await at(start + 600);
+      await w.send(w.as(w.buyer).leases.release(leaseId));
+      const next = await bookFor(w.rival, start + HOUR, 1);
+      await at(start + HOUR);
+      await expectRevert(agent().reportProvisioned(next, "10.0.0.8"), "NodeNotWiped", {
+        nodeId: BigInt(w.nodes.big),
+        previous: leaseId,
+      });
+      expect(await w.c.leases.unwipedLeaseOf(w.nodes.big)).toBe(leaseId);
+      await w.send(agent().reportCleaned(leaseId));
+      expect(await w.c.leases.unwipedLeaseOf(w.nodes.big)).toBe(0n);
+      await w.send(agent().reportProvisioned(next, "10.0.0.8"));
+
+      // A lease its agent failed may have booted the buyer's image: it too is wiped before the next.
+      await w.send(agent().reportFailed(next, "disk"));
+      expect(await w.c.leases.unwipedLeaseOf(w.nodes.big)).toBe(next);
+    });
+
+    it("lets only the node's agent hold the node for its operator, into maintenance", async () => {
+      await expectRevert(w.as(w.seller).nodes.holdForOperator(w.nodes.big, "wipe failed"), "NotNodeManager");
+      const events = await w.send(w.as(w.agent).nodes.holdForOperator(w.nodes.big, "wipe failed"));
+      expect(only(events, "NodeHeldForOperator").args).toMatchObject({
+        nodeId: BigInt(w.nodes.big),
+        agent: w.agent.address,
+        reason: "wipe failed",
+      });
+      expect(only(events, "NodeStatusChanged").args.status).toBe(BigInt(NodeStatus.Maintenance));
+      expect((await w.c.nodes.node(w.nodes.big)).status).toBe(BigInt(NodeStatus.Maintenance));
+      // Held again, it stays in maintenance and the operator is told again.
+      const again = await w.send(w.as(w.agent).nodes.holdForOperator(w.nodes.big, "still not wiped"));
+      expect(again.map((e) => e.name)).toEqual(["NodeHeldForOperator"]);
+    });
   });
 
   describe("settlement", () => {
@@ -233,9 +280,21 @@ describe("Leases", () => {
   });
 
   describe("moving to a new node", () => {
+    /** Books `slices` hours on the small node from `from`, replacing `replaces`. */
+    const bookElsewhere = async (from: number, slices: number, replaces: bigint) => {
+      const other = await createOffer(
+        { c: w.as(w.seller), send: w.send },
+        offerTerms(start, { nodeId: w.nodes.small, pricePerHour: PRICE, end: start + 48 * HOUR }),
+      );
+      const events = await w.send(
+        w.as(w.buyer).offers.bookInstant(other, from, slices, PRICE, replaces, "https://img/os.iso"),
+      );
+      return only(events, "LeaseCreated").args.leaseId;
+    };
+
     it("releases the old lease only once the new one is provisioned", async () => {
       await provision(start);
-      const newLease = await bookFor(w.buyer, start + SLICES * HOUR, 2, leaseId);
+      const newLease = await bookElsewhere(start + SLICES * HOUR, 2, leaseId);
       expect((await w.c.leases.detailsOf(newLease)).replacesLease).toBe(leaseId);
       expect((await w.c.leases.leaseOf(leaseId)).status).toBe(BigInt(LeaseStatus.Active));
 
@@ -248,7 +307,7 @@ describe("Leases", () => {
 
     it("keeps the old lease when the new one fails", async () => {
       await provision(start);
-      const newLease = await bookFor(w.buyer, start + SLICES * HOUR, 2, leaseId);
+      const newLease = await bookElsewhere(start + SLICES * HOUR, 2, leaseId);
       await w.send(agent().reportFailed(newLease, "no image"));
       expect((await w.c.leases.leaseOf(leaseId)).status).toBe(BigInt(LeaseStatus.Active));
     });

@@ -4,10 +4,11 @@ import type { BmcFleet } from "../../oracle/bmc-sim/fleet.js";
 import { ProviderAgent } from "../../oracle/agent/agent.js";
 import { AgentStore } from "../../oracle/agent/store.js";
 import { usageRecordHash } from "../../sdk/usage-record.js";
-import { EndReason, LeaseStatus } from "../../sdk/index.js";
+import { EndReason, LeaseStatus, NodeStatus } from "../../sdk/index.js";
 import type { LogFields, Logger } from "../../sdk/log.js";
 import {
   FAST_AGENT,
+  SLICE_SECONDS,
   LEASE_IMAGE,
   WIPE_IMAGE,
   bookNow,
@@ -119,6 +120,35 @@ describe("the provider agent", () => {
     bmc.faults = {};
     await waitForPhase(store, leaseId, "done");
     expect((await leaseOf(leaseId)).status).toBe(BigInt(LeaseStatus.Cleaned));
+  });
+
+  it("holds a node whose wipe failed for good, and never hands it to the next tenant unwiped", async () => {
+    const bmc = fleet.bmc(0);
+    const offer = await listNow(world, world.nodes.big);
+    const first = await bookNow(world, offer, 1);
+    await waitForPhase(store, first, "running");
+    // The virtual CD breaks for good: the wipe image cannot be inserted.
+    bmc.faults = { notFound: ["VirtualMedia/CD1"] };
+    await world.send(world.as(world.buyer).leases.release(first));
+    await waitForPhase(store, first, "stuck");
+    await waitFor(
+      "the node held on-chain",
+      async () => (await world.c.nodes.node(world.nodes.big)).status === BigInt(NodeStatus.Maintenance),
+    );
+    expect(await world.c.leases.unwipedLeaseOf(world.nodes.big)).toBe(BigInt(first));
+
+    // Its provider brings it back by mistake, and a buyer books the next slice: refused, refunded, never booted.
+    await world.send(world.as(world.seller).nodes.setStatus(world.nodes.big, NodeStatus.Available));
+    bmc.faults = {};
+    const boots = bmc.boots.length;
+    const before = await available();
+    await world.connection.networkHelpers.time.increase(SLICE_SECONDS);
+    const next = await bookNow(world, offer, 1);
+    await waitFor("the next lease refused", async () => (await leaseOf(next)).status === BigInt(LeaseStatus.Ended));
+    expect((await leaseOf(next)).endReason).toBe(BigInt(EndReason.Failed));
+    expect(await available()).toBe(before);
+    expect(bmc.boots.length).toBe(boots);
+    expect((await world.c.nodes.node(world.nodes.big)).status).toBe(BigInt(NodeStatus.Maintenance));
   });
 
   it("reports a lease failed when the node's power never comes on", async () => {

@@ -12,7 +12,6 @@ import { HDNodeWallet } from "ethers";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { SimulatedBmc } from "../../oracle/bmc-sim/bmc.js";
 import { createProvider, latestBlockTime } from "../../sdk/index.js";
 import { Client, DEV_MNEMONIC, withOwnWallet } from "../api/helpers.js";
 import { roomToCommit, runStack, type RunningStack } from "../helpers/stack.js";
@@ -218,22 +217,16 @@ describe.skipIf(!hasChromium && process.env.CI === undefined)("the portal in a b
     await page.getByRole("table", { name: "Nodes", exact: true }).waitFor();
     await page.getByText("Revenue per node (credits)").waitFor();
     await shoot(page, "owner-nodes");
-    // A new machine, enrolled from its BMC.
-    const bmc = new SimulatedBmc({ index: 77, username: "olivia", password: "new machine's BMC password" });
-    await bmc.listen();
-    try {
-      await page.getByText("Enroll a machine from its BMC").click();
-      await page.getByLabel("BMC address").fill(bmc.url);
-      await page.getByLabel("BMC user").fill("olivia");
-      await page.getByLabel("BMC password").fill("new machine's BMC password");
-      await page.getByRole("button", { name: "Enroll", exact: true }).click();
-      await page
-        .getByRole("status")
-        .filter({ hasText: /Node #\d+ enrolled: 16 cores, 96 GiB/ })
-        .waitFor();
-    } finally {
-      await bmc.close();
-    }
+    // A new machine, registered with its profile.
+    await page.getByText("Register a machine").click();
+    await page.getByLabel("Cores").fill("16");
+    await page.getByLabel("Memory (GiB)").fill("96");
+    await page.getByLabel("Description").fill("Contoso R740");
+    await page.getByRole("button", { name: "Register", exact: true }).click();
+    await page
+      .getByRole("status")
+      .filter({ hasText: /Node #\d+ registered: 16 cores, 96 GiB/ })
+      .waitFor();
     await page.getByRole("button", { name: `Preempt lease ${leaseId} for maintenance` }).click();
     await page.getByRole("status").filter({ hasText: "Preempted" }).first().waitFor();
 

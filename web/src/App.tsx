@@ -179,6 +179,8 @@ export function describe(n: Notification): string {
       return `Your sealed bid won: lease${lease}.`;
     case "bid.unmatched":
       return "Your sealed bid did not win; its deposit is free again.";
+    case "node.held":
+      return `Node #${String(n.data.nodeId)} was taken out of the market by its agent: ${String(n.data.reason)}.`;
     default:
       return `${n.type}${lease}.`;
   }

@@ -1,11 +1,10 @@
 import { Command, Option } from "commander";
 
 import type { Node } from "../../../api/records.js";
-import { attributesOf, resourcesOf } from "../../../oracle/agent/enroll.js";
-import { readInventory } from "../../../oracle/redfish/index.js";
+import { enrollmentProfile } from "../../../oracle/agent/enroll.js";
 import { gatewayOf, withConnection, type ConnectionFlags } from "../connection.js";
 import { clientOptionsOf, withBmcOptions, type BmcFlags } from "../options.js";
-import { print, record, table } from "../output.js";
+import { print, record, table, warn } from "../output.js";
 
 const size = (n: Node) =>
   `${n.resources.cores} cores, ${n.resources.memoryGiB} GiB, ${n.resources.storageGB} GB` +
@@ -56,13 +55,14 @@ export function nodesCommand(): Command {
     .requiredOption("--agent <address>", "the account of the agent that will provision it")
     .option("--calendar-unit <seconds>", "the node's calendar resolution", "60")
     .action(async (flags: ConnectionFlags & BmcFlags & { agent: string; calendarUnit: string }) => {
-      const inventory = await readInventory(await clientOptionsOf(flags), flags.system);
+      const profile = await enrollmentProfile(await clientOptionsOf(flags), flags.system);
+      warn(profile.warnings);
       const answer = await (
         await gatewayOf(flags)
       ).post<{ node: Node; txHash: string }>("/nodes", {
-        resources: resourcesOf(inventory),
+        resources: profile.resources,
         agent: flags.agent,
-        attributes: attributesOf(inventory),
+        attributes: profile.attributes,
         calendarUnitSeconds: Number(flags.calendarUnit),
       });
       print(answer, flags.json === true, ({ node, txHash }) => `${showNode(node)}\ntx:          ${txHash}`);

@@ -6,6 +6,8 @@ import { Field, Notice, Table, useAction, useLoad, when } from "../components/ui
 import { useSession } from "../session";
 
 const HOUR = 3600;
+/** `Arch` 1: the portal registers x86-64 machines; other architectures enrol from their BMC. */
+const X86_64 = 1;
 
 /** The provider's nodes: status and maintenance, usage and revenue per node, preemption. */
 export function Nodes() {
@@ -36,7 +38,7 @@ export function Nodes() {
         caption="Nodes"
         rows={nodes.data?.nodes}
         rowKey={(n) => n.nodeId}
-        empty="No node yet. Enroll one from its BMC below."
+        empty="No node yet. Register one below."
         columns={[
           ["Node", (n) => `#${n.nodeId}`],
           ["Size", (n) => `${n.resources.cores} cores, ${n.resources.memoryGiB} GiB, ${n.resources.storageGB} GB`],
@@ -44,7 +46,7 @@ export function Nodes() {
           ["Status", (n) => <NodeStatus node={n} onChange={nodes.reload} />],
         ]}
       />
-      <Enroll agent={nodes.data?.nodes[0]?.agent ?? ""} onDone={nodes.reload} />
+      <Register agent={nodes.data?.nodes[0]?.agent ?? ""} onDone={nodes.reload} />
       <div className="charts">
         <BarChart title="Revenue per node (credits)" unit="credits" bars={revenue} />
         <BarChart title="Hours leased per node" unit="h" bars={hours} />
@@ -90,44 +92,58 @@ export function Nodes() {
   );
 }
 
-/** Enrolls a machine from its BMC: the gateway reads the inventory once and registers that profile. */
-function Enroll(props: { agent: string; onDone: () => void }) {
+/** What the register form asks for, with the shape of a common two-socket server as a start. */
+const PROFILE_FIELDS = [
+  ["cores", "Cores", 32],
+  ["memoryGiB", "Memory (GiB)", 256],
+  ["storageGB", "Storage (GB)", 2000],
+  ["networkGbps", "Network (Gbps)", 25],
+  ["gpus", "GPUs", 0],
+] as const;
+type Profile = Record<(typeof PROFILE_FIELDS)[number][0], number>;
+
+/**
+ * Registers a machine with the profile its owner gives. Reading it from the BMC happens on the
+ * provider's own network (`market nodes enroll --bmc`): the gateway never reaches a BMC, and BMC
+ * credentials never leave the provider.
+ */
+function Register(props: { agent: string; onDone: () => void }) {
   const { api } = useSession();
-  const [bmcUrl, setBmcUrl] = useState("");
-  const [username, setUsername] = useState("");
-  const [password, setPassword] = useState("");
+  const [profile, setProfile] = useState<Profile>(
+    Object.fromEntries(PROFILE_FIELDS.map(([key, , start]) => [key, start])) as Profile,
+  );
+  const [description, setDescription] = useState("");
   const [agent, setAgent] = useState(props.agent);
-  const [insecure, setInsecure] = useState(false);
-  const enroll = useAction(async () => {
-    const { node } = await api.post<{ node: Node }>("/nodes/enroll", {
-      bmcUrl,
-      username,
-      password,
-      insecure,
+  const register = useAction(async () => {
+    const { node } = await api.post<{ node: Node }>("/nodes", {
+      resources: { ...profile, arch: X86_64 },
       agent: agent === "" ? props.agent : agent,
+      attributes: description,
     });
-    setPassword("");
     props.onDone();
-    return `Node #${node.nodeId} enrolled: ${node.resources.cores} cores, ${node.resources.memoryGiB} GiB.`;
+    return `Node #${node.nodeId} registered: ${node.resources.cores} cores, ${node.resources.memoryGiB} GiB.`;
   });
   return (
     <details className="panel">
-      <summary>Enroll a machine from its BMC</summary>
-      <form aria-label="Enroll a machine" onSubmit={enroll.submit}>
-        <Field label="BMC address" hint="e.g. https://10.0.0.17: the gateway reads its inventory over Redfish, once">
-          <input type="url" required value={bmcUrl} onChange={(e) => setBmcUrl(e.target.value)} />
-        </Field>
-        <Field label="BMC user">
-          <input required autoComplete="off" value={username} onChange={(e) => setUsername(e.target.value)} />
-        </Field>
-        <Field label="BMC password" hint="Used for this read only: never stored, never logged">
-          <input
-            type="password"
-            required
-            autoComplete="off"
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-          />
+      <summary>Register a machine</summary>
+      <p className="hint">
+        To read its profile from its BMC instead, run <code>market nodes enroll --bmc &lt;url&gt;</code> on your own
+        network: BMC credentials never leave it.
+      </p>
+      <form aria-label="Register a machine" onSubmit={register.submit}>
+        {PROFILE_FIELDS.map(([key, label]) => (
+          <Field key={key} label={label}>
+            <input
+              type="number"
+              required
+              min={key === "cores" || key === "memoryGiB" ? 1 : 0}
+              value={profile[key]}
+              onChange={(e) => setProfile({ ...profile, [key]: Number(e.target.value) })}
+            />
+          </Field>
+        ))}
+        <Field label="Description" hint="Public: vendor, model, anything a buyer may filter on">
+          <input maxLength={1000} value={description} onChange={(e) => setDescription(e.target.value)} />
         </Field>
         <Field label="Agent account" hint="The agent that will provision it">
           <input
@@ -137,14 +153,10 @@ function Enroll(props: { agent: string; onDone: () => void }) {
             onChange={(e) => setAgent(e.target.value)}
           />
         </Field>
-        <label className="check">
-          <input type="checkbox" checked={insecure} onChange={(e) => setInsecure(e.target.checked)} /> Accept any
-          certificate (isolated management networks only)
-        </label>
-        <button type="submit" disabled={enroll.busy}>
-          {enroll.busy ? "Reading the BMC…" : "Enroll"}
+        <button type="submit" disabled={register.busy}>
+          {register.busy ? "Registering…" : "Register"}
         </button>
-        {enroll.notice}
+        {register.notice}
       </form>
     </details>
   );
@@ -260,7 +272,7 @@ function NewOffer(props: { nodes: Node[]; onDone: () => void }) {
     props.onDone();
     return `Offer #${offer.offerId} listed.`;
   });
-  if (first === undefined) return <p className="empty">Enroll a node first.</p>;
+  if (first === undefined) return <p className="empty">Register a node first.</p>;
   const overall = stats.data?.overall;
   return (
     <form className="panel" aria-label="New offer" onSubmit={create.submit}>
