@@ -16,7 +16,8 @@ import { loadMasterKey } from "./identity/secrets.js";
 import { Users, type User } from "./identity/users.js";
 import { Wallets, type GasAllowance } from "./identity/wallets.js";
 import { Indexer, dropReadModel } from "./indexer/indexer.js";
-import { Notifier } from "./notify/notifier.js";
+import { NotificationStreams } from "./notify/streams.js";
+import { Webhooks } from "./notify/webhooks.js";
 import { apiRoutes } from "./routes/index.js";
 import { chainClock, sender, type Services } from "./services.js";
 
@@ -58,7 +59,8 @@ export async function startGateway(settings: GatewaySettings, options: GatewayOp
   const users = await Users.open(db);
   const wallets = await Wallets.open(db, master, provider, deployment, defaults);
   const idempotency = new IdempotencyKeys(db, master, (txHash) => transactionOutcome(provider, txHash));
-  const notifier = await Notifier.open(db, users, master, settings.webhooks);
+  const streams = new NotificationStreams(db, users);
+  const webhooks = new Webhooks(db, users, master, settings.webhooks);
   if (options.rebuildReadModel === true) await dropReadModel(db);
   const indexer = new Indexer(db, provider, deployment, settings.indexer);
   await indexer.open();
@@ -89,7 +91,8 @@ export async function startGateway(settings: GatewaySettings, options: GatewayOp
     wallets,
     indexer,
     bids,
-    notifier,
+    streams,
+    webhooks,
     operator,
     gas: freeGas ? { minimumWei: 0n, targetWei: 0n } : (settings.gas ?? DEFAULT_GAS),
     origin: settings.publicUrl ?? "",
@@ -101,12 +104,12 @@ export async function startGateway(settings: GatewaySettings, options: GatewayOp
   let publishing: Promise<void> = Promise.resolve();
   indexer.onEvents((events) => {
     publishing = publishing
-      .then(() => notifier.publish(events))
+      .then(() => streams.publish(events))
       .catch((error: unknown) => logger.error("notifications failed", { error }));
   });
   indexer.start((error) => logger.warn("indexer: the chain did not answer; will try again", { error }));
   bids.start(settings.bids.pollIntervalMs);
-  notifier.start();
+  webhooks.start();
 
   const app = createApp({
     routes: apiRoutes,
@@ -148,7 +151,8 @@ export async function startGateway(settings: GatewaySettings, options: GatewayOp
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await notifier.stop();
+      streams.close();
+      await webhooks.stop();
       await bids.stop();
       await indexer.stop();
       await publishing;

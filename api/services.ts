@@ -19,7 +19,8 @@ import type { User, Users } from "./identity/users.js";
 import type { GasAllowance, Wallets } from "./identity/wallets.js";
 import type { Indexer } from "./indexer/indexer.js";
 import { refusedImage } from "./notify/destinations.js";
-import type { Notifier } from "./notify/notifier.js";
+import type { NotificationStreams } from "./notify/streams.js";
+import type { Webhooks } from "./notify/webhooks.js";
 import { noteSent } from "./sent-transactions.js";
 
 /** A transaction the gateway sent and saw mined, with the market events it emitted. */
@@ -41,7 +42,8 @@ export interface Services {
   wallets: Wallets;
   indexer: Indexer;
   bids: SealedBids;
-  notifier: Notifier;
+  streams: NotificationStreams;
+  webhooks: Webhooks;
   /** The first admin's account: pays custodial accounts' gas where gas has a price. */
   operator: string;
   gas: GasAllowance;

@@ -63,6 +63,16 @@ export const GATEWAY_MIGRATIONS: readonly Migration<Db>[] = [
       await db.run("DELETE FROM idempotency");
     },
   },
+  {
+    // Webhooks are delivered from the events table: each keeps the last event it was given.
+    // NULL: from the first event the indexer holds after this release starts.
+    name: "0003-webhook-cursors",
+    up: async (db) => {
+      await db.exec("ALTER TABLE webhooks ADD COLUMN after_event BIGINT");
+      // Old deliveries that ran out of attempts are this release's dead letters.
+      await db.run("UPDATE webhook_deliveries SET status = 'dead' WHERE status = 'failed'");
+    },
+  },
 ];
 
 /** Opens the gateway's database (a SQLite path or a `postgres://` URL) and migrates it to this release. */

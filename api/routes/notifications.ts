@@ -3,7 +3,8 @@ import { z } from "zod";
 import { ApiError } from "../http/problem.js";
 import { STREAMED } from "../http/route.js";
 import { authenticate } from "../http/router.js";
-import { NOTIFICATION_TYPES } from "../notify/notifier.js";
+import { NOTIFICATION_TYPES } from "../notify/notifications.js";
+import type { Services } from "../services.js";
 import { route } from "./define.js";
 
 const webhookSchema = z.object({
@@ -28,7 +29,7 @@ export const notificationRoutes = [
     alsoProduces: ["text/event-stream"],
     response: z.object({ id: z.string(), type: z.enum(NOTIFICATION_TYPES), at: z.string(), data: z.unknown() }),
     async handler({ caller, services, req, res }) {
-      await services.notifier.subscribe(caller, res, {
+      await services.streams.subscribe(caller, res, {
         lastEventId: req.header("last-event-id"),
         stillValid: async () => (await authenticate(req, services.users))?.userId === caller.userId,
       });
@@ -57,7 +58,7 @@ export const notificationRoutes = [
       .strict(),
     response: webhookSchema.extend({ secret: z.string().describe("shown once") }),
     async handler({ body, caller, services }) {
-      return services.notifier.addWebhook(caller.userId, body.url, body.types);
+      return services.webhooks.add(caller.userId, body.url, body.types);
     },
   }),
 
@@ -69,7 +70,7 @@ export const notificationRoutes = [
     access: "user",
     response: z.object({ webhooks: z.array(webhookSchema) }),
     async handler({ caller, services }) {
-      return { webhooks: await services.notifier.webhooks(caller.userId) };
+      return { webhooks: await services.webhooks.list(caller.userId) };
     },
   }),
 
@@ -77,18 +78,43 @@ export const notificationRoutes = [
     method: "get",
     path: "/webhooks/:webhookId/deliveries",
     tag: "notifications",
-    summary: "What was delivered to one of your webhooks, and what is still being retried",
+    summary: "What was delivered to one of your webhooks, what is still being retried, and the dead letters",
+    description:
+      "`status=dead`: the deliveries whose every attempt failed (the dead letters); send one again with " +
+      "`POST /webhooks/{webhookId}/deliveries/{notificationId}/retry`.",
     access: "user",
     params: z.object({ webhookId: z.string().uuid() }).strict(),
+    query: z.object({ status: z.enum(["pending", "delivered", "dead"]).optional() }).strict(),
     response: z.object({
-      deliveries: z.array(z.object({ notificationId: z.string(), status: z.string(), attempts: z.number() })),
+      deliveries: z.array(
+        z.object({
+          notificationId: z.string(),
+          status: z.enum(["pending", "delivered", "dead"]),
+          attempts: z.number(),
+          lastError: z.string().nullable(),
+        }),
+      ),
     }),
+    async handler({ params, query, caller, services }) {
+      await requireOwnWebhook(services, caller.userId, params.webhookId);
+      return { deliveries: await services.webhooks.deliveries(params.webhookId, query.status) };
+    },
+  }),
+
+  route({
+    method: "post",
+    path: "/webhooks/:webhookId/deliveries/:notificationId/retry",
+    tag: "notifications",
+    summary: "Send a dead letter to your webhook again, with a fresh set of attempts",
+    access: "user",
+    params: z.object({ webhookId: z.string().uuid(), notificationId: z.string().regex(/^\d+:[a-z.]+$/) }).strict(),
+    response: z.object({ queued: z.boolean() }),
     async handler({ params, caller, services }) {
-      const owned = (await services.notifier.webhooks(caller.userId)).some(
-        (hook) => hook.webhookId === params.webhookId,
-      );
-      if (!owned) throw ApiError.notFound(`webhook ${params.webhookId}`);
-      return { deliveries: await services.notifier.deliveries(params.webhookId) };
+      await requireOwnWebhook(services, caller.userId, params.webhookId);
+      if (!(await services.webhooks.redeliver(params.webhookId, params.notificationId))) {
+        throw ApiError.notFound(`a dead letter ${params.notificationId} of webhook ${params.webhookId}`);
+      }
+      return { queued: true };
     },
   }),
 
@@ -101,10 +127,15 @@ export const notificationRoutes = [
     params: z.object({ webhookId: z.string().uuid() }).strict(),
     response: z.object({ removed: z.boolean() }),
     async handler({ params, caller, services }) {
-      if (!(await services.notifier.removeWebhook(caller.userId, params.webhookId))) {
+      if (!(await services.webhooks.remove(caller.userId, params.webhookId))) {
         throw ApiError.notFound(`webhook ${params.webhookId}`);
       }
       return { removed: true };
     },
   }),
 ];
+
+async function requireOwnWebhook(services: Services, userId: string, webhookId: string): Promise<void> {
+  const owned = (await services.webhooks.list(userId)).some((hook) => hook.webhookId === webhookId);
+  if (!owned) throw ApiError.notFound(`webhook ${webhookId}`);
+}

@@ -308,7 +308,7 @@ export const identityRoutes = [
       const token =
         bearer !== undefined && !bearer.startsWith("mm_") ? bearer : cookieValue(req.headers.cookie, SESSION_COOKIE);
       if (token !== undefined) await services.users.logout(token);
-      await services.notifier.recheckStreams(caller.userId);
+      await services.streams.recheck(caller.userId);
       res.clearCookie(SESSION_COOKIE, { path: "/" });
       return { loggedOut: token !== undefined };
     },
@@ -352,7 +352,7 @@ export const identityRoutes = [
     async handler({ params, caller, services }) {
       if (!(await services.users.revokeApiKey(caller.userId, params.keyId)))
         throw ApiError.notFound(`key ${params.keyId}`);
-      await services.notifier.recheckStreams(caller.userId);
+      await services.streams.recheck(caller.userId);
       return { revoked: true };
     },
   }),
@@ -528,7 +528,7 @@ export const identityRoutes = [
           ? null
           : (await services.send(caller, (c) => c.market.removeMember(user.address))).txHash;
       await services.users.disable(user.userId);
-      await services.notifier.recheckStreams(user.userId);
+      await services.streams.recheck(user.userId);
       return { user: publicUser({ ...user, disabled: true }), txHash };
     },
   }),

@@ -11,6 +11,7 @@ const SAMPLE_PARAMS: Record<string, string> = {
   webhookId: "00000000-0000-4000-8000-000000000000",
   keyId: "AAAAAAAAAAAA",
   sliceId: "1-3600",
+  notificationId: "1:lease.created",
 };
 
 /** Everything a forbidden call could have changed: the chain's head and every gateway table. */

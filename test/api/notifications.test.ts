@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { closeMarket, listOffer, openMarket, type Market } from "./helpers.js";
+import { closeMarket, listOffer, openMarket, restartGateway, until, type Market } from "./helpers.js";
 
 interface Received {
   headers: IncomingMessage["headers"];
@@ -153,6 +153,57 @@ describe("notifications", () => {
     } finally {
       redirecting.close();
       target.server.close();
+    }
+  });
+
+  it("delivers what was indexed before a crash, once the gateway is back", async () => {
+    const hook = await receiver(0);
+    try {
+      await m.rival.client.must("POST", "/webhooks", { url: hook.url, types: ["credits.granted"] });
+      // The gateway dies after indexing the grant and before its webhook loop ran.
+      await m.gateway.services.webhooks.stop();
+      await m.admin.must("POST", "/credits/grant", { userId: m.rival.userId, amount: "7", memo: "before the crash" });
+      await m.gateway.services.indexer.catchUp();
+      expect(hook.attempts()).toBe(0);
+      await restartGateway(m);
+      await until(
+        async () => hook.received.map((r) => JSON.parse(r.body) as { data: { memo: string } }),
+        (bodies) => bodies.some((b) => b.data.memo === "before the crash"),
+        "the grant delivered after the restart",
+      );
+    } finally {
+      hook.server.close();
+    }
+  });
+
+  it("keeps a delivery whose every attempt failed as a dead letter, and sends it again on request", async () => {
+    await restartGateway(m, { webhooks: { maxAttempts: 2, backoffMs: 50, allowInternalNetworks: true } });
+    const hook = await receiver(2);
+    try {
+      const { webhookId } = await m.rival.client.must<{ webhookId: string }>("POST", "/webhooks", {
+        url: hook.url,
+        types: ["credits.granted"],
+      });
+      await m.admin.must("POST", "/credits/grant", { userId: m.rival.userId, amount: "3", memo: "dead letter" });
+      type Deliveries = { deliveries: { notificationId: string; status: string; attempts: number }[] };
+      const dead = await until(
+        () => m.rival.client.must<Deliveries>("GET", `/webhooks/${webhookId}/deliveries?status=dead`),
+        (answer) => answer.deliveries.length === 1,
+        "a dead letter",
+      );
+      expect(dead.deliveries[0]).toMatchObject({ status: "dead", attempts: 2 });
+      const notificationId = dead.deliveries[0]?.notificationId ?? "";
+      await m.rival.client.must("POST", `/webhooks/${webhookId}/deliveries/${notificationId}/retry`);
+      await until(
+        () => m.rival.client.must<Deliveries>("GET", `/webhooks/${webhookId}/deliveries?status=delivered`),
+        (answer) => answer.deliveries.some((d) => d.notificationId === notificationId),
+        "the dead letter delivered on the retry",
+      );
+      expect(hook.received).toHaveLength(1);
+      // Another's webhook is not theirs to see or retry.
+      expect((await m.buyer.client.get(`/webhooks/${webhookId}/deliveries`)).status).toBe(404);
+    } finally {
+      hook.server.close();
     }
   });
 });
