@@ -6,6 +6,7 @@ import { dirname, join } from "node:path";
 import express, { type Express, type Request } from "express";
 import { rateLimit } from "express-rate-limit";
 import helmet from "helmet";
+import { pinoHttp } from "pino-http";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
 import type { Logger } from "../../sdk/log.js";
@@ -86,6 +87,19 @@ export function createApp<S>(options: AppOptions<S>): Express {
     res.set("Cache-Control", "no-store");
     next();
   });
+  // The access log: one line per answer, under the request's id (credentials masked by the logger).
+  if (options.logger.pino !== undefined) {
+    app.use(
+      pinoHttp({
+        logger: options.logger.pino,
+        genReqId: (_req, res) => String(res.getHeader("x-request-id")),
+        customLogLevel: (_req, res, error) =>
+          error !== undefined || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "warn" : "info",
+        customSuccessMessage: (req, res) => `${req.method} ${req.url} ${res.statusCode}`,
+        customErrorMessage: (req, res) => `${req.method} ${req.url} ${res.statusCode}`,
+      }),
+    );
+  }
   app.use((req, res, next) => {
     const stop = latency.startTimer();
     // "close" comes for every response, also for streams the client hung up on.

@@ -12,7 +12,7 @@ import { routesOf } from "../../api/http/route.js";
 import { MasterKey } from "../../api/identity/secrets.js";
 import { Users } from "../../api/identity/users.js";
 import { noteSent } from "../../api/sent-transactions.js";
-import { silentLogger, type LogFields } from "../../sdk/log.js";
+import { createLogger, silentLogger, type LogFields, type Logger } from "../../sdk/log.js";
 import { closeMarket, listOffer, openMarket, type Market } from "./helpers.js";
 
 interface Problem {
@@ -197,7 +197,7 @@ describe("the gateway's HTTP edge", () => {
   afterAll(() => db.close());
 
   /** The gateway's app with one route, `GET /broken`, that fails; listening on a free port. */
-  async function edge(limits: { bodyBytes: number; requestsPerMinute: number }, logger = silentLogger) {
+  async function edge(limits: { bodyBytes: number; requestsPerMinute: number }, logger: Logger = silentLogger) {
     const route = routesOf<undefined>();
     const app = createApp({
       routes: [
@@ -251,6 +251,31 @@ describe("the gateway's HTTP edge", () => {
       const retry = await book();
       expect(retry.status).toBe(409);
       expect(((await retry.json()) as { type: string }).type).toMatch(/request-already-applied$/);
+    } finally {
+      gateway.close();
+    }
+  });
+
+  it("writes an access log line per answer under its request id, with credentials masked", async () => {
+    const lines: string[] = [];
+    const gateway = await edge(
+      { bodyBytes: 1024, requestsPerMinute: 100 },
+      createLogger("info", (line) => lines.push(line)),
+    );
+    try {
+      const answer = await fetch(`${gateway.url}/healthz`, {
+        headers: { authorization: "Bearer mm_secretsecret_notarealkey", cookie: "mm_session=also-secret" },
+      });
+      expect(answer.status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const access = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((l) => "req" in l);
+      expect(access).toMatchObject({
+        level: "info",
+        message: "GET /healthz 200",
+        req: { id: answer.headers.get("x-request-id"), headers: { authorization: "[redacted]", cookie: "[redacted]" } },
+        res: { statusCode: 200 },
+      });
+      expect(lines.join("\n")).not.toContain("secret");
     } finally {
       gateway.close();
     }

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 
 import { createLogger } from "../../sdk/log.js";
 
-describe("the agent's log", () => {
+describe("the log of the gateway and the agent", () => {
   it("writes one JSON line per event and masks secret-sounding fields at any depth", () => {
     const lines: string[] = [];
     const log = createLogger("info", (line) => lines.push(line));
