@@ -19,7 +19,8 @@ import { Indexer, dropReadModel } from "./indexer/indexer.js";
 import { NotificationStreams } from "./notify/streams.js";
 import { Webhooks } from "./notify/webhooks.js";
 import { apiRoutes } from "./routes/index.js";
-import { chainClock, sender, type Services } from "./services.js";
+import { type Services } from "./services.js";
+import { chainClock, sender } from "./transactions.js";
 
 /** Behind by more blocks than this, the gateway reports itself not ready. */
 const READY_LAG_BLOCKS = 5;

@@ -14,7 +14,7 @@ import { ApiError } from "../http/problem.js";
 import type { MasterKey } from "../identity/secrets.js";
 import type { User, Users } from "../identity/users.js";
 import { repeat, type Repeating } from "../repeat.js";
-import { withCredits, type Services } from "../services.js";
+import { withCredits, type Send } from "../transactions.js";
 
 /**
  * Where a gateway-held sealed bid is. `sealed`: stored, commit not yet confirmed; `committed`:
@@ -74,7 +74,7 @@ export interface SealedBidDeps {
   deployment: Deployment;
   market: MarketContracts;
   chainTime(): Promise<number>;
-  send: Services["send"];
+  send: Send;
   log(message: string, fields: Record<string, unknown>): void;
 }
 

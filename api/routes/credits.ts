@@ -4,7 +4,8 @@ import { CreditRequestStatus, nameOf } from "../../sdk/index.js";
 import { ApiError } from "../http/problem.js";
 import { credits, creditsInput, idParam, isoTime } from "../http/schemas.js";
 import type { User } from "../identity/users.js";
-import { depositWallet, type Services } from "../services.js";
+import { type Services } from "../services.js";
+import { depositWallet } from "../transactions.js";
 import { route } from "./define.js";
 import { balanceOf, balanceSchema } from "./tenants.js";
 

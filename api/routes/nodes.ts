@@ -5,7 +5,8 @@ import { ApiError } from "../http/problem.js";
 import { address, idParam, instant, isoTime } from "../http/schemas.js";
 import type { User } from "../identity/users.js";
 import { bookedByNode, resourcesOf as resourcesOfRow } from "../readmodel/offers.js";
-import { eventOf, type Services } from "../services.js";
+import { type Services } from "../services.js";
+import { eventOf } from "../transactions.js";
 import { route } from "./define.js";
 
 /** One inventory read; a BMC slower than this is reported, not waited for. */

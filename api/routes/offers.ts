@@ -4,7 +4,8 @@ import { PriceModel } from "../../sdk/index.js";
 import { ApiError } from "../http/problem.js";
 import { chainIdInput, idParam, instant, priceInput, span } from "../http/schemas.js";
 import { OFFER_SELECT, PRICE_MODELS, offerView, resourcesSchema, type OfferRow } from "../readmodel/offers.js";
-import { eventOf, type Services } from "../services.js";
+import { type Services } from "../services.js";
+import { eventOf } from "../transactions.js";
 import { route } from "./define.js";
 import { nodeRow, requireNodeManager } from "./nodes.js";
 

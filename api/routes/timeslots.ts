@@ -33,7 +33,8 @@ import {
   resourcesSchema,
   type OfferRow,
 } from "../readmodel/offers.js";
-import { bootImage, eventOf, requireOwnLease, withCredits, type Services } from "../services.js";
+import { bootImage, requireOwnLease, type Services } from "../services.js";
+import { eventOf, withCredits } from "../transactions.js";
 import { fetchAgentSamples } from "./usage-samples.js";
 import { sealedBidSchema, sealedBidView } from "./bids.js";
 

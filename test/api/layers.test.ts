@@ -1,5 +1,5 @@
 import { readFile, readdir } from "node:fs/promises";
-import { join, relative } from "node:path";
+import { dirname, join, normalize, relative } from "node:path";
 
 import { describe, expect, it } from "vitest";
 
@@ -22,5 +22,33 @@ describe("the gateway's reach", () => {
       }
     }
     expect(offending).toEqual([]);
+  });
+
+  it("has no import cycles: each part depends on those below it", async () => {
+    const files = await sourcesUnder("api");
+    const imports = new Map<string, string[]>();
+    for (const file of files) {
+      const text = await readFile(join(ROOT, file), "utf8");
+      const targets = [...text.matchAll(/from "(\.{1,2}\/[^"]+)\.js"/g)].map(([, target]) =>
+        normalize(join(dirname(file), `${target ?? ""}.ts`)),
+      );
+      imports.set(
+        file,
+        targets.filter((target) => files.includes(target)),
+      );
+    }
+    const cycles: string[] = [];
+    const done = new Set<string>();
+    const visit = (file: string, path: string[]): void => {
+      if (path.includes(file)) {
+        cycles.push([...path.slice(path.indexOf(file)), file].join(" -> "));
+        return;
+      }
+      if (done.has(file)) return;
+      for (const target of imports.get(file) ?? []) visit(target, [...path, file]);
+      done.add(file);
+    };
+    for (const file of files) visit(file, []);
+    expect(cycles).toEqual([]);
   });
 });
