@@ -75,6 +75,7 @@ GET     /notifications/stream                 no        yes   yes         yes   
 POST    /webhooks                             no        yes   yes         yes   yes      yes     # one's own notifications: changes nothing in the market
 GET     /webhooks                             no        yes   yes         yes   yes      yes
 GET     /webhooks/:webhookId/deliveries       no        yes   yes         yes   yes      yes
+POST    /webhooks/:webhookId/deliveries/:notificationId/retry no yes yes      yes   yes      yes     # one's own dead letters
 DELETE  /webhooks/:webhookId                  no        yes   yes         yes   yes      yes
 GET     /                                     yes       yes   yes         yes   yes      yes     # the portal, or a redirect to /docs
 GET     /healthz                              yes       yes   yes         yes   yes      yes
@@ -162,6 +163,7 @@ const SAMPLE_PARAMS: Record<string, string> = {
   webhookId: MISSING_UUID,
   keyId: "AAAAAAAAAAAA",
   sliceId: `${MISSING_ID}-3600`,
+  notificationId: "1:lease.created",
 };
 
 describe("who may call each endpoint", () => {
