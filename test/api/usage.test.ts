@@ -97,8 +97,14 @@ describe("usage of a lease, from the agent's samples", () => {
   });
 
   it("counts delivered time and its cost from provisioning, as the contract pays", async () => {
+    // A node of its own: the big node still holds the lease above, not wiped, which no next lease may follow.
+    const agentAddress = await (await m.chain.provider.getSigner(agentIndex)).getAddress();
+    const { node } = await m.seller.client.must<{ node: { nodeId: number } }>("POST", "/nodes", {
+      resources: NODE,
+      agent: agentAddress,
+    });
     const start = m.hour + 4 * 3600;
-    const offer = await listOffer(m, { nodeId: m.nodes.big, start, pricePerHour: "3.6" });
+    const offer = await listOffer(m, { nodeId: node.nodeId, start, pricePerHour: "3.6" });
     const { lease } = await m.buyer.client.must<{ lease: { leaseId: number } }>(
       "POST",
       `/timeslots/${offer}-${start}/request`,
