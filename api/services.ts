@@ -4,7 +4,7 @@ import { LeaseStatus, type Deployment, type MarketContracts } from "../sdk/index
 import type { SealedBids } from "./bids/sealed-bids.js";
 import type { GatewaySettings } from "./config.js";
 import type { Db } from "./db/database.js";
-import { ApiError } from "./http/problem.js";
+import { forbidden, invalidInput } from "./errors.js";
 import type { User, Users } from "./identity/users.js";
 import type { GasAllowance, Wallets } from "./identity/wallets.js";
 import type { Indexer } from "./indexer/indexer.js";
@@ -45,7 +45,7 @@ export function bootImage(
 ): string {
   if (image === undefined) return services.settings.defaultImage;
   const refused = refusedImage(image, services.settings.images.allowInternalNetworks);
-  if (refused !== undefined) throw ApiError.badRequest(field, refused);
+  if (refused !== undefined) throw invalidInput(field, refused);
   return image;
 }
 
@@ -67,23 +67,23 @@ export async function requireOwnLease(
     [leaseId],
   );
   if (lease === undefined || lease.buyer !== caller.address) {
-    throw ApiError.badRequest(field, `lease ${leaseId} is not one of yours`);
+    throw invalidInput(field, `lease ${leaseId} is not one of yours`);
   }
   if (!HELD_LEASE_STATES.includes(Number(lease.status))) {
-    throw ApiError.badRequest(field, `lease ${leaseId} has ended: there is nothing to replace`);
+    throw invalidInput(field, `lease ${leaseId} has ended: there is nothing to replace`);
   }
 }
 
 /** Admins and auditors see every tenant; everyone else only their own. */
 export function requireTenantView(caller: User, tenantId: number): void {
   if (caller.roles.includes("admin") || caller.roles.includes("auditor")) return;
-  if (caller.tenantId !== tenantId) throw ApiError.forbidden(`you are not a member of tenant ${tenantId}`);
+  if (caller.tenantId !== tenantId) throw forbidden(`you are not a member of tenant ${tenantId}`);
 }
 
 /** Admins manage every tenant; tenant admins only their own. */
 export function requireTenantAdmin(caller: User, tenantId: number): void {
   if (caller.roles.includes("admin")) return;
   if (caller.tenantId !== tenantId || !caller.roles.includes("tenantAdmin")) {
-    throw ApiError.forbidden(`you do not administer tenant ${tenantId}`);
+    throw forbidden(`you do not administer tenant ${tenantId}`);
   }
 }

@@ -10,7 +10,7 @@ import {
   type MarketEvent,
 } from "../sdk/index.js";
 import type { ChainBinding } from "./chain-binding.js";
-import { ApiError } from "./http/problem.js";
+import { conflict } from "./errors.js";
 import type { User } from "./identity/users.js";
 import type { Wallets } from "./identity/wallets.js";
 import type { Indexer } from "./indexer/indexer.js";
@@ -55,7 +55,7 @@ export function sender(
 ): Send {
   return async (user, action, options = {}) => {
     if (!user.custodial) {
-      throw ApiError.conflict(
+      throw conflict(
         "this user signs with their own wallet: send the transaction from it (the portal does this for you)",
         "address",
       );

@@ -10,7 +10,7 @@ import {
   type MarketContracts,
 } from "../../sdk/index.js";
 import type { Db } from "../db/database.js";
-import { ApiError } from "../http/problem.js";
+import { conflict } from "../errors.js";
 import type { MasterKey } from "../identity/secrets.js";
 import type { User, Users } from "../identity/users.js";
 import { repeat, type Repeating } from "../repeat.js";
@@ -121,7 +121,7 @@ export class SealedBids {
     const roundId = this.roundAt(now);
     const { opensAt: commitClosesAt } = this.revealWindow(roundId);
     if (commitClosesAt - now < this.#minCommitSecondsLeft) {
-      throw ApiError.conflict(
+      throw conflict(
         `round ${roundId} stops taking bids in ${commitClosesAt - now} s; send the bid again when round ${roundId + 1} opens`,
       );
     }

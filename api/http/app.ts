@@ -13,6 +13,7 @@ import type { Logger } from "../../sdk/log.js";
 import type { User, Users } from "../identity/users.js";
 import type { IdempotencyKeys } from "./idempotency.js";
 import { API_INFO, openApiDocument } from "./openapi.js";
+import { forbidden } from "../errors.js";
 import { ApiError, problemOf, sendProblem } from "./problem.js";
 import { allows, type Access, type Route } from "./route.js";
 import { callerOf, problemHandler, routerOf } from "./router.js";
@@ -207,5 +208,5 @@ async function requireAccess(req: Request, users: Users, access: Access): Promis
   const caller = await callerOf(req, users);
   if (allows(access, caller)) return;
   if (caller === undefined) throw new ApiError(401, "unauthenticated", "Unauthenticated", "send an API key");
-  throw ApiError.forbidden(`this needs one of the roles: ${(access as readonly string[]).join(", ")}`);
+  throw forbidden(`this needs one of the roles: ${(access as readonly string[]).join(", ")}`);
 }

@@ -1,5 +1,6 @@
 import type { Db } from "../db/database.js";
 import type { MasterKey } from "../identity/secrets.js";
+import { invalidInput } from "../errors.js";
 import { ApiError } from "./problem.js";
 
 /** Keys are kept this long; a retry after that is a new request. */
@@ -52,7 +53,7 @@ export class IdempotencyKeys {
    */
   async claim(owner: string, key: string, request: unknown): Promise<StoredAnswer | undefined> {
     if (key.length === 0 || key.length > MAX_KEY_LENGTH) {
-      throw ApiError.badRequest("header.Idempotency-Key", `must be 1 to ${MAX_KEY_LENGTH} characters`);
+      throw invalidInput("header.Idempotency-Key", `must be 1 to ${MAX_KEY_LENGTH} characters`);
     }
     const fingerprint = this.#master.mac("idempotency", JSON.stringify(request));
     const now = Math.floor(Date.now() / 1000);

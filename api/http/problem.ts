@@ -2,13 +2,20 @@ import type { Response } from "express";
 import { ZodError } from "zod";
 
 import { BidExceedsDepositError, MarketRevertError, decodeRevert } from "../../sdk/index.js";
+import { DomainError, type DomainErrorKind, type FieldError } from "../errors.js";
 import { argsToJson } from "../indexer/projection.js";
 
-/** One thing wrong with a request: where (`body.duration`, `query.cpu`) and what. */
-export interface FieldError {
-  field: string;
-  message: string;
-}
+export type { FieldError };
+
+/** The HTTP status of each kind of domain error: the one place the two meet. */
+const STATUS_OF: Record<DomainErrorKind, number> = {
+  invalid: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  "not-found": 404,
+  conflict: 409,
+  unavailable: 503,
+};
 
 /** An RFC 9457 problem: what the API answers for every error, as `application/problem+json`. */
 export interface Problem {
@@ -25,7 +32,10 @@ export interface Problem {
 
 const TYPE_BASE = "https://metalmarket.dev/problems/";
 
-/** An error the API reports as a problem; anything else is a 500 that names nothing internal. */
+/**
+ * An error of the HTTP layer itself (a body it cannot read, an idempotency key reused), with its
+ * status; the use cases throw `DomainError`s. Anything else is a 500 that names nothing internal.
+ */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -37,39 +47,15 @@ export class ApiError extends Error {
     super(detail ?? title);
     this.name = "ApiError";
   }
-
-  static badRequest(field: string, message: string): ApiError {
-    return new ApiError(400, "invalid-request", "The request is not valid", `${field}: ${message}`, [
-      { field, message },
-    ]);
-  }
-
-  static notFound(what: string): ApiError {
-    return new ApiError(404, "not-found", "Not found", `${what} does not exist`);
-  }
-
-  static forbidden(detail: string): ApiError {
-    return new ApiError(403, "forbidden", "Forbidden", detail);
-  }
-
-  static conflict(detail: string, field?: string): ApiError {
-    return new ApiError(
-      409,
-      "conflict",
-      "Conflict",
-      detail,
-      field === undefined ? undefined : [{ field, message: detail }],
-    );
-  }
 }
 
 /** The HTTP status and problem for any error a handler threw. */
 export function problemOf(error: unknown): Problem {
-  if (error instanceof ApiError) {
+  if (error instanceof ApiError || error instanceof DomainError) {
     return {
       type: TYPE_BASE + error.slug,
       title: error.title,
-      status: error.status,
+      status: error instanceof ApiError ? error.status : STATUS_OF[error.kind],
       ...(error.detail === undefined ? {} : { detail: error.detail }),
       ...(error.errors === undefined ? {} : { field: error.errors[0]?.field, errors: error.errors }),
     };

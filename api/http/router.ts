@@ -4,6 +4,7 @@ import type { Logger } from "../../sdk/log.js";
 import type { User, Users } from "../identity/users.js";
 import { recordingSent } from "../sent-transactions.js";
 import type { IdempotencyKeys } from "./idempotency.js";
+import { forbidden } from "../errors.js";
 import { ApiError, problemOf, sendProblem } from "./problem.js";
 import { STREAMED, allows, type Route } from "./route.js";
 
@@ -82,7 +83,7 @@ export function routerOf<S>(
     if (!allows(r.access, caller)) {
       if (caller === undefined)
         throw new ApiError(401, "unauthenticated", "Unauthenticated", "sign in or send an API key");
-      throw ApiError.forbidden(`${r.method.toUpperCase()} ${r.path} needs one of the roles: ${describe(r.access)}`);
+      throw forbidden(`${r.method.toUpperCase()} ${r.path} needs one of the roles: ${describe(r.access)}`);
     }
     if (r.body !== undefined && hasBody(req) && req.is(JSON_TYPES) === false) {
       throw new ApiError(

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 
 import type { Db } from "../db/database.js";
-import { ApiError } from "../http/problem.js";
+import { invalidInput } from "../errors.js";
 import type { MasterKey } from "../identity/secrets.js";
 import { newToken, signWebhook } from "../identity/secrets.js";
 import type { Users } from "../identity/users.js";
@@ -90,7 +90,7 @@ export class Webhooks {
 
   async add(userId: string, url: string, types: NotificationType[]): Promise<Webhook & { secret: string }> {
     const refused = await refusedDestination(url, this.#options.allowInternalNetworks);
-    if (refused !== undefined) throw ApiError.badRequest("body.url", refused);
+    if (refused !== undefined) throw invalidInput("body.url", refused);
     const webhookId = randomUUID();
     const secret = `whsec_${newToken(24)}`;
     const createdAt = Math.floor(Date.now() / 1000);

@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 import type { SealedBidView } from "../bids/sealed-bids.js";
-import { ApiError } from "../http/problem.js";
+import { notFound } from "../errors.js";
 import { chainIdInput, credits, creditsInput, instant, isoTime, minutesInput, priceInput } from "../http/schemas.js";
 import type { User } from "../identity/users.js";
 import { bootImage, requireOwnLease } from "../services.js";
@@ -118,7 +118,7 @@ export const bidRoutes = [
     async handler({ params, caller, services }) {
       const bid = await services.bids.get(params.bidRef);
       if (bid === undefined || (bid.userId !== caller.userId && !caller.roles.includes("admin"))) {
-        throw ApiError.notFound(`bid ${params.bidRef}`);
+        throw notFound(`bid ${params.bidRef}`);
       }
       return sealedBidView(bid, caller, services.bids.revealWindow(bid.roundId));
     },

@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 import { CreditRequestStatus, nameOf } from "../../sdk/index.js";
-import { ApiError } from "../http/problem.js";
+import { conflict, invalidInput, notFound } from "../errors.js";
 import { credits, creditsInput, idParam, isoTime } from "../http/schemas.js";
 import type { User } from "../identity/users.js";
 import { type Services } from "../services.js";
@@ -49,13 +49,13 @@ function requestView(row: RequestRow): z.infer<typeof requestSchema> {
 
 async function requestRow(services: Services, requestId: number): Promise<RequestRow> {
   const row = await services.db.get<RequestRow>("SELECT * FROM credit_requests WHERE request_id = $1", [requestId]);
-  if (row === undefined) throw ApiError.notFound(`credit request ${requestId}`);
+  if (row === undefined) throw notFound(`credit request ${requestId}`);
   return row;
 }
 
 async function targetUser(services: Services, userId: string): Promise<User> {
   const user = await services.users.byId(userId);
-  if (user === undefined) throw ApiError.badRequest("body.userId", "no such user");
+  if (user === undefined) throw invalidInput("body.userId", "no such user");
   return user;
 }
 
@@ -84,7 +84,7 @@ export const creditRoutes = [
         const staff = caller.roles.includes("admin") || caller.roles.includes("auditor");
         const ownTenantAdmin =
           caller.roles.includes("tenantAdmin") && other !== undefined && other.tenantId === caller.tenantId;
-        if (other === undefined || !(staff || ownTenantAdmin)) throw ApiError.notFound(`user ${query.userId}`);
+        if (other === undefined || !(staff || ownTenantAdmin)) throw notFound(`user ${query.userId}`);
         user = other;
       }
       return balanceOf(services, user.address);
@@ -122,7 +122,7 @@ export const creditRoutes = [
         const [available] = await services.market.market.accountOf(user.address);
         const shortfall = body.amount - held;
         if (available < shortfall) {
-          throw ApiError.conflict(`the user has only ${credits(held + available)} credits free to take`, "body.amount");
+          throw conflict(`the user has only ${credits(held + available)} credits free to take`, "body.amount");
         }
         await services.send(user, (c) => c.market.withdraw(shortfall));
       }

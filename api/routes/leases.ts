@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 import { LeaseStatus } from "../../sdk/index.js";
-import { ApiError } from "../http/problem.js";
+import { forbidden, notFound } from "../errors.js";
 import { address, idParam } from "../http/schemas.js";
 import type { User } from "../identity/users.js";
 import { LEASE_SELECT, leaseRow, leaseSchema, leaseView, usageSchema, type LeaseRow } from "../readmodel/leases.js";
@@ -25,7 +25,7 @@ function canSee(caller: User, row: LeaseRow): boolean {
 
 async function visibleLease(services: Services, caller: User, leaseId: number): Promise<LeaseRow> {
   const row = await leaseRow(services.db, leaseId);
-  if (row === undefined || !canSee(caller, row)) throw ApiError.notFound(`lease ${leaseId}`);
+  if (row === undefined || !canSee(caller, row)) throw notFound(`lease ${leaseId}`);
   return row;
 }
 
@@ -104,7 +104,7 @@ export const leaseRoutes = [
     response: z.object({ txHash: z.string(), lease: leaseSchema }),
     async handler({ params, caller, services }) {
       const row = await visibleLease(services, caller, params.leaseId);
-      if (row.buyer !== caller.address) throw ApiError.forbidden("only the lease's buyer may release it");
+      if (row.buyer !== caller.address) throw forbidden("only the lease's buyer may release it");
       const sent = await services.send(caller, (c) => c.leases.release(params.leaseId));
       return { txHash: sent.txHash, lease: leaseView((await leaseRow(services.db, params.leaseId)) ?? row) };
     },

@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 import { NodeStatus, nameOf } from "../../sdk/index.js";
-import { ApiError } from "../http/problem.js";
+import { forbidden, invalidInput, notFound } from "../errors.js";
 import { address, idParam, instant, isoTime } from "../http/schemas.js";
 import type { User } from "../identity/users.js";
 import { bookedByNode, resourcesOf as resourcesOfRow } from "../readmodel/offers.js";
@@ -73,13 +73,13 @@ function nodeView(row: NodeRow): z.infer<typeof nodeSchema> {
 
 export async function nodeRow(services: Services, nodeId: number): Promise<NodeRow> {
   const row = await services.db.get<NodeRow>("SELECT * FROM nodes WHERE node_id = $1", [nodeId]);
-  if (row === undefined) throw ApiError.notFound(`node ${nodeId}`);
+  if (row === undefined) throw notFound(`node ${nodeId}`);
   return row;
 }
 
 /** Providers and tenant admins manage their own tenant's nodes. */
 export function requireNodeManager(caller: User, node: { tenant_id: number }): void {
-  if (caller.tenantId !== Number(node.tenant_id)) throw ApiError.forbidden("the node belongs to another tenant");
+  if (caller.tenantId !== Number(node.tenant_id)) throw forbidden("the node belongs to another tenant");
 }
 
 const STATUS_VALUES = {
@@ -145,7 +145,7 @@ export const nodeRoutes = [
       await nodeRow(services, params.nodeId);
       const start = query.start ?? (await services.chainTime());
       const end = query.end ?? start + 7 * 86_400;
-      if (end <= start) throw ApiError.badRequest("query.end", "must be after start");
+      if (end <= start) throw invalidInput("query.end", "must be after start");
       const booked = (await bookedByNode(services.db, [params.nodeId], start, end)).get(params.nodeId) ?? [];
       return {
         nodeId: params.nodeId,

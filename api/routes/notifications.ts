@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-import { ApiError } from "../http/problem.js";
+import { notFound } from "../errors.js";
 import { STREAMED } from "../http/route.js";
 import { authenticate } from "../http/router.js";
 import { NOTIFICATION_TYPES } from "../notify/notifications.js";
@@ -112,7 +112,7 @@ export const notificationRoutes = [
     async handler({ params, caller, services }) {
       await requireOwnWebhook(services, caller.userId, params.webhookId);
       if (!(await services.webhooks.redeliver(params.webhookId, params.notificationId))) {
-        throw ApiError.notFound(`a dead letter ${params.notificationId} of webhook ${params.webhookId}`);
+        throw notFound(`a dead letter ${params.notificationId} of webhook ${params.webhookId}`);
       }
       return { queued: true };
     },
@@ -128,7 +128,7 @@ export const notificationRoutes = [
     response: z.object({ removed: z.boolean() }),
     async handler({ params, caller, services }) {
       if (!(await services.webhooks.remove(caller.userId, params.webhookId))) {
-        throw ApiError.notFound(`webhook ${params.webhookId}`);
+        throw notFound(`webhook ${params.webhookId}`);
       }
       return { removed: true };
     },
@@ -137,5 +137,5 @@ export const notificationRoutes = [
 
 async function requireOwnWebhook(services: Services, userId: string, webhookId: string): Promise<void> {
   const owned = (await services.webhooks.list(userId)).some((hook) => hook.webhookId === webhookId);
-  if (!owned) throw ApiError.notFound(`webhook ${webhookId}`);
+  if (!owned) throw notFound(`webhook ${webhookId}`);
 }

@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 import { PriceModel } from "../../sdk/index.js";
-import { ApiError } from "../http/problem.js";
+import { invalidInput, notFound } from "../errors.js";
 import { chainIdInput, idParam, instant, priceInput, span } from "../http/schemas.js";
 import { OFFER_SELECT, PRICE_MODELS, offerView, resourcesSchema, type OfferRow } from "../readmodel/offers.js";
 import { type Services } from "../services.js";
@@ -33,7 +33,7 @@ export const offerSchema = z.object({
 
 async function offerRow(services: Services, offerId: number): Promise<OfferRow> {
   const row = await services.db.get<OfferRow>(`${OFFER_SELECT} WHERE o.offer_id = $1`, [offerId]);
-  if (row === undefined) throw ApiError.notFound(`offer ${offerId}`);
+  if (row === undefined) throw notFound(`offer ${offerId}`);
   return row;
 }
 
@@ -121,7 +121,7 @@ export const offerRoutes = [
     response: z.object({ offer: offerSchema, txHash: z.string() }),
     async handler({ body, caller, services }) {
       requireNodeManager(caller, await nodeRow(services, body.nodeId));
-      if (body.end <= body.start) throw ApiError.badRequest("body.end", "must be after start");
+      if (body.end <= body.start) throw invalidInput("body.end", "must be after start");
       const sent = await services.send(caller, (c) =>
         c.offers.createOffer({
           nodeId: body.nodeId,
@@ -187,7 +187,7 @@ export const offerRoutes = [
     async handler({ params, body, caller, services }) {
       const offer = await offerRow(services, params.offerId);
       requireNodeManager(caller, offer);
-      if (Number(offer.model) !== PriceModel.Auction) throw ApiError.badRequest("path.offerId", "not an auction offer");
+      if (Number(offer.model) !== PriceModel.Auction) throw invalidInput("path.offerId", "not an auction offer");
       const sent = await services.send(caller, (c) =>
         c.offers.enrollInRound(params.offerId, body.reservePerHour, ZERO_HASH),
       );

@@ -3,7 +3,7 @@ import { verifyMessage } from "ethers";
 import { z } from "zod";
 
 import { MemberRole, TenantStatus, nameOf } from "../../sdk/index.js";
-import { ApiError } from "../http/problem.js";
+import { DomainError, conflict, forbidden, invalidInput, notFound, unauthenticated } from "../errors.js";
 import { SESSION_COOKIE, bearerOf, cookieValue } from "../http/router.js";
 import { address, credits, idParam, isoTime, userSchema } from "../http/schemas.js";
 import type { Role, User } from "../identity/users.js";
@@ -91,7 +91,7 @@ async function tenantView(services: Services, tenantId: number): Promise<z.infer
     "SELECT * FROM tenants WHERE tenant_id = $1",
     [tenantId],
   );
-  if (row === undefined) throw ApiError.notFound(`tenant ${tenantId}`);
+  if (row === undefined) throw notFound(`tenant ${tenantId}`);
   const count = async (sql: string) => Number((await services.db.get<{ n: number }>(sql, [tenantId]))?.n ?? 0);
   return {
     tenantId: Number(row.tenant_id),
@@ -122,7 +122,7 @@ async function createUser(
   body: z.infer<ReturnType<typeof newUserBody>>,
 ): Promise<z.infer<typeof createdUser>> {
   if ((await services.users.byEmail(body.email)) !== undefined) {
-    throw ApiError.conflict(`a user with email ${body.email} exists`, "body.email");
+    throw conflict(`a user with email ${body.email} exists`, "body.email");
   }
   const custodial = body.address === undefined;
   if (body.address !== undefined) await requireLinkableAccount(services, body.address, body.email, body.addressProof);
@@ -165,7 +165,7 @@ async function requireLinkableAccount(
     (await services.users.knowsAddress(account)) ||
     (await services.wallets.holds(account)) ||
     (await services.db.get("SELECT 1 AS one FROM members WHERE account = $1", [account.toLowerCase()])) !== undefined;
-  if (taken) throw ApiError.conflict("this account already belongs to someone in the market", "body.address");
+  if (taken) throw conflict("this account already belongs to someone in the market", "body.address");
   const signer =
     proof === undefined
       ? undefined
@@ -173,8 +173,8 @@ async function requireLinkableAccount(
           verifyMessage(message, proof.signature),
         );
   if (signer !== account.toLowerCase()) {
-    throw new ApiError(
-      400,
+    throw new DomainError(
+      "invalid",
       "invalid-request",
       "The request is not valid",
       "body.addressProof: not a live link challenge for this email signed by body.address; ask for a new one",
@@ -185,10 +185,10 @@ async function requireLinkableAccount(
 
 async function userInScope(services: Services, caller: User, userId: string): Promise<User> {
   const user = await services.users.byId(userId);
-  if (user === undefined) throw ApiError.notFound(`user ${userId}`);
+  if (user === undefined) throw notFound(`user ${userId}`);
   if (caller.userId === user.userId || caller.roles.includes("admin") || caller.roles.includes("auditor")) return user;
   if (user.tenantId !== null && caller.tenantId === user.tenantId && caller.roles.includes("tenantAdmin")) return user;
-  throw ApiError.notFound(`user ${userId}`);
+  throw notFound(`user ${userId}`);
 }
 
 export const identityRoutes = [
@@ -203,7 +203,7 @@ export const identityRoutes = [
     async handler({ body, services, req, res }) {
       const session = await services.users.login(body.email, body.password);
       if (session === undefined) {
-        throw new ApiError(401, "unauthenticated", "Unauthenticated", "the email or password is wrong", [
+        throw unauthenticated("the email or password is wrong", [
           { field: "body.password", message: "does not match" },
         ]);
       }
@@ -257,13 +257,9 @@ export const identityRoutes = [
         verifyMessage(message, body.signature),
       );
       if (session === undefined) {
-        throw new ApiError(
-          401,
-          "unauthenticated",
-          "Unauthenticated",
-          "the signature, the challenge or the account is not valid: ask for a new challenge",
-          [{ field: "body.signature", message: "does not sign a live challenge of a wallet user" }],
-        );
+        throw unauthenticated("the signature, the challenge or the account is not valid: ask for a new challenge", [
+          { field: "body.signature", message: "does not sign a live challenge of a wallet user" },
+        ]);
       }
       return startSession(session, req, res);
     },
@@ -350,8 +346,7 @@ export const identityRoutes = [
     params: z.object({ keyId: z.string().regex(/^[A-Za-z0-9]{12}$/) }).strict(),
     response: z.object({ revoked: z.boolean() }),
     async handler({ params, caller, services }) {
-      if (!(await services.users.revokeApiKey(caller.userId, params.keyId)))
-        throw ApiError.notFound(`key ${params.keyId}`);
+      if (!(await services.users.revokeApiKey(caller.userId, params.keyId))) throw notFound(`key ${params.keyId}`);
       await services.streams.recheck(caller.userId);
       return { revoked: true };
     },
@@ -502,7 +497,7 @@ export const identityRoutes = [
     response: z.object({ user: userSchema, txHash: z.string() }),
     async handler({ params, body, caller, services }) {
       const user = await userInScope(services, caller, params.userId);
-      if (user.tenantId === null) throw ApiError.badRequest("path.userId", "not a tenant member");
+      if (user.tenantId === null) throw invalidInput("path.userId", "not a tenant member");
       requireTenantAdmin(caller, user.tenantId);
       const sent = await services.send(caller, (c) => c.market.setMemberRoles(user.address, memberBits(body.roles)));
       await services.users.setRoles(user.userId, body.roles);
@@ -521,8 +516,8 @@ export const identityRoutes = [
     async handler({ params, caller, services }) {
       const user = await userInScope(services, caller, params.userId);
       if (user.tenantId !== null) requireTenantAdmin(caller, user.tenantId);
-      else if (!caller.roles.includes("admin")) throw ApiError.forbidden("only admins remove staff");
-      if (user.userId === caller.userId) throw ApiError.conflict("you cannot remove yourself", "path.userId");
+      else if (!caller.roles.includes("admin")) throw forbidden("only admins remove staff");
+      if (user.userId === caller.userId) throw conflict("you cannot remove yourself", "path.userId");
       const txHash =
         user.tenantId === null
           ? null

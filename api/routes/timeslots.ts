@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 import { PriceModel } from "../../sdk/index.js";
-import { ApiError } from "../http/problem.js";
+import { conflict, forbidden, invalidInput, notFound } from "../errors.js";
 import { route } from "./define.js";
 import {
   chainIdInput,
@@ -106,7 +106,7 @@ export const timeslotRoutes = [
       const now = await services.chainTime();
       const start = query.start ?? now;
       const end = query.end ?? start + 7 * 86_400;
-      if (end <= start) throw ApiError.badRequest("query.end", "must be after start");
+      if (end <= start) throw invalidInput("query.end", "must be after start");
       const found = await findFreeSlices(services.db, {
         cpu: query.cpu,
         ramGiB: Math.ceil(query.ram),
@@ -155,25 +155,25 @@ export const timeslotRoutes = [
       const seconds = body.duration * 60;
       const slice = Number(offer.slice_seconds);
       if (seconds % slice !== 0) {
-        throw ApiError.badRequest("body.duration", `must be a whole number of ${slice / 60}-minute slices`);
+        throw invalidInput("body.duration", `must be a whole number of ${slice / 60}-minute slices`);
       }
       const slices = seconds / slice;
       if (slices < offer.min_slices || slices > offer.max_slices) {
-        throw ApiError.badRequest(
+        throw invalidInput(
           "body.duration",
           `must be ${(offer.min_slices * slice) / 60} to ${(offer.max_slices * slice) / 60} minutes`,
         );
       }
       if (body.replacesLease !== undefined) await requireOwnLease(services, caller, body.replacesLease);
       if (Number(offer.model) !== PriceModel.Auction && body.deposit !== undefined) {
-        throw ApiError.badRequest("body.deposit", "only a sealed bid on an auction escrows a deposit; leave it out");
+        throw invalidInput("body.deposit", "only a sealed bid on an auction escrows a deposit; leave it out");
       }
       if (Number(offer.model) === PriceModel.Auction) {
-        if (body.bid === undefined) throw ApiError.badRequest("body.bid", "an auction needs a bid (credits per hour)");
+        if (body.bid === undefined) throw invalidInput("body.bid", "an auction needs a bid (credits per hour)");
         // A direct bid can only win an offer listed in its own round: anything else would escrow for nothing.
         const round = services.bids.roundAt(await services.chainTime());
         if (Number(offer.round_id) !== round) {
-          throw ApiError.conflict(
+          throw conflict(
             `offer ${Number(offer.offer_id)} is not in round ${round}'s auction; its owner puts it in again with ` +
               `POST /offers/${Number(offer.offer_id)}/enroll`,
             "path.sliceId",
@@ -245,7 +245,7 @@ export const timeslotRoutes = [
     response: z.object({ txHash: z.string(), lease: leaseSchema }),
     async handler({ params, caller, services }) {
       const row = await leaseOfSlice(services, caller, params.sliceId);
-      if (row.buyer !== caller.address) throw ApiError.forbidden("only the lease's buyer may release it");
+      if (row.buyer !== caller.address) throw forbidden("only the lease's buyer may release it");
       const sent = await services.send(caller, (c) => c.leases.release(Number(row.lease_id)));
       const updated = await leaseRow(services.db, Number(row.lease_id));
       return { txHash: sent.txHash, lease: leaseView(updated ?? row) };
@@ -255,12 +255,12 @@ export const timeslotRoutes = [
 
 async function sliceOffer(services: Services, sliceId: string): Promise<{ offer: OfferRow; start: number }> {
   const slice = parseSliceId(sliceId);
-  if (slice === undefined) throw ApiError.badRequest("path.sliceId", "not a slice id");
+  if (slice === undefined) throw invalidInput("path.sliceId", "not a slice id");
   const offer = await services.db.get<OfferRow>(`${OFFER_SELECT} WHERE o.offer_id = $1`, [slice.offerId]);
-  if (offer === undefined) throw ApiError.notFound(`offer ${slice.offerId}`);
+  if (offer === undefined) throw notFound(`offer ${slice.offerId}`);
   const slices = (slice.start - Number(offer.starts_at)) / Number(offer.slice_seconds);
   if (!Number.isInteger(slices) || slices < 0 || slice.start >= Number(offer.ends_at)) {
-    throw ApiError.badRequest("path.sliceId", `no slice of offer ${slice.offerId} starts at ${slice.start}`);
+    throw invalidInput("path.sliceId", `no slice of offer ${slice.offerId} starts at ${slice.start}`);
   }
   return { offer, start: slice.start };
 }
@@ -277,7 +277,7 @@ async function leaseOfSlice(services: Services, caller: User, sliceId: string): 
     (row) =>
       staff || row.buyer === caller.address || (caller.tenantId !== null && Number(row.tenant_id) === caller.tenantId),
   );
-  if (visible === undefined) throw ApiError.notFound(`a lease of yours holding slice ${sliceId}`);
+  if (visible === undefined) throw notFound(`a lease of yours holding slice ${sliceId}`);
   return visible;
 }
 

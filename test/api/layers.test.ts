@@ -51,4 +51,15 @@ describe("the gateway's reach", () => {
     for (const file of files) visit(file, []);
     expect(cycles).toEqual([]);
   });
+
+  it("maps domain errors to HTTP in http/ alone: nothing else imports its problems", async () => {
+    const offending: string[] = [];
+    for (const file of await sourcesUnder("api")) {
+      // The REST client reads problems as the API's clients do.
+      if (file.startsWith("api/http/") || file === "api/client.ts") continue;
+      const text = await readFile(join(ROOT, file), "utf8");
+      if (/from "[./]*\/?http\/problem\.js"|from "\.\/problem\.js"/.test(text)) offending.push(file);
+    }
+    expect(offending).toEqual([]);
+  });
 });
