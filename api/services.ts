@@ -10,6 +10,7 @@ import type { GasAllowance, Wallets } from "./identity/wallets.js";
 import type { Indexer } from "./indexer/indexer.js";
 import { refusedImage } from "./notify/destinations.js";
 import type { NotificationStreams } from "./notify/streams.js";
+import { leaseRow } from "./readmodel/leases.js";
 import type { Webhooks } from "./notify/webhooks.js";
 import type { Send } from "./transactions.js";
 
@@ -62,10 +63,7 @@ export async function requireOwnLease(
   leaseId: number,
   field = "body.replacesLease",
 ): Promise<void> {
-  const lease = await services.db.get<{ buyer: string; status: number }>(
-    "SELECT buyer, status FROM leases WHERE lease_id = $1",
-    [leaseId],
-  );
+  const lease = await leaseRow(services.db, leaseId);
   if (lease === undefined || lease.buyer !== caller.address) {
     throw invalidInput(field, `lease ${leaseId} is not one of yours`);
   }

@@ -13,6 +13,7 @@ import type { Db } from "../db/database.js";
 import { conflict } from "../errors.js";
 import type { MasterKey } from "../identity/secrets.js";
 import type { User, Users } from "../identity/users.js";
+import { findBid } from "../readmodel/bids.js";
 import { repeat, type Repeating } from "../repeat.js";
 import { withCredits, type Send } from "../transactions.js";
 
@@ -246,10 +247,7 @@ export class SealedBids {
     while (!(await this.#deps.market.market.isRoundCleared(roundId))) {
       await this.#deps.send(user, (c) => c.market.clearRound(roundId, CLEARING_CHUNK));
     }
-    const outcome = await this.#deps.db.get<{ state: string; lease_id: number | null }>(
-      "SELECT state, lease_id FROM bids WHERE round_id = $1 AND bid_id = $2",
-      [roundId, row.bid_id],
-    );
+    const outcome = await findBid(this.#deps.db, roundId, Number(row.bid_id));
     if (outcome === undefined || outcome.state === "revealed") return;
     const leaseId = outcome.lease_id === null ? null : Number(outcome.lease_id);
     const state = outcome.state === "matched" ? "matched" : "unmatched";

@@ -2,6 +2,11 @@ import type { Db } from "../db/database.js";
 import { credits } from "../http/schemas.js";
 import type { User } from "../identity/users.js";
 import type { IndexedEvent } from "../indexer/indexer.js";
+import { findBid } from "../readmodel/bids.js";
+import { findCreditRequest } from "../readmodel/credit-requests.js";
+import { leaseParties } from "../readmodel/leases.js";
+import { findNode } from "../readmodel/nodes.js";
+import { memberTenantOf } from "../readmodel/tenants.js";
 
 /** What a user is told about. */
 export const NOTIFICATION_TYPES = [
@@ -41,19 +46,14 @@ export const NOTIFYING_EVENTS = [
   "NodeHeldForOperator",
 ] as const;
 
-/** `IN (...)` over `NOTIFYING_EVENTS`, its parameters numbered from `$first`. */
-export function notifyingEventsIn(first: number): string {
-  return `IN (${NOTIFYING_EVENTS.map((_, i) => `$${first + i}`).join(", ")})`;
-}
-
 /**
  * True when a notification about `account` is for `user`: an active user of that account, in the
  * tenant the account is a member of (staff: in none). What a user is told follows membership.
  */
 export async function concerns(db: Db, user: User, account: string): Promise<boolean> {
   if (user.disabled || user.address !== account) return false;
-  const member = await db.get<{ tenant_id: number }>("SELECT tenant_id FROM members WHERE account = $1", [account]);
-  return member === undefined ? user.tenantId === null : Number(member.tenant_id) === user.tenantId;
+  const tenant = await memberTenantOf(db, account);
+  return tenant === undefined ? user.tenantId === null : tenant === user.tenantId;
 }
 
 /** The notifications of `event` for `user`. */
@@ -78,19 +78,12 @@ export async function notificationsOf(
     txHash: event.transactionHash,
     data,
   });
-  const leaseParties = async (leaseId: unknown) => {
-    const row = await db.get<{ buyer: string; provider: string }>(
-      `SELECT l.buyer, n.provider FROM leases l JOIN nodes n ON n.node_id = l.node_id WHERE l.lease_id = $1`,
-      [Number(leaseId)],
-    );
-    return row === undefined ? [] : [...new Set([row.buyer, row.provider])];
-  };
   const leaseId = Number(a.leaseId);
   switch (event.name) {
     case "LeaseCreated":
       return [
         {
-          accounts: await leaseParties(a.leaseId),
+          accounts: await leaseParties(db, Number(a.leaseId)),
           notification: make("lease.created", {
             leaseId,
             nodeId: Number(a.nodeId),
@@ -104,19 +97,19 @@ export async function notificationsOf(
     case "LeaseProvisioned":
       return [
         {
-          accounts: await leaseParties(a.leaseId),
+          accounts: await leaseParties(db, Number(a.leaseId)),
           notification: make("lease.provisioned", { leaseId, nodeAddress: String(a.nodeAddress) }),
         },
       ];
     case "LeaseFailed":
       return [
         {
-          accounts: await leaseParties(a.leaseId),
+          accounts: await leaseParties(db, Number(a.leaseId)),
           notification: make("lease.failed", { leaseId, reason: a.reason }),
         },
       ];
     case "LeaseEnded": {
-      const accounts = await leaseParties(a.leaseId);
+      const accounts = await leaseParties(db, Number(a.leaseId));
       const data = {
         leaseId,
         reason: Number(a.reason),
@@ -137,10 +130,7 @@ export async function notificationsOf(
       ];
     case "CreditRequestApproved":
     case "CreditRequestRejected": {
-      const request = await db.get<{ requester: string; amount: string }>(
-        "SELECT requester, amount FROM credit_requests WHERE request_id = $1",
-        [Number(a.requestId)],
-      );
+      const request = await findCreditRequest(db, Number(a.requestId));
       if (request === undefined) return [];
       return [
         {
@@ -155,10 +145,7 @@ export async function notificationsOf(
     }
     case "BidMatched":
     case "BidUnmatched": {
-      const bid = await db.get<{ bidder: string }>("SELECT bidder FROM bids WHERE round_id = $1 AND bid_id = $2", [
-        Number(a.roundId),
-        Number(a.bidId),
-      ]);
+      const bid = await findBid(db, Number(a.roundId), Number(a.bidId));
       if (bid === undefined) return [];
       const type = event.name === "BidMatched" ? "bid.matched" : "bid.unmatched";
       return [
@@ -174,9 +161,7 @@ export async function notificationsOf(
       ];
     }
     case "NodeHeldForOperator": {
-      const node = await db.get<{ provider: string }>("SELECT provider FROM nodes WHERE node_id = $1", [
-        Number(a.nodeId),
-      ]);
+      const node = await findNode(db, Number(a.nodeId));
       if (node === undefined) return [];
       return [
         {

@@ -2,15 +2,9 @@ import type { Response } from "express";
 
 import type { Db } from "../db/database.js";
 import type { User, Users } from "../identity/users.js";
-import { storedEventOf, type EventRow, type IndexedEvent } from "../indexer/indexer.js";
-import {
-  NOTIFYING_EVENTS,
-  concerns,
-  notificationsFor,
-  notificationsOf,
-  notifyingEventsIn,
-  type Notification,
-} from "./notifications.js";
+import type { IndexedEvent } from "../indexer/indexer.js";
+import { eventsAfter } from "../readmodel/events.js";
+import { NOTIFYING_EVENTS, concerns, notificationsFor, notificationsOf, type Notification } from "./notifications.js";
 
 /** A resumed stream replays at most this many events; a client further behind reads the audit trail. */
 const MAX_REPLAYED_EVENTS = 1000;
@@ -124,12 +118,10 @@ export class NotificationStreams {
 
   /** The notifications for `user` of events after `afterEventId`, in chain order. */
   async #missed(user: User, afterEventId: number): Promise<Notification[]> {
-    const rows = await this.#db.all<EventRow>(
-      `SELECT * FROM events WHERE id > $1 AND name ${notifyingEventsIn(2)} ORDER BY id LIMIT ${MAX_REPLAYED_EVENTS}`,
-      [afterEventId, ...NOTIFYING_EVENTS],
-    );
     const missed: Notification[] = [];
-    for (const row of rows) missed.push(...(await notificationsFor(this.#db, user, storedEventOf(row))));
+    for (const event of await eventsAfter(this.#db, afterEventId, NOTIFYING_EVENTS, MAX_REPLAYED_EVENTS)) {
+      missed.push(...(await notificationsFor(this.#db, user, event)));
+    }
     return missed;
   }
 

@@ -5,10 +5,10 @@ import { invalidInput } from "../errors.js";
 import type { MasterKey } from "../identity/secrets.js";
 import { newToken, signWebhook } from "../identity/secrets.js";
 import type { Users } from "../identity/users.js";
-import { storedEventOf, type EventRow } from "../indexer/indexer.js";
+import { eventsAfter, newestEventId } from "../readmodel/events.js";
 import { repeat, type Repeating } from "../repeat.js";
 import { refusedDestination } from "./destinations.js";
-import { NOTIFYING_EVENTS, notificationsFor, notifyingEventsIn, type NotificationType } from "./notifications.js";
+import { NOTIFYING_EVENTS, notificationsFor, type NotificationType } from "./notifications.js";
 
 /** Events read per webhook and pass: a destination far behind catches up over a few passes. */
 const EVENTS_PER_PASS = 200;
@@ -95,19 +95,11 @@ export class Webhooks {
     const secret = `whsec_${newToken(24)}`;
     const createdAt = Math.floor(Date.now() / 1000);
     // A new webhook hears what happens from now on, not the market's history.
-    const head = await this.#db.get<{ id: number | null }>("SELECT MAX(id) AS id FROM events");
+    const head = await newestEventId(this.#db);
     await this.#db.run(
       `INSERT INTO webhooks (webhook_id, user_id, url, sealed_secret, types, created_at, after_event)
        VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [
-        webhookId,
-        userId,
-        url,
-        this.#master.seal("webhook", webhookId, secret),
-        types.join(","),
-        createdAt,
-        Number(head?.id ?? 0),
-      ],
+      [webhookId, userId, url, this.#master.seal("webhook", webhookId, secret), types.join(","), createdAt, head],
     );
     return { webhookId, url, types, createdAt, active: true, secret };
   }
@@ -159,16 +151,13 @@ export class Webhooks {
     const hooks = await this.#db.all<WebhookRow>("SELECT * FROM webhooks WHERE active = 1");
     for (const hook of hooks) {
       const user = await this.#users.byId(hook.user_id);
-      const rows = await this.#db.all<EventRow>(
-        `SELECT * FROM events WHERE id > $1 AND name ${notifyingEventsIn(2)} ORDER BY id LIMIT ${EVENTS_PER_PASS}`,
-        [Number(hook.after_event ?? 0), ...NOTIFYING_EVENTS],
-      );
-      const last = rows.at(-1);
+      const events = await eventsAfter(this.#db, Number(hook.after_event ?? 0), NOTIFYING_EVENTS, EVENTS_PER_PASS);
+      const last = events.at(-1);
       if (last === undefined) continue;
       const types = webhookOf(hook).types;
       await this.#db.transaction(async (tx) => {
-        for (const row of rows) {
-          const notifications = user === undefined ? [] : await notificationsFor(tx, user, storedEventOf(row));
+        for (const event of events) {
+          const notifications = user === undefined ? [] : await notificationsFor(tx, user, event);
           for (const notification of notifications) {
             if (types.length > 0 && !types.includes(notification.type)) continue;
             await tx.run(

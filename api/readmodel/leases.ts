@@ -89,6 +89,50 @@ export async function leaseRow(db: Db, leaseId: number): Promise<LeaseRow | unde
   return db.get<LeaseRow>(`${LEASE_SELECT} WHERE l.lease_id = $1`, [leaseId]);
 }
 
+/** What a lease list is narrowed by; `visibleTo`: only leases the account bought or its tenant's nodes hold. */
+export interface LeaseFilter {
+  visibleTo?: { account: string; tenantId: number | null };
+  status?: number;
+  nodeId?: number;
+  buyer?: string;
+  /** The last lease id of the previous page: newest first. */
+  before?: number;
+  limit: number;
+}
+
+export function listLeases(db: Db, filter: LeaseFilter): Promise<LeaseRow[]> {
+  const where: string[] = [];
+  const params: (number | string)[] = [];
+  if (filter.visibleTo !== undefined) {
+    where.push(
+      `(l.buyer = $${params.push(filter.visibleTo.account)} OR n.tenant_id = $${params.push(filter.visibleTo.tenantId ?? -1)})`,
+    );
+  }
+  if (filter.status !== undefined) where.push(`l.status = $${params.push(filter.status)}`);
+  if (filter.nodeId !== undefined) where.push(`l.node_id = $${params.push(filter.nodeId)}`);
+  if (filter.buyer !== undefined) where.push(`l.buyer = $${params.push(filter.buyer)}`);
+  if (filter.before !== undefined) where.push(`l.lease_id < $${params.push(filter.before)}`);
+  return db.all<LeaseRow>(
+    `${LEASE_SELECT} ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""}
+     ORDER BY l.lease_id DESC LIMIT $${params.push(filter.limit)}`,
+    params,
+  );
+}
+
+/** The leases of offer `offerId` that hold the moment `at`, newest first. */
+export function leasesHolding(db: Db, offerId: number, at: number): Promise<LeaseRow[]> {
+  return db.all<LeaseRow>(
+    `${LEASE_SELECT} WHERE l.offer_id = $1 AND l.starts_at <= $2 AND l.ends_at > $2 ORDER BY l.lease_id DESC`,
+    [offerId, at],
+  );
+}
+
+/** A lease's buyer and its node's provider: who hears of it. */
+export async function leaseParties(db: Db, leaseId: number): Promise<string[]> {
+  const row = await leaseRow(db, leaseId);
+  return row === undefined ? [] : [...new Set([row.buyer, row.provider])];
+}
+
 export const usageSchema = z.object({
   lease: leaseSchema,
   elapsedSeconds: z.number().describe("seconds of the lease delivered so far"),

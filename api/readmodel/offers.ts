@@ -66,6 +66,37 @@ export function postedPrice(offer: OfferRow): bigint | null {
   return dynamicPrice(base, BigInt(offer.surge_bps), BigInt(offer.booked_slices), capacity);
 }
 
+export function findOffer(db: Db, offerId: number): Promise<OfferRow | undefined> {
+  return db.get<OfferRow>(`${OFFER_SELECT} WHERE o.offer_id = $1`, [offerId]);
+}
+
+/** What an offer list is narrowed by; `unsoldSince`: open offers with no sale since then. */
+export interface OfferFilter {
+  nodeId?: number;
+  tenantId?: number;
+  model?: number;
+  status?: number;
+  unsoldSince?: number;
+}
+
+export function listOffers(db: Db, filter: OfferFilter): Promise<OfferRow[]> {
+  const where: string[] = [];
+  const params: number[] = [];
+  if (filter.nodeId !== undefined) where.push(`o.node_id = $${params.push(filter.nodeId)}`);
+  if (filter.tenantId !== undefined) where.push(`n.tenant_id = $${params.push(filter.tenantId)}`);
+  if (filter.model !== undefined) where.push(`o.model = $${params.push(filter.model)}`);
+  if (filter.status !== undefined) where.push(`o.status = $${params.push(filter.status)}`);
+  if (filter.unsoldSince !== undefined) {
+    where.push(
+      `o.status = $${params.push(OfferStatus.Open)} AND COALESCE(o.last_sold_at, o.created_at) <= $${params.push(filter.unsoldSince)}`,
+    );
+  }
+  return db.all<OfferRow>(
+    `${OFFER_SELECT} ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY o.offer_id`,
+    params,
+  );
+}
+
 /** One bookable slice of an offer. */
 export interface FreeSlice {
   sliceId: string;

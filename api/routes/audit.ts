@@ -2,12 +2,12 @@ import type { Provider, TransactionReceipt } from "ethers";
 import { z } from "zod";
 
 import { createEventDecoder, type Deployment } from "../../sdk/index.js";
-import type { Db, SqlValue } from "../db/database.js";
 import { STREAMED } from "../http/route.js";
 import { address, instant } from "../http/schemas.js";
 import type { User } from "../identity/users.js";
-import { argsToJson, type LinkKind } from "../indexer/projection.js";
-import { storedEventOf, type EventRow, type IndexedEvent } from "../indexer/indexer.js";
+import { argsToJson } from "../indexer/projection.js";
+import type { IndexedEvent } from "../indexer/indexer.js";
+import { auditPage } from "../readmodel/events.js";
 import { route } from "./define.js";
 
 const EXPORT_PAGE = 1000;
@@ -68,46 +68,6 @@ function scoped(query: AuditQuery, caller: User): AuditQuery {
 
 /** A tenant id no tenant has: matches nothing. */
 const NO_TENANT = 0;
-
-/** One page of events matching `query`, in chain order after `query.after`. */
-export async function auditPage(db: Db, query: AuditQuery, limit: number): Promise<IndexedEvent[]> {
-  const links: [LinkKind, string][] = [];
-  if (query.account !== undefined) links.push(["account", query.account]);
-  if (query.tenant !== undefined) links.push(["tenant", String(query.tenant)]);
-  if (query.node !== undefined) links.push(["node", String(query.node)]);
-  if (query.lease !== undefined) links.push(["lease", String(query.lease)]);
-  if (query.offer !== undefined) links.push(["offer", String(query.offer)]);
-  if (query.round !== undefined) links.push(["round", String(query.round)]);
-
-  const params: SqlValue[] = [];
-  const where: string[] = [`e.id > $${params.push(query.after ?? -1)}`];
-  const [driver, ...rest] = links;
-  let from = "events e";
-  if (driver !== undefined) {
-    // The most selective part drives the scan: the link index is ordered by event id.
-    from = "event_links d JOIN events e ON e.id = d.event_id";
-    where.push(`d.kind = $${params.push(driver[0])}`, `d.value = $${params.push(driver[1])}`);
-  }
-  for (const [kind, value] of rest) {
-    where.push(
-      `EXISTS (SELECT 1 FROM event_links x WHERE x.event_id = e.id AND x.kind = $${params.push(kind)} AND x.value = $${params.push(value)})`,
-    );
-  }
-  if (query.type !== undefined) {
-    const names = query.type.split(",");
-    where.push(`e.name IN (${names.map((name) => `$${params.push(name)}`).join(", ")})`);
-  }
-  if (query.fromBlock !== undefined) where.push(`e.block_number >= $${params.push(query.fromBlock)}`);
-  if (query.toBlock !== undefined) where.push(`e.block_number <= $${params.push(query.toBlock)}`);
-  if (query.from !== undefined) where.push(`e.timestamp >= $${params.push(query.from)}`);
-  if (query.to !== undefined) where.push(`e.timestamp < $${params.push(query.to)}`);
-  const order = driver === undefined ? "e.id" : "d.event_id";
-  const rows = await db.all<EventRow>(
-    `SELECT e.* FROM ${from} WHERE ${where.join(" AND ")} ORDER BY ${order} LIMIT $${params.push(limit)}`,
-    params,
-  );
-  return rows.map(storedEventOf);
-}
 
 export function auditRecord(event: IndexedEvent, deployment: Deployment): AuditRecord {
   return {

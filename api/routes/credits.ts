@@ -4,6 +4,7 @@ import { CreditRequestStatus, nameOf } from "../../sdk/index.js";
 import { conflict, invalidInput, notFound } from "../errors.js";
 import { credits, creditsInput, idParam, isoTime } from "../http/schemas.js";
 import type { User } from "../identity/users.js";
+import { findCreditRequest, listCreditRequests, type CreditRequestRow } from "../readmodel/credit-requests.js";
 import { type Services } from "../services.js";
 import { depositWallet } from "../transactions.js";
 import { route } from "./define.js";
@@ -21,19 +22,7 @@ export const requestSchema = z.object({
   decidedAt: z.string().nullable(),
 });
 
-interface RequestRow {
-  request_id: number;
-  requester: string;
-  amount: string;
-  reason: string;
-  status: number;
-  decided_by: string | null;
-  decision_reason: string | null;
-  created_at: number;
-  decided_at: number | null;
-}
-
-function requestView(row: RequestRow): z.infer<typeof requestSchema> {
+function requestView(row: CreditRequestRow): z.infer<typeof requestSchema> {
   return {
     requestId: Number(row.request_id),
     requester: row.requester,
@@ -47,8 +36,8 @@ function requestView(row: RequestRow): z.infer<typeof requestSchema> {
   };
 }
 
-async function requestRow(services: Services, requestId: number): Promise<RequestRow> {
-  const row = await services.db.get<RequestRow>("SELECT * FROM credit_requests WHERE request_id = $1", [requestId]);
+async function requestRow(services: Services, requestId: number): Promise<CreditRequestRow> {
+  const row = await findCreditRequest(services.db, requestId);
   if (row === undefined) throw notFound(`credit request ${requestId}`);
   return row;
 }
@@ -161,7 +150,7 @@ export const creditRoutes = [
     response: z.object({ requests: z.array(requestSchema) }),
     async handler({ query, caller, services }) {
       const staff = caller.roles.includes("admin") || caller.roles.includes("auditor");
-      const rows = await services.db.all<RequestRow>("SELECT * FROM credit_requests ORDER BY request_id");
+      const rows = await listCreditRequests(services.db);
       const requests = rows
         .filter((row) => staff || row.requester === caller.address)
         .map(requestView)

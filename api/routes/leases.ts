@@ -4,7 +4,7 @@ import { LeaseStatus } from "../../sdk/index.js";
 import { forbidden, notFound } from "../errors.js";
 import { address, idParam } from "../http/schemas.js";
 import type { User } from "../identity/users.js";
-import { LEASE_SELECT, leaseRow, leaseSchema, leaseView, usageSchema, type LeaseRow } from "../readmodel/leases.js";
+import { leaseRow, leaseSchema, leaseView, listLeases, usageSchema, type LeaseRow } from "../readmodel/leases.js";
 import type { Services } from "../services.js";
 import { route } from "./define.js";
 import { requireNodeManager } from "./nodes.js";
@@ -47,22 +47,15 @@ export const leaseRoutes = [
       .strict(),
     response: z.object({ leases: z.array(leaseSchema), next: z.number().nullable() }),
     async handler({ query, caller, services }) {
-      const where: string[] = [];
-      const params: (number | string)[] = [];
-      if (!(caller.roles.includes("admin") || caller.roles.includes("auditor"))) {
-        where.push(
-          `(l.buyer = $${params.push(caller.address)} OR n.tenant_id = $${params.push(caller.tenantId ?? -1)})`,
-        );
-      }
-      if (query.status !== undefined) where.push(`l.status = $${params.push(STATUS[query.status])}`);
-      if (query.nodeId !== undefined) where.push(`l.node_id = $${params.push(query.nodeId)}`);
-      if (query.buyer !== undefined) where.push(`l.buyer = $${params.push(query.buyer)}`);
-      if (query.before !== undefined) where.push(`l.lease_id < $${params.push(query.before)}`);
-      const rows = await services.db.all<LeaseRow>(
-        `${LEASE_SELECT} ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""}
-         ORDER BY l.lease_id DESC LIMIT $${params.push(query.limit)}`,
-        params,
-      );
+      const staff = caller.roles.includes("admin") || caller.roles.includes("auditor");
+      const rows = await listLeases(services.db, {
+        visibleTo: staff ? undefined : { account: caller.address, tenantId: caller.tenantId },
+        status: query.status === undefined ? undefined : STATUS[query.status],
+        nodeId: query.nodeId,
+        buyer: query.buyer,
+        before: query.before,
+        limit: query.limit,
+      });
       const leases = rows.map(leaseView);
       return { leases, next: leases.length === query.limit ? (leases.at(-1)?.leaseId ?? null) : null };
     },

@@ -1,6 +1,7 @@
 import { z } from "zod";
 
 import { credits, isoTime, span } from "../http/schemas.js";
+import { marketCounts, salesSince, type SaleRow } from "../readmodel/market.js";
 import { PRICE_MODELS, modelName } from "../readmodel/offers.js";
 import { route } from "./define.js";
 
@@ -33,13 +34,6 @@ export function priceStats(prices: readonly bigint[]): z.infer<typeof statsSchem
   };
 }
 
-interface SaleRow {
-  price_per_hour: string;
-  model: number;
-  created_at: number;
-  cost: string;
-}
-
 export const marketRoutes = [
   route({
     method: "get",
@@ -68,13 +62,7 @@ export const marketRoutes = [
     async handler({ query, services }) {
       const now = await services.chainTime();
       const from = now - query.window;
-      const rows = await services.db.all<SaleRow>(
-        `SELECT l.price_per_hour, o.model, l.created_at, l.cost FROM leases l
-         JOIN nodes n ON n.node_id = l.node_id JOIN offers o ON o.offer_id = l.offer_id
-         WHERE n.cores >= $1 AND n.memory_gib >= $2 AND l.created_at >= $3 AND l.price_per_hour IS NOT NULL
-         ORDER BY l.created_at, l.lease_id`,
-        [query.cpu, query.ram, from],
-      );
+      const rows = await salesSince(services.db, from, { cores: query.cpu, memoryGiB: query.ram });
       const pricesOf = (model?: number) =>
         rows
           .filter((row) => model === undefined || Number(row.model) === model)
@@ -119,12 +107,7 @@ export const marketRoutes = [
     }),
     async handler({ query, services }) {
       const now = await services.chainTime();
-      const count = async (sql: string) => Number((await services.db.get<{ n: number }>(sql))?.n ?? 0);
-      const rows = await services.db.all<SaleRow>(
-        `SELECT l.price_per_hour, o.model, l.created_at, l.cost FROM leases l JOIN offers o ON o.offer_id = l.offer_id
-         WHERE l.created_at >= $1 ORDER BY l.created_at`,
-        [now - query.window],
-      );
+      const rows = await salesSince(services.db, now - query.window);
       const days = new Map<number, SaleRow[]>();
       for (const row of rows) {
         const day = Math.floor(Number(row.created_at) / DAY) * DAY;
@@ -132,10 +115,7 @@ export const marketRoutes = [
       }
       const sum = (values: bigint[]) => values.reduce((a, b) => a + b, 0n);
       return {
-        tenants: await count("SELECT COUNT(*) AS n FROM tenants WHERE status = 1"),
-        nodes: await count("SELECT COUNT(*) AS n FROM nodes WHERE status <> 3"),
-        openOffers: await count("SELECT COUNT(*) AS n FROM offers WHERE status = 1"),
-        activeLeases: await count("SELECT COUNT(*) AS n FROM leases WHERE status IN (1, 2)"),
+        ...(await marketCounts(services.db)),
         volume: credits(sum(rows.map((row) => BigInt(row.cost)))) ?? "0",
         days: [...days].map(([day, sales]) => {
           const priced = sales.filter((row) => row.price_per_hour !== null).map((row) => BigInt(row.price_per_hour));

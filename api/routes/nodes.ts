@@ -4,12 +4,11 @@ import { NodeStatus, nameOf } from "../../sdk/index.js";
 import { forbidden, invalidInput, notFound } from "../errors.js";
 import { address, idParam, instant, isoTime } from "../http/schemas.js";
 import type { User } from "../identity/users.js";
+import { findNode, listNodes, type NodeRow } from "../readmodel/nodes.js";
 import { bookedByNode, resourcesOf as resourcesOfRow } from "../readmodel/offers.js";
 import { type Services } from "../services.js";
 import { eventOf } from "../transactions.js";
 import { route } from "./define.js";
-
-/** One inventory read; a BMC slower than this is reported, not waited for. */
 
 const resources = z.object({
   cores: z.number().int().min(1).max(65_535),
@@ -40,23 +39,6 @@ export const nodeSchema = z.object({
   registeredAt: z.string(),
 });
 
-interface NodeRow {
-  node_id: number;
-  tenant_id: number;
-  provider: string;
-  agent: string;
-  calendar_unit: number;
-  cores: number;
-  memory_gib: number;
-  storage_gb: number;
-  network_gbps: number;
-  gpus: number;
-  arch: number;
-  attributes: string;
-  status: number;
-  registered_at: number;
-}
-
 function nodeView(row: NodeRow): z.infer<typeof nodeSchema> {
   return {
     nodeId: Number(row.node_id),
@@ -72,7 +54,7 @@ function nodeView(row: NodeRow): z.infer<typeof nodeSchema> {
 }
 
 export async function nodeRow(services: Services, nodeId: number): Promise<NodeRow> {
-  const row = await services.db.get<NodeRow>("SELECT * FROM nodes WHERE node_id = $1", [nodeId]);
+  const row = await findNode(services.db, nodeId);
   if (row === undefined) throw notFound(`node ${nodeId}`);
   return row;
 }
@@ -105,11 +87,12 @@ export const nodeRoutes = [
       .strict(),
     response: z.object({ nodes: z.array(nodeSchema) }),
     async handler({ query, services }) {
-      const params: number[] = [query.cpu, query.ram];
-      let where = "cores >= $1 AND memory_gib >= $2";
-      if (query.tenantId !== undefined) where += ` AND tenant_id = $${params.push(query.tenantId)}`;
-      if (query.status !== undefined) where += ` AND status = $${params.push(STATUS_VALUES[query.status])}`;
-      const rows = await services.db.all<NodeRow>(`SELECT * FROM nodes WHERE ${where} ORDER BY node_id`, params);
+      const rows = await listNodes(services.db, {
+        cores: query.cpu,
+        memoryGiB: query.ram,
+        tenantId: query.tenantId,
+        status: query.status === undefined ? undefined : STATUS_VALUES[query.status],
+      });
       return { nodes: rows.map(nodeView) };
     },
   }),

@@ -1,9 +1,9 @@
 import { z } from "zod";
 
-import { PriceModel } from "../../sdk/index.js";
+import { PriceModel, OfferStatus } from "../../sdk/index.js";
 import { invalidInput, notFound } from "../errors.js";
 import { chainIdInput, idParam, instant, priceInput, span } from "../http/schemas.js";
-import { OFFER_SELECT, PRICE_MODELS, offerView, resourcesSchema, type OfferRow } from "../readmodel/offers.js";
+import { PRICE_MODELS, findOffer, listOffers, offerView, resourcesSchema, type OfferRow } from "../readmodel/offers.js";
 import { type Services } from "../services.js";
 import { eventOf } from "../transactions.js";
 import { route } from "./define.js";
@@ -32,7 +32,7 @@ export const offerSchema = z.object({
 });
 
 async function offerRow(services: Services, offerId: number): Promise<OfferRow> {
-  const row = await services.db.get<OfferRow>(`${OFFER_SELECT} WHERE o.offer_id = $1`, [offerId]);
+  const row = await findOffer(services.db, offerId);
   if (row === undefined) throw notFound(`offer ${offerId}`);
   return row;
 }
@@ -58,20 +58,14 @@ export const offerRoutes = [
       .strict(),
     response: z.object({ offers: z.array(offerSchema) }),
     async handler({ query, services }) {
-      const where: string[] = [];
-      const params: number[] = [];
-      if (query.nodeId !== undefined) where.push(`o.node_id = $${params.push(query.nodeId)}`);
-      if (query.tenantId !== undefined) where.push(`n.tenant_id = $${params.push(query.tenantId)}`);
-      if (query.model !== undefined) where.push(`o.model = $${params.push(PRICE_MODELS.indexOf(query.model))}`);
-      if (query.status !== undefined) where.push(`o.status = $${params.push(query.status === "open" ? 1 : 2)}`);
-      if (query.dormantFor !== undefined) {
-        const since = (await services.chainTime()) - query.dormantFor;
-        where.push(`o.status = 1 AND COALESCE(o.last_sold_at, o.created_at) <= $${params.push(since)}`);
-      }
-      const rows = await services.db.all<OfferRow>(
-        `${OFFER_SELECT} ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY o.offer_id`,
-        params,
-      );
+      const rows = await listOffers(services.db, {
+        nodeId: query.nodeId,
+        tenantId: query.tenantId,
+        model: query.model === undefined ? undefined : PRICE_MODELS.indexOf(query.model),
+        status:
+          query.status === undefined ? undefined : query.status === "open" ? OfferStatus.Open : OfferStatus.Closed,
+        unsoldSince: query.dormantFor === undefined ? undefined : (await services.chainTime()) - query.dormantFor,
+      });
       return { offers: rows.map(offerView) };
     },
   }),

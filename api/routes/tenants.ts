@@ -7,6 +7,7 @@ import { DomainError, conflict, forbidden, invalidInput, notFound, unauthenticat
 import { SESSION_COOKIE, bearerOf, cookieValue } from "../http/router.js";
 import { address, credits, idParam, isoTime, userSchema } from "../http/schemas.js";
 import type { Role, User } from "../identity/users.js";
+import { findTenant, memberTenantOf, tenantCounts, tenantIds } from "../readmodel/tenants.js";
 import { requireTenantAdmin, requireTenantView, type Services } from "../services.js";
 import { route } from "./define.js";
 
@@ -87,19 +88,14 @@ export async function balanceOf(services: Services, account: string): Promise<z.
 }
 
 async function tenantView(services: Services, tenantId: number): Promise<z.infer<typeof tenantSchema>> {
-  const row = await services.db.get<{ tenant_id: number; name: string; status: number; created_at: number }>(
-    "SELECT * FROM tenants WHERE tenant_id = $1",
-    [tenantId],
-  );
+  const row = await findTenant(services.db, tenantId);
   if (row === undefined) throw notFound(`tenant ${tenantId}`);
-  const count = async (sql: string) => Number((await services.db.get<{ n: number }>(sql, [tenantId]))?.n ?? 0);
   return {
     tenantId: Number(row.tenant_id),
     name: row.name,
     status: String(nameOf(TenantStatus, Number(row.status))).toLowerCase() as "active",
     createdAt: isoTime(row.created_at) ?? "",
-    members: await count("SELECT COUNT(*) AS n FROM members WHERE tenant_id = $1 AND active = 1"),
-    nodes: await count("SELECT COUNT(*) AS n FROM nodes WHERE tenant_id = $1"),
+    ...(await tenantCounts(services.db, tenantId)),
   };
 }
 
@@ -164,7 +160,7 @@ async function requireLinkableAccount(
   const taken =
     (await services.users.knowsAddress(account)) ||
     (await services.wallets.holds(account)) ||
-    (await services.db.get("SELECT 1 AS one FROM members WHERE account = $1", [account.toLowerCase()])) !== undefined;
+    (await memberTenantOf(services.db, account)) !== undefined;
   if (taken) throw conflict("this account already belongs to someone in the market", "body.address");
   const signer =
     proof === undefined
@@ -361,8 +357,7 @@ export const identityRoutes = [
     response: z.object({ tenants: z.array(tenantSchema) }),
     async handler({ caller, services }) {
       const staff = caller.roles.includes("admin") || caller.roles.includes("auditor");
-      const rows = await services.db.all<{ tenant_id: number }>("SELECT tenant_id FROM tenants ORDER BY tenant_id");
-      const ids = rows.map((row) => Number(row.tenant_id)).filter((id) => staff || id === caller.tenantId);
+      const ids = (await tenantIds(services.db)).filter((id) => staff || id === caller.tenantId);
       return { tenants: await Promise.all(ids.map((id) => tenantView(services, id))) };
     },
   }),

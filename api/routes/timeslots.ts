@@ -15,8 +15,8 @@ import {
 } from "../http/schemas.js";
 import type { User } from "../identity/users.js";
 import {
-  LEASE_SELECT,
   leaseRow,
+  leasesHolding,
   leaseView,
   leaseSchema,
   usageOf,
@@ -24,8 +24,8 @@ import {
   type LeaseRow,
 } from "../readmodel/leases.js";
 import {
-  OFFER_SELECT,
   findFreeSlices,
+  findOffer,
   modelName,
   parseSliceId,
   postedPrice,
@@ -256,7 +256,7 @@ export const timeslotRoutes = [
 async function sliceOffer(services: Services, sliceId: string): Promise<{ offer: OfferRow; start: number }> {
   const slice = parseSliceId(sliceId);
   if (slice === undefined) throw invalidInput("path.sliceId", "not a slice id");
-  const offer = await services.db.get<OfferRow>(`${OFFER_SELECT} WHERE o.offer_id = $1`, [slice.offerId]);
+  const offer = await findOffer(services.db, slice.offerId);
   if (offer === undefined) throw notFound(`offer ${slice.offerId}`);
   const slices = (slice.start - Number(offer.starts_at)) / Number(offer.slice_seconds);
   if (!Number.isInteger(slices) || slices < 0 || slice.start >= Number(offer.ends_at)) {
@@ -269,10 +269,7 @@ async function sliceOffer(services: Services, sliceId: string): Promise<{ offer:
 async function leaseOfSlice(services: Services, caller: User, sliceId: string): Promise<LeaseRow> {
   const { offer, start } = await sliceOffer(services, sliceId);
   const staff = caller.roles.includes("admin") || caller.roles.includes("auditor");
-  const rows = await services.db.all<LeaseRow>(
-    `${LEASE_SELECT} WHERE l.offer_id = $1 AND l.starts_at <= $2 AND l.ends_at > $2 ORDER BY l.lease_id DESC`,
-    [Number(offer.offer_id), start],
-  );
+  const rows = await leasesHolding(services.db, Number(offer.offer_id), start);
   const visible = rows.find(
     (row) =>
       staff || row.buyer === caller.address || (caller.tenantId !== null && Number(row.tenant_id) === caller.tenantId),

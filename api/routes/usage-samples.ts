@@ -2,6 +2,7 @@ import { z } from "zod";
 
 import { provenSamples } from "../../sdk/usage-record.js";
 import type { LeaseRow } from "../readmodel/leases.js";
+import { findNode } from "../readmodel/nodes.js";
 import type { Services } from "../services.js";
 
 /** What an agent's usage endpoint answers; anything else is not read. */
@@ -22,9 +23,7 @@ export async function fetchAgentSamples(
   services: Services,
   lease: LeaseRow,
 ): Promise<{ at: string; powerState: string; watts: number | null }[]> {
-  const node = await services.db.get<{ agent: string }>("SELECT agent FROM nodes WHERE node_id = $1", [
-    Number(lease.node_id),
-  ]);
+  const node = await findNode(services.db, Number(lease.node_id));
   const base = node === undefined ? undefined : services.settings.agentUsageUrls[node.agent.toLowerCase()];
   if (base === undefined) return [];
   let samples: z.infer<typeof agentUsageSchema>["samples"];

@@ -3,6 +3,8 @@ import { dirname, join, normalize, relative } from "node:path";
 
 import { describe, expect, it } from "vitest";
 
+import { PROJECTED_TABLES } from "../../api/indexer/schema.js";
+
 const ROOT = join(import.meta.dirname, "../..");
 
 async function sourcesUnder(folder: string): Promise<string[]> {
@@ -59,6 +61,17 @@ describe("the gateway's reach", () => {
       if (file.startsWith("api/http/") || file === "api/client.ts") continue;
       const text = await readFile(join(ROOT, file), "utf8");
       if (/from "[./]*\/?http\/problem\.js"|from "\.\/problem\.js"/.test(text)) offending.push(file);
+    }
+    expect(offending).toEqual([]);
+  });
+
+  it("reads projected tables in readmodel/ alone (the indexer writes them)", async () => {
+    const projected = PROJECTED_TABLES.join("|");
+    const query = new RegExp(`\\b(FROM|JOIN|UPDATE|INTO) (${projected}|events|event_links)\\b|_SELECT\\b`);
+    const offending: string[] = [];
+    for (const file of await sourcesUnder("api")) {
+      if (file.startsWith("api/readmodel/") || file.startsWith("api/indexer/")) continue;
+      if (query.test(await readFile(join(ROOT, file), "utf8"))) offending.push(file);
     }
     expect(offending).toEqual([]);
   });
