@@ -74,6 +74,26 @@ const templates = {
     "The service is temporarily unavailable. Retry in %1 seconds.",
     "Wait for the indicated retry duration and retry the operation.",
   ],
+  QueryNotSupported: [
+    "Querying is not supported by the implementation.",
+    "Remove the query parameters and resubmit the request if the operation failed.",
+  ],
+  QueryParameterValueFormatError: [
+    "The value %1 for the parameter %2 is of a different format than the parameter can accept.",
+    "Correct the value for the query parameter in the request and resubmit the request if the operation failed.",
+  ],
+  ActionNotSupported: [
+    "The action %1 is not supported by the resource.",
+    "The action supplied cannot be resubmitted to the implementation.  Perhaps the action was invalid, the wrong resource was the target or the implementation documentation may be of assistance.",
+  ],
+  PropertyValueFormatError: [
+    "The value %1 for the property %2 is of a different format than the property can accept.",
+    "Correct the value for the property in the request body and resubmit the request if the operation failed.",
+  ],
+  CreateFailedMissingReqProperties: [
+    "The create operation failed because the required property %1 was missing from the request.",
+    "Correct the body to include the required property with a valid value and resubmit the request if the operation failed.",
+  ],
   MalformedJSON: [
     "The request body submitted was malformed JSON and could not be parsed by the receiving service.",
     "Ensure that the request body is valid JSON and resubmit the request.",
@@ -95,12 +115,12 @@ export function message(key: MessageKey, args: string[] = [], relatedProperties?
   };
 }
 
-/** The body of a Redfish error response. */
-export function errorBody(...messages: RedfishMessage[]): object {
+/** The body of a Redfish error response; `summary` says what went wrong when the messages cannot. */
+export function errorBody(messages: RedfishMessage[], summary?: string): object {
   return {
     error: {
       code: `${REGISTRY}.GeneralError`,
-      message: "A general error has occurred. See ExtendedInfo for more information.",
+      message: summary ?? "A general error has occurred. See ExtendedInfo for more information.",
       "@Message.ExtendedInfo": messages,
     },
   };
