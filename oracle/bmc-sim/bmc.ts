@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 
 import { errorBody, message } from "./errors.js";
 import { EVENT_SERVICE, EventSubscriptions } from "./events.js";
-import { asObject, etagOf, HttpProblem, parseTarget, readBody, send, type Reply } from "./http.js";
+import { asObject, etagOf, HttpProblem, notAllowed, parseTarget, readBody, send, type Reply } from "./http.js";
 import { loadMockup, mockupActionTargets, MOCKUP_SYSTEM_ID } from "./mockup.js";
 import { checkODataVersion, collection, PROTOCOL_FEATURES, readQuery, selectFrom } from "./protocol.js";
 
@@ -364,7 +364,7 @@ export class SimulatedBmc {
     const allowed = this.#methodsOf(path);
     if (allowed === undefined) throw new HttpProblem(404, [message("ResourceNotFound", ["Resource", path])]);
     const allow = { Allow: allowed.join(", ") };
-    if (!allowed.includes(method)) throw new HttpProblem(405, [message("OperationNotAllowed")], allow);
+    if (!allowed.includes(method)) throw notAllowed(method, path, allowed);
     if (method === "GET" || method === "HEAD") {
       const selection = readQuery(query);
       const reply = selectFrom(this.#get(path), selection);
@@ -447,7 +447,7 @@ export class SimulatedBmc {
 
   #login(body: unknown): Reply {
     const { sessions } = this.behaviour;
-    if (sessions === "absent") throw new HttpProblem(405, [message("OperationNotAllowed")], { Allow: READ.join(", ") });
+    if (sessions === "absent") throw notAllowed("POST", SESSIONS, READ);
     if (sessions !== "accepted") {
       throw new HttpProblem(sessions, [message(sessions === 401 ? "NoValidSession" : "InsufficientPrivilege")]);
     }
@@ -505,13 +505,15 @@ export class SimulatedBmc {
   #checkIfMatch(headers: IncomingMessage["headers"], current: string): void {
     const ifMatch = headers["if-match"];
     if (ifMatch === undefined) {
-      if (this.behaviour.requireIfMatch) throw new HttpProblem(428, [message("PreconditionRequired")]);
+      if (this.behaviour.requireIfMatch) {
+        throw new HttpProblem(428, [message("GeneralError")], {}, "This resource is changed only with If-Match.");
+      }
       return;
     }
     const strip = (tag: string) => tag.trim().replace(/^W\//, "");
     const accepted = ifMatch.split(",").map(strip);
     if (!accepted.includes("*") && !accepted.includes(strip(current))) {
-      throw new HttpProblem(412, [message("PreconditionFailed")]);
+      throw new HttpProblem(412, [message("GeneralError")], {}, "The ETag in If-Match is not the resource's.");
     }
   }
 
@@ -524,7 +526,8 @@ export class SimulatedBmc {
     if (unknown !== undefined) throw new HttpProblem(400, [message("ActionParameterNotSupported", [unknown, action])]);
     if (ResetType === undefined) throw new HttpProblem(400, [message("ActionParameterMissing", [action, "ResetType"])]);
     if (typeof ResetType !== "string" || !RESET_TYPES.includes(ResetType)) {
-      throw new HttpProblem(400, [message("ActionParameterValueNotInList", [String(ResetType), "ResetType", action])]);
+      const value = String(ResetType);
+      throw new HttpProblem(400, [message("ActionParameterValueFormatError", [value, "ResetType", action])]);
     }
     if (this.faults.stuckPower === true) return { status: 204 };
     const on = this.#power === "On" || this.#power === "PoweringOn";

@@ -18,6 +18,15 @@ export class HttpProblem extends Error {
   }
 }
 
+/**
+ * 405 for a method the resource does not take, with the `Allow` it does. Base 1.5.0 has no
+ * `OperationNotAllowed` (later registries do): the error's message says it instead.
+ */
+export function notAllowed(method: string, path: string, allowed: readonly string[]): HttpProblem {
+  const allow = allowed.join(", ");
+  return new HttpProblem(405, [message("GeneralError")], { Allow: allow }, `${path} takes ${allow}, not ${method}.`);
+}
+
 export type Reply = { status: number; body?: unknown; headers?: Record<string, string> };
 
 /** A request target split into its path (no trailing slash) and its query. */

@@ -32,13 +32,27 @@ const JSON_TYPE = /^application\/json(;\s*charset=utf-8)?$/i;
 const MESSAGE_ID = /^([A-Za-z]+\.\d+\.\d+)(\.\d+)?\.[A-Za-z]+$/;
 
 const link = z.object({ "@odata.id": z.string() });
+const message = z.object({
+  MessageId: z.string().regex(MESSAGE_ID),
+  Message: z.string(),
+  MessageArgs: z.array(z.string()).optional(),
+  Severity: z.string().optional(),
+});
+type RedfishMessage = z.infer<typeof message>;
+/** A message registry file, as its `Location` serves it. */
+const registry = z.object({
+  RegistryPrefix: z.string(),
+  RegistryVersion: z.string(),
+  Messages: z.record(
+    z.object({ Message: z.string(), Severity: z.string().optional(), NumberOfArgs: z.number().int().optional() }),
+  ),
+});
+type Registry = z.infer<typeof registry>;
 const errorFormat = z.object({
   error: z.object({
     code: z.string().regex(MESSAGE_ID),
     message: z.string().min(1),
-    "@Message.ExtendedInfo": z
-      .array(z.object({ MessageId: z.string().regex(MESSAGE_ID), Message: z.string() }).passthrough())
-      .min(1),
+    "@Message.ExtendedInfo": z.array(message).min(1),
   }),
 });
 const resource = z.object({ "@odata.id": z.string(), "@odata.type": z.string() }).passthrough();
@@ -85,10 +99,12 @@ export async function checkService(service: ServiceUnderTest): Promise<Report> {
     }
     return { status: answer.status, headers: answer.headers, text, json };
   };
+  const sent: { url: string; info: RedfishMessage }[] = [];
   const expectError = (path: string, answer: Answer, status: number, what: string) => {
     if (answer.status !== status) flag(path, `status-${status}`, `${what} answered ${answer.status}`);
     const parsed = errorFormat.safeParse(answer.json);
     if (!parsed.success) flag(path, "error-format", `${what}: ${issues(parsed.error)}`);
+    for (const info of parsed.data?.error["@Message.ExtendedInfo"] ?? []) sent.push({ url: path, info });
     checkProtocolHeaders(path, answer, flag);
   };
 
@@ -124,7 +140,13 @@ export async function checkService(service: ServiceUnderTest): Promise<Report> {
     if (!allow.includes("GET")) flag(path, "allow-header", `Allow is "${answer.headers.get("allow") ?? ""}"`);
     if (allow.includes("PATCH") && answer.headers.get("etag") === null)
       flag(path, "etag", "takes PATCH but its GET carries no ETag");
-    if (!PUBLIC.includes(path)) await checkNeedsAuth(path, request, flag);
+    if (!PUBLIC.includes(path)) {
+      // Every resource but the public ones answers 401 without credentials, and says Basic works.
+      const refused = await request(path, { auth: false });
+      expectError(path, refused, 401, "a GET without credentials");
+      if (!/^Basic\b/i.test(refused.headers.get("www-authenticate") ?? ""))
+        flag(path, "auth", "a 401 without WWW-Authenticate: Basic");
+    }
 
     for (const found of linksIn(doc)) {
       const [target = "", fragment] = found.split("#");
@@ -154,12 +176,16 @@ export async function checkService(service: ServiceUnderTest): Promise<Report> {
     expectError(target, answer, 405, `a GET of an action of ${from}`);
     if (!allowOf(answer).includes("POST")) flag(target, "allow-header", "an action's 405 does not Allow POST");
   }
+  const registries: Registry[] = [];
   for (const { from, uri } of registryUris) {
     const answer = await request(uri);
+    const parsed = registry.safeParse(answer.json);
     if (answer.status !== 200) flag(uri, "link-resolves", `the registry file of ${from} answered ${answer.status}`);
+    else if (!parsed.success) flag(uri, "message-registry", issues(parsed.error));
+    else registries.push(parsed.data);
   }
-  await checkErrorsCiteRegistries(documents, request, flag);
   await checkQueries(documents, request, flag, expectError);
+  for (const { url, info } of sent) checkMessage(url, info, registries, flag);
   return { violations, visited: [...documents.keys()] };
 }
 
@@ -202,15 +228,6 @@ async function checkEntryPoints(request: Request, flag: Flag, expectError: Expec
   expectError("/redfish/v1/Systems", version, 412, "OData-Version 4.01");
 }
 
-/** Every resource but the public ones answers 401 without credentials, and says Basic works. */
-async function checkNeedsAuth(path: string, request: Request, flag: Flag): Promise<void> {
-  const answer = await request(path, { auth: false });
-  if (answer.status !== 401) flag(path, "auth", `answered ${answer.status} without credentials`);
-  else if (!/^Basic\b/i.test(answer.headers.get("www-authenticate") ?? ""))
-    flag(path, "auth", "a 401 without WWW-Authenticate: Basic");
-  if (!errorFormat.safeParse(answer.json).success) flag(path, "error-format", "the 401 is not a Redfish error");
-}
-
 function checkProtocolHeaders(path: string, answer: Answer, flag: Flag): void {
   if (answer.headers.get("odata-version") !== "4.0")
     flag(path, "odata-version-header", `OData-Version is ${answer.headers.get("odata-version")}`);
@@ -239,18 +256,22 @@ function checkResource(path: string, doc: Json, flag: Flag): void {
     if (typeof doc[required] !== "string") flag(path, "required-property", `no ${required}`);
 }
 
-/** A message a service sends must come from a registry it publishes, so that a client can look it up. */
-async function checkErrorsCiteRegistries(documents: Map<string, Json>, request: Request, flag: Flag): Promise<void> {
-  const published = new Set(
-    [...documents.values()].map((doc) => registryFile.safeParse(doc)).flatMap((r) => (r.success ? [r.data.Id] : [])),
-  );
-  const answer = await request("/redfish/v1/NoSuchResource");
-  const parsed = errorFormat.safeParse(answer.json);
-  for (const info of parsed.data?.error["@Message.ExtendedInfo"] ?? []) {
-    const registry = MESSAGE_ID.exec(info.MessageId)?.[1];
-    if (registry === undefined || ![...published].some((id) => id.startsWith(registry)))
-      flag("/redfish/v1/NoSuchResource", "message-registry", `${info.MessageId} cites no published registry`);
-  }
+/**
+ * A message a service sends must be the one its published registry defines, so that a client can
+ * look it up: the same text with its arguments filled in, the same severity.
+ */
+function checkMessage(url: string, info: RedfishMessage, registries: Registry[], flag: Flag): void {
+  const [, prefix, version, key = ""] = /^([A-Za-z]+)\.(\d+\.\d+)(?:\.\d+)?\.([A-Za-z]+)$/.exec(info.MessageId) ?? [];
+  const found = registries.find((r) => r.RegistryPrefix === prefix && r.RegistryVersion.startsWith(`${version}.`));
+  const defined = found?.Messages[key];
+  if (defined === undefined) return flag(url, "message-registry", `${info.MessageId} is in no published registry`);
+  const args = info.MessageArgs ?? [];
+  const text = defined.Message.replace(/%(\d+)/g, (_, n: string) => args[Number(n) - 1] ?? "");
+  if (info.Message !== text) flag(url, "message-registry", `${info.MessageId}: "${info.Message}", defined "${text}"`);
+  if (info.Severity !== undefined && info.Severity !== defined.Severity)
+    flag(url, "message-registry", `${info.MessageId} is ${info.Severity}, defined ${defined.Severity}`);
+  if (args.length !== (defined.NumberOfArgs ?? 0))
+    flag(url, "message-registry", `${info.MessageId} has ${args.length} arguments, defined ${defined.NumberOfArgs}`);
 }
 
 /**
