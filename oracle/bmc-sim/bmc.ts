@@ -560,6 +560,7 @@ export class SimulatedBmc {
       this.#power = to;
       this.#systemVersion += 1;
       if (to === "On") this.#booted();
+      this.#events.publish(this.#systemPath, message("PropertyValueModified", ["PowerState", to]));
     };
     if (this.behaviour.powerTransitionMs <= 0) return finish();
     this.#power = via;

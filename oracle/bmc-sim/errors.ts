@@ -39,6 +39,7 @@ const KEYS = [
   "MalformedJSON",
   "QueryNotSupported",
   "QueryParameterValueFormatError",
+  "PropertyValueModified",
 ] as const;
 
 export type MessageKey = (typeof KEYS)[number];

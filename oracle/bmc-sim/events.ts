@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 
-import { message } from "./errors.js";
+import { message, type RedfishMessage } from "./errors.js";
 import { asObject, HttpProblem, type Reply } from "./http.js";
 import { collection } from "./protocol.js";
 
@@ -20,11 +20,12 @@ interface Subscription {
 }
 
 /**
- * The EventService's subscriptions, kept in memory: a POST creates one, a DELETE removes it.
- * Events are not delivered; a client can check that it subscribes and unsubscribes right.
+ * The EventService's subscriptions, kept in memory: a POST creates one, a DELETE removes it. A
+ * change of the machine is POSTed to each subscriber as an Event, once, without retries.
  */
 export class EventSubscriptions {
   readonly #subscriptions = new Map<string, Subscription>();
+  #eventCount = 0;
 
   /** The methods a path under the EventService takes; `[]` for one that does not exist; `undefined` if not ours. */
   methodsOf(path: string): readonly string[] | undefined {
@@ -89,6 +90,36 @@ export class EventSubscriptions {
     this.#subscriptions.set(subscription.id, subscription);
     const location = `${SUBSCRIPTIONS}/${subscription.id}`;
     return { status: 201, body: document(subscription), headers: { Location: location } };
+  }
+
+  /**
+   * Sends a `ResourceUpdated` event about `origin` to every subscriber that takes that type. A
+   * subscriber that does not answer loses it, as from a BMC that gave up retrying.
+   */
+  publish(origin: string, info: RedfishMessage): void {
+    const { MessageId, Message, MessageArgs, Severity } = info;
+    for (const subscription of this.#subscriptions.values()) {
+      if (subscription.eventTypes !== undefined && !subscription.eventTypes.includes("ResourceUpdated")) continue;
+      this.#eventCount += 1;
+      const id = String(this.#eventCount);
+      const record = { EventType: "ResourceUpdated", EventId: id, EventTimestamp: new Date().toISOString() };
+      const event = {
+        "@odata.type": "#Event.v1_7_0.Event",
+        Id: id,
+        Name: "Event",
+        ...(subscription.context === null ? {} : { Context: subscription.context }),
+        Events: [{ ...record, MessageId, Message, MessageArgs, Severity, OriginOfCondition: { "@odata.id": origin } }],
+      };
+      void fetch(subscription.destination, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(event),
+        signal: AbortSignal.timeout(5_000),
+      }).then(
+        (answer) => answer.body?.cancel(),
+        () => undefined,
+      );
+    }
   }
 
   remove(path: string): Reply {

@@ -1,8 +1,12 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+
 import { afterEach, describe, expect, it } from "vitest";
 
 import { SimulatedBmc, type BmcOptions } from "../../oracle/bmc-sim/bmc.js";
 import { RedfishClient, RedfishHttpError } from "../../oracle/redfish/index.js";
 import { BMC_PASSWORD, BMC_USER } from "../helpers/agent.js";
+import { waitFor } from "../helpers/wait.js";
 import { checkService } from "./conformance/check.js";
 
 const opened: { close(): Promise<void> }[] = [];
@@ -127,6 +131,49 @@ describe("the BMC simulator's EventService", () => {
     const gone = await client.get(location).catch((error: unknown) => error);
     expect(gone).toBeInstanceOf(RedfishHttpError);
     expect((gone as RedfishHttpError).status).toBe(404);
+  });
+
+  it("POSTs an event to its subscribers when the machine's power changes", async () => {
+    const received: unknown[] = [];
+    const listener = createServer((request, response) => {
+      let text = "";
+      request.on("data", (chunk: Buffer) => (text += chunk.toString()));
+      request.on("end", () => {
+        received.push(JSON.parse(text));
+        response.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => listener.listen(0, "127.0.0.1", resolve));
+    opened.push({ close: () => new Promise<void>((resolve) => listener.close(() => resolve())) });
+    const destination = `http://127.0.0.1:${(listener.address() as AddressInfo).port}/events`;
+
+    const bmc = await bmcWith();
+    const client = clientOf(bmc);
+    const subscriptions = "/redfish/v1/EventService/Subscriptions";
+    await client.post(subscriptions, { Destination: destination, Protocol: "Redfish", Context: "lease-7" });
+    // A subscriber to alerts only hears nothing of power.
+    await client.post(subscriptions, { Destination: destination, Protocol: "Redfish", EventTypes: ["Alert"] });
+    await client.post(`/redfish/v1/Systems/${bmc.systemId}/Actions/ComputerSystem.Reset`, { ResetType: "On" });
+
+    await waitFor("the event", () => received.length > 0);
+    // Time for a wrongly sent second event to arrive, were there one.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(received).toEqual([
+      {
+        "@odata.type": "#Event.v1_7_0.Event",
+        Id: "1",
+        Name: "Event",
+        Context: "lease-7",
+        Events: [
+          expect.objectContaining({
+            EventType: "ResourceUpdated",
+            MessageId: "Base.1.5.0.PropertyValueModified",
+            MessageArgs: ["PowerState", "On"],
+            OriginOfCondition: { "@odata.id": `/redfish/v1/Systems/${bmc.systemId}` },
+          }),
+        ],
+      },
+    ]);
   });
 
   it("refuses a subscription without a Destination or with a Protocol it does not speak", async () => {

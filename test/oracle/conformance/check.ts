@@ -138,8 +138,10 @@ export async function checkService(service: ServiceUnderTest): Promise<Report> {
     const allow = allowOf(answer);
     allowedOf.set(path, allow);
     if (!allow.includes("GET")) flag(path, "allow-header", `Allow is "${answer.headers.get("allow") ?? ""}"`);
-    if (allow.includes("PATCH") && answer.headers.get("etag") === null)
-      flag(path, "etag", "takes PATCH but its GET carries no ETag");
+    const etag = answer.headers.get("etag");
+    if (allow.includes("PATCH") && etag === null) flag(path, "etag", "takes PATCH but its GET carries no ETag");
+    if (etag !== null && doc["@odata.etag"] !== undefined && doc["@odata.etag"] !== etag)
+      flag(path, "etag", `@odata.etag ${String(doc["@odata.etag"])} is not the ETag header ${etag}`);
     if (!PUBLIC.includes(path)) {
       // Every resource but the public ones answers 401 without credentials, and says Basic works.
       const refused = await request(path, { auth: false });
