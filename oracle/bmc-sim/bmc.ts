@@ -376,6 +376,7 @@ export class SimulatedBmc {
     if (method === "DELETE" && path.startsWith(`${SESSIONS}/`)) return this.#logout(path.slice(SESSIONS.length + 1));
     if (method === "POST" && path === `${EVENT_SERVICE}/Subscriptions`) return this.#events.create(body);
     if (method === "DELETE" && path.startsWith(`${EVENT_SERVICE}/Subscriptions/`)) return this.#events.remove(path);
+    if (path === `${EVENT_SERVICE}/Actions/EventService.SubmitTestEvent`) return this.#events.submitTestEvent(body);
     if (method === "POST" && path === `${system}/Actions/ComputerSystem.Reset`) return this.#reset(body);
     if (method === "PATCH" && path === system) {
       this.#checkIfMatch(headers, this.#systemEtag());

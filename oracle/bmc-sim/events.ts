@@ -41,7 +41,7 @@ export class EventSubscriptions {
 
   /** The service document, from the mockup's, with the features the simulator really has. */
   service(mockup: Record<string, unknown>): Record<string, unknown> {
-    const { Actions: _notSimulated, SMTP: _noMail, ...rest } = mockup;
+    const { SMTP: _noMail, ...rest } = mockup;
     return { ...rest, EventTypesForSubscription: EVENT_TYPES };
   }
 
@@ -92,23 +92,47 @@ export class EventSubscriptions {
     return { status: 201, body: document(subscription), headers: { Location: location } };
   }
 
-  /**
-   * Sends a `ResourceUpdated` event about `origin` to every subscriber that takes that type. A
-   * subscriber that does not answer loses it, as from a BMC that gave up retrying.
-   */
+  /** Sends a `ResourceUpdated` event about `origin` to its subscribers. */
   publish(origin: string, info: RedfishMessage): void {
     const { MessageId, Message, MessageArgs, Severity } = info;
+    this.#deliver("ResourceUpdated", {
+      MessageId,
+      Message,
+      MessageArgs,
+      Severity,
+      OriginOfCondition: { "@odata.id": origin },
+    });
+  }
+
+  /** `EventService.SubmitTestEvent`: the event the client describes, sent to its subscribers at once. */
+  submitTestEvent(body: unknown): Reply {
+    const action = "EventService.SubmitTestEvent";
+    const { EventType = "Alert", MessageId, ...rest } = asObject(body ?? {}, "");
+    if (MessageId === undefined) throw new HttpProblem(400, [message("ActionParameterMissing", [action, "MessageId"])]);
+    if (typeof EventType !== "string" || ![...EVENT_TYPES, "Other"].includes(EventType)) {
+      throw new HttpProblem(400, [
+        message("ActionParameterValueFormatError", [JSON.stringify(EventType), "EventType", action]),
+      ]);
+    }
+    this.#deliver(EventType, { MessageId, ...rest });
+    return { status: 204 };
+  }
+
+  /**
+   * POSTs one event record to every subscriber that takes its type. A subscriber that does not
+   * answer loses it, as from a BMC that gave up retrying.
+   */
+  #deliver(eventType: string, record: Record<string, unknown>): void {
     for (const subscription of this.#subscriptions.values()) {
-      if (subscription.eventTypes !== undefined && !subscription.eventTypes.includes("ResourceUpdated")) continue;
+      if (subscription.eventTypes !== undefined && !subscription.eventTypes.includes(eventType)) continue;
       this.#eventCount += 1;
       const id = String(this.#eventCount);
-      const record = { EventType: "ResourceUpdated", EventId: id, EventTimestamp: new Date().toISOString() };
       const event = {
         "@odata.type": "#Event.v1_7_0.Event",
         Id: id,
         Name: "Event",
         ...(subscription.context === null ? {} : { Context: subscription.context }),
-        Events: [{ ...record, MessageId, Message, MessageArgs, Severity, OriginOfCondition: { "@odata.id": origin } }],
+        Events: [{ EventType: eventType, EventId: id, EventTimestamp: new Date().toISOString(), ...record }],
       };
       void fetch(subscription.destination, {
         method: "POST",

@@ -174,6 +174,14 @@ describe("the BMC simulator's EventService", () => {
         ],
       },
     ]);
+
+    // SubmitTestEvent (which sushy needs advertised) reaches both: the first takes every type.
+    const test = { EventType: "Alert", MessageId: "Base.1.5.0.GeneralError", Message: "a test" };
+    await client.post("/redfish/v1/EventService/Actions/EventService.SubmitTestEvent", test);
+    await waitFor("the test events", () => received.length === 3);
+    const alerts = received.slice(1) as { Context?: string; Events: unknown[] }[];
+    expect(alerts.map((event) => event.Context).sort()).toEqual(["lease-7", undefined]);
+    for (const alert of alerts) expect(alert.Events).toEqual([expect.objectContaining(test)]);
   });
 
   it("refuses a subscription without a Destination or with a Protocol it does not speak", async () => {
