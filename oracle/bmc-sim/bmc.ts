@@ -49,8 +49,9 @@ export interface BmcBehaviour {
   /** Whether the host's IPv4 shows on its EthernetInterfaces; many BMCs know it only from an OS agent. */
   reportsHostIpv4: boolean;
   /**
-   * The EventService: `subscriptions` (POST creates one, DELETE removes it; no events are sent), or
-   * `absent`, as on BMCs without one: no link from the service root, 404 at its URI.
+   * The EventService: `subscriptions` (POST creates one, DELETE removes it; power changes and
+   * `SubmitTestEvent` are POSTed to subscribers), or `absent`, as on BMCs without one: no link from
+   * the service root, 404 at its URI.
    */
   eventService: "subscriptions" | "absent";
 }
