@@ -42,7 +42,8 @@ export class EventSubscriptions {
   /** The service document, from the mockup's, with the features the simulator really has. */
   service(mockup: Record<string, unknown>): Record<string, unknown> {
     const { SMTP: _noMail, ...rest } = mockup;
-    return { ...rest, EventTypesForSubscription: EVENT_TYPES };
+    // Events go out once: the mockup's three retries a minute apart would be a promise not kept.
+    return { ...rest, EventTypesForSubscription: EVENT_TYPES, DeliveryRetryAttempts: 0 };
   }
 
   get(path: string): Reply | undefined {

@@ -110,7 +110,7 @@ describe("the BMC simulator's EventService", () => {
     const client = clientOf(bmc);
     const root = await client.get("/redfish/v1");
     const service = await client.get((root.EventService as { "@odata.id": string })["@odata.id"]);
-    expect(service.ServiceEnabled).toBe(true);
+    expect(service).toMatchObject({ ServiceEnabled: true, DeliveryRetryAttempts: 0 });
     const subscriptions = (service.Subscriptions as { "@odata.id": string })["@odata.id"];
 
     const created = await client.post(subscriptions, {
