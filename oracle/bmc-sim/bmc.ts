@@ -3,8 +3,11 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 
-import { errorBody, message, type RedfishMessage } from "./errors.js";
-import { loadMockup, MOCKUP_SYSTEM_ID } from "./mockup.js";
+import { errorBody, message } from "./errors.js";
+import { EVENT_SERVICE, EventSubscriptions } from "./events.js";
+import { asObject, etagOf, HttpProblem, notAllowed, parseTarget, readBody, send, type Reply } from "./http.js";
+import { loadMockup, mockupActionTargets, MOCKUP_SYSTEM_ID } from "./mockup.js";
+import { checkODataVersion, collection, PROTOCOL_FEATURES, readQuery, selectFrom } from "./protocol.js";
 
 export type PowerState = "On" | "Off" | "PoweringOn" | "PoweringOff";
 
@@ -45,6 +48,12 @@ export interface BmcBehaviour {
   cdBootTarget: "Cd" | "UsbCd";
   /** Whether the host's IPv4 shows on its EthernetInterfaces; many BMCs know it only from an OS agent. */
   reportsHostIpv4: boolean;
+  /**
+   * The EventService: `subscriptions` (POST creates one, DELETE removes it; power changes and
+   * `SubmitTestEvent` are POSTed to subscribers), or `absent`, as on BMCs without one: no link from
+   * the service root, 404 at its URI.
+   */
+  eventService: "subscriptions" | "absent";
 }
 
 /** Faults to inject; each can be changed while the BMC runs. */
@@ -137,6 +146,7 @@ const DEFAULT_BEHAVIOUR: BmcBehaviour = {
   insertMediaImageOnly: false,
   cdBootTarget: "Cd",
   reportsHostIpv4: true,
+  eventService: "subscriptions",
 };
 
 const STANDBY_WATTS = 6;
@@ -161,19 +171,10 @@ const PUBLIC_PATHS = new Set(["/redfish", "/redfish/v1", "/redfish/v1/odata", "/
 const SESSIONS = "/redfish/v1/SessionService/Sessions";
 const TASK_MONITORS = "/redfish/v1/TaskService/TaskMonitors/";
 const TASKS = "/redfish/v1/TaskService/Tasks/";
-const MAX_BODY_BYTES = 64 * 1024;
-
-class HttpProblem extends Error {
-  constructor(
-    readonly status: number,
-    readonly messages: RedfishMessage[],
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(messages[0]?.Message ?? `HTTP ${status}`);
-  }
-}
-
-type Reply = { status: number; body?: unknown; headers?: Record<string, string> };
+const MANAGER_MEDIA = "/redfish/v1/Managers/BMC/VirtualMedia";
+const READ = ["GET", "HEAD"] as const;
+const READ_PATCH = [...READ, "PATCH"] as const;
+const POST_ONLY = ["POST"] as const;
 
 /**
  * One simulated BMC managing one machine shaped like the DMTF reference server. It behaves as a
@@ -202,6 +203,7 @@ export class SimulatedBmc {
   readonly #tasks = new Map<string, Task>();
   readonly #media = new Map<string, Media>();
   readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #events = new EventSubscriptions();
   #power: PowerState;
   #boot = { target: "None", enabled: "Disabled", mode: "UEFI", uefiTarget: "/0x31/0x33/0x01/0x01" };
   #systemVersion = 1;
@@ -290,7 +292,7 @@ export class SimulatedBmc {
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const at = performance.now();
     const method = request.method ?? "GET";
-    const path = normalize(request.url ?? "/");
+    const { path, query } = parseTarget(request.url ?? "/");
     let body: unknown;
     const record = (status: number) =>
       this.requests.push({ method, path, status, at, ...(body === undefined ? {} : { body }) });
@@ -308,7 +310,7 @@ export class SimulatedBmc {
       if (this.#takeFault("failNext")) {
         throw new HttpProblem(503, [message("ServiceTemporarilyUnavailable", ["1"])], { "Retry-After": "1" });
       }
-      const reply = this.#route(method, path, request.headers, body);
+      const reply = this.#route(method, path, query, request.headers, body);
       const lost = method === "POST" && path !== SESSIONS ? this.#takeAfterApplying() : undefined;
       if (lost === "drop" || lost === "hang") {
         record(0);
@@ -317,7 +319,7 @@ export class SimulatedBmc {
         return;
       }
       if (lost !== undefined) throw new HttpProblem(lost, [message("GeneralError")]);
-      send(response, reply);
+      send(response, reply, method === "HEAD");
       record(reply.status);
     } catch (error) {
       const problem =
@@ -326,7 +328,11 @@ export class SimulatedBmc {
           : error instanceof SyntaxError
             ? new HttpProblem(400, [message("MalformedJSON")])
             : new HttpProblem(500, [message("GeneralError")]);
-      send(response, { status: problem.status, body: errorBody(...problem.messages), headers: problem.headers });
+      send(response, {
+        status: problem.status,
+        body: errorBody(problem.messages, problem.summary),
+        headers: problem.headers,
+      });
       record(problem.status);
     }
   }
@@ -345,47 +351,105 @@ export class SimulatedBmc {
     return true;
   }
 
-  #route(method: string, path: string, headers: IncomingMessage["headers"], body: unknown): Reply {
-    if (path === "/redfish" && method === "GET") return { status: 200, body: { v1: "/redfish/v1/" } };
+  #route(
+    method: string,
+    path: string,
+    query: URLSearchParams,
+    headers: IncomingMessage["headers"],
+    body: unknown,
+  ): Reply {
+    checkODataVersion(headers);
     if (path === SESSIONS && method === "POST") return this.#login(body);
     if (!PUBLIC_PATHS.has(path)) this.#authenticate(headers);
 
-    const system = `/redfish/v1/Systems/${this.systemId}`;
-    const mediaRoot =
-      this.behaviour.virtualMedia === "system" ? `${system}/VirtualMedia` : "/redfish/v1/Managers/BMC/VirtualMedia";
-    if (method === "GET") return this.#get(path, system, mediaRoot);
+    const allowed = this.#methodsOf(path);
+    if (allowed === undefined) throw new HttpProblem(404, [message("ResourceNotFound", ["Resource", path])]);
+    const allow = { Allow: allowed.join(", ") };
+    if (!allowed.includes(method)) throw notAllowed(method, path, allowed);
+    if (method === "GET" || method === "HEAD") {
+      const selection = readQuery(query);
+      const reply = selectFrom(this.#get(path), selection);
+      return { ...reply, headers: { ...reply.headers, ...allow } };
+    }
+
+    const system = this.#systemPath;
+    const mediaRoot = this.#mediaRoot;
     if (method === "DELETE" && path.startsWith(`${SESSIONS}/`)) return this.#logout(path.slice(SESSIONS.length + 1));
+    if (method === "POST" && path === `${EVENT_SERVICE}/Subscriptions`) return this.#events.create(body);
+    if (method === "DELETE" && path.startsWith(`${EVENT_SERVICE}/Subscriptions/`)) return this.#events.remove(path);
+    if (path === `${EVENT_SERVICE}/Actions/EventService.SubmitTestEvent`) return this.#events.submitTestEvent(body);
     if (method === "POST" && path === `${system}/Actions/ComputerSystem.Reset`) return this.#reset(body);
     if (method === "PATCH" && path === system) {
       this.#checkIfMatch(headers, this.#systemEtag());
       return this.#patchSystem(body);
     }
     if (path.startsWith(`${mediaRoot}/`)) {
-      const [id, action] = path.slice(mediaRoot.length + 1).split("/Actions/");
-      const media = this.#media.get(id ?? "");
-      if (media !== undefined && id !== undefined) {
-        if (method === "POST" && action === "VirtualMedia.InsertMedia") return this.#insertAction(id, body);
-        if (method === "POST" && action === "VirtualMedia.EjectMedia") {
-          this.#eject(id);
-          return { status: 204 };
-        }
-        if (method === "PATCH" && action === undefined) {
-          this.#checkIfMatch(headers, etagOf(`${id}:${media.version}`));
-          return this.#patchMedia(id, body);
-        }
+      const [id = "", action] = path.slice(mediaRoot.length + 1).split("/Actions/");
+      const media = this.#requireMedia(id);
+      if (action === "VirtualMedia.InsertMedia") return this.#insertAction(id, body);
+      if (action === "VirtualMedia.EjectMedia") {
+        this.#eject(id);
+        return { status: 204 };
+      }
+      this.#checkIfMatch(headers, etagOf(`${id}:${media.version}`));
+      return this.#patchMedia(id, body);
+    }
+    // The mockup's other actions (a Manager's reset, a certificate's renewal...) are listed but not simulated.
+    throw new HttpProblem(400, [message("ActionNotSupported", [path.split("/").pop() ?? path])]);
+  }
+
+  get #systemPath(): string {
+    return `/redfish/v1/Systems/${this.systemId}`;
+  }
+
+  get #mediaRoot(): string {
+    return this.behaviour.virtualMedia === "system" ? `${this.#systemPath}/VirtualMedia` : MANAGER_MEDIA;
+  }
+
+  /** The methods the resource at `path` takes, as its `Allow` header says; `undefined` if there is none. */
+  #methodsOf(path: string): readonly string[] | undefined {
+    const system = this.#systemPath;
+    const mediaRoot = this.#mediaRoot;
+    if (this.faults.notFound?.some((broken) => path === `${system}/${broken}`) === true) return undefined;
+    if (path === "/redfish" || path === mediaRoot) return READ;
+    if (path === system) return READ_PATCH;
+    if (path === `${system}/Actions/ComputerSystem.Reset`) return POST_ONLY;
+    if (path.startsWith(`${mediaRoot}/`)) {
+      // A drive, or one of its two actions; below a drive (its certificates) are the mockup's documents.
+      const [id = "", action] = path.slice(mediaRoot.length + 1).split("/Actions/");
+      if (this.#media.has(id) && action === undefined) return READ_PATCH;
+      if (this.#media.has(id)) {
+        return action === "VirtualMedia.InsertMedia" || action === "VirtualMedia.EjectMedia" ? POST_ONLY : undefined;
       }
     }
-    if (this.#template(path) !== undefined || path === mediaRoot) {
-      throw new HttpProblem(405, [message("OperationNotAllowed")], { Allow: "GET" });
+    // Virtual media hangs in one place only; the mockup's documents for the other are not served.
+    const elsewhere = this.behaviour.virtualMedia === "system" ? MANAGER_MEDIA : `${system}/VirtualMedia`;
+    if (path === elsewhere || path.startsWith(`${elsewhere}/`)) return undefined;
+    if (path === SESSIONS) return this.behaviour.sessions === "absent" ? READ : [...READ, "POST"];
+    if (path.startsWith(`${SESSIONS}/`))
+      return this.#hasSession(path.slice(SESSIONS.length + 1)) ? [...READ, "DELETE"] : undefined;
+    if (path === TASKS.slice(0, -1)) return READ;
+    if (path.startsWith(TASKS) || path.startsWith(TASK_MONITORS)) {
+      return this.#tasks.has(path.split("/").pop() ?? "") ? READ : undefined;
     }
-    throw new HttpProblem(404, [message("ResourceNotFound", ["Resource", path])]);
+    if (path === EVENT_SERVICE || path.startsWith(`${EVENT_SERVICE}/`)) {
+      if (this.behaviour.eventService === "absent") return undefined;
+      const events = this.#events.methodsOf(path);
+      if (events !== undefined) return events.length === 0 ? undefined : events;
+    }
+    if (mockupActionTargets().has(this.#mockupPath(path))) return POST_ONLY;
+    return this.#template(path) === undefined ? undefined : READ;
+  }
+
+  #hasSession(id: string): boolean {
+    return [...this.#sessions.values()].some((session) => session.id === id);
   }
 
   // ------------------------------------------------------------------ auth
 
   #login(body: unknown): Reply {
     const { sessions } = this.behaviour;
-    if (sessions === "absent") throw new HttpProblem(405, [message("OperationNotAllowed")], { Allow: "GET" });
+    if (sessions === "absent") throw notAllowed("POST", SESSIONS, READ);
     if (sessions !== "accepted") {
       throw new HttpProblem(sessions, [message(sessions === 401 ? "NoValidSession" : "InsufficientPrivilege")]);
     }
@@ -443,13 +507,15 @@ export class SimulatedBmc {
   #checkIfMatch(headers: IncomingMessage["headers"], current: string): void {
     const ifMatch = headers["if-match"];
     if (ifMatch === undefined) {
-      if (this.behaviour.requireIfMatch) throw new HttpProblem(428, [message("PreconditionRequired")]);
+      if (this.behaviour.requireIfMatch) {
+        throw new HttpProblem(428, [message("GeneralError")], {}, "This resource is changed only with If-Match.");
+      }
       return;
     }
     const strip = (tag: string) => tag.trim().replace(/^W\//, "");
     const accepted = ifMatch.split(",").map(strip);
     if (!accepted.includes("*") && !accepted.includes(strip(current))) {
-      throw new HttpProblem(412, [message("PreconditionFailed")]);
+      throw new HttpProblem(412, [message("GeneralError")], {}, "The ETag in If-Match is not the resource's.");
     }
   }
 
@@ -462,7 +528,8 @@ export class SimulatedBmc {
     if (unknown !== undefined) throw new HttpProblem(400, [message("ActionParameterNotSupported", [unknown, action])]);
     if (ResetType === undefined) throw new HttpProblem(400, [message("ActionParameterMissing", [action, "ResetType"])]);
     if (typeof ResetType !== "string" || !RESET_TYPES.includes(ResetType)) {
-      throw new HttpProblem(400, [message("ActionParameterValueNotInList", [String(ResetType), "ResetType", action])]);
+      const value = String(ResetType);
+      throw new HttpProblem(400, [message("ActionParameterValueFormatError", [value, "ResetType", action])]);
     }
     if (this.faults.stuckPower === true) return { status: 204 };
     const on = this.#power === "On" || this.#power === "PoweringOn";
@@ -495,6 +562,7 @@ export class SimulatedBmc {
       this.#power = to;
       this.#systemVersion += 1;
       if (to === "On") this.#booted();
+      this.#events.publish(this.#systemPath, message("PropertyValueModified", ["PowerState", to]));
     };
     if (this.behaviour.powerTransitionMs <= 0) return finish();
     this.#power = via;
@@ -686,10 +754,17 @@ export class SimulatedBmc {
 
   // ------------------------------------------------------------------ documents
 
-  #get(path: string, system: string, mediaRoot: string): Reply {
-    if (path.startsWith(TASK_MONITORS) || path.startsWith(TASKS)) {
-      const task = this.#tasks.get(path.split("/").pop() ?? "");
-      if (task === undefined) throw new HttpProblem(404, [message("ResourceNotFound", ["Task", path])]);
+  /** The document at `path`, which `#methodsOf` has found to exist. */
+  #get(path: string): Reply {
+    const system = this.#systemPath;
+    const mediaRoot = this.#mediaRoot;
+    if (path === "/redfish") return { status: 200, body: { v1: "/redfish/v1/" } };
+    if (path === TASKS.slice(0, -1)) {
+      const ids = [...this.#tasks.keys()].map((id) => `${TASKS}${id}`);
+      return { status: 200, body: collection("#TaskCollection.TaskCollection", path, "Task Collection", ids) };
+    }
+    const task = this.#tasks.get(path.split("/").pop() ?? "");
+    if (task !== undefined && (path.startsWith(TASK_MONITORS) || path.startsWith(TASKS))) {
       const running = Date.now() < task.doneAt;
       if (path.startsWith(TASK_MONITORS) && running) {
         return {
@@ -700,51 +775,29 @@ export class SimulatedBmc {
       }
       return { status: 200, body: this.#taskDocument(task) };
     }
-    if (this.faults.notFound?.some((broken) => path === `${system}/${broken}`) === true) {
-      throw new HttpProblem(404, [message("ResourceNotFound", ["Resource", path])]);
-    }
     if (path === system) {
       const omitted = new Set(this.faults.omitted);
       const document = Object.fromEntries(Object.entries(this.#systemDocument()).filter(([key]) => !omitted.has(key)));
       return { status: 200, body: document, headers: { ETag: this.#systemEtag() } };
     }
     if (path === mediaRoot) {
-      return {
-        status: 200,
-        body: {
-          "@odata.type": "#VirtualMediaCollection.VirtualMediaCollection",
-          "@odata.id": mediaRoot,
-          Name: "Virtual Media Services",
-          "Members@odata.count": MEDIA_IDS.length,
-          Members: MEDIA_IDS.map((id) => ({ "@odata.id": `${mediaRoot}/${id}` })),
-        },
-      };
+      const ids = MEDIA_IDS.map((id) => `${mediaRoot}/${id}`);
+      const type = "#VirtualMediaCollection.VirtualMediaCollection";
+      return { status: 200, body: collection(type, mediaRoot, "Virtual Media Services", ids) };
     }
-    if (path.startsWith(`${mediaRoot}/`)) {
+    const media = path.startsWith(`${mediaRoot}/`) ? this.#media.get(path.slice(mediaRoot.length + 1)) : undefined;
+    if (media !== undefined) {
       const id = path.slice(mediaRoot.length + 1);
-      const media = this.#media.get(id);
-      if (media !== undefined) {
-        return { status: 200, body: this.#mediaDocument(id), headers: { ETag: etagOf(`${id}:${media.version}`) } };
-      }
+      return { status: 200, body: this.#mediaDocument(id), headers: { ETag: etagOf(`${id}:${media.version}`) } };
     }
     if (path === SESSIONS) {
-      const members = [...this.#sessions.values()].map((s) => ({ "@odata.id": `${SESSIONS}/${s.id}` }));
-      return {
-        status: 200,
-        body: {
-          "@odata.type": "#SessionCollection.SessionCollection",
-          "@odata.id": SESSIONS,
-          Name: "Session Collection",
-          "Members@odata.count": members.length,
-          Members: members,
-        },
-      };
+      const ids = [...this.#sessions.values()].map((session) => `${SESSIONS}/${session.id}`);
+      return { status: 200, body: collection("#SessionCollection.SessionCollection", path, "Session Collection", ids) };
     }
-    if (path.startsWith(`${SESSIONS}/`)) {
-      const id = path.slice(SESSIONS.length + 1);
-      if ([...this.#sessions.values()].some((s) => s.id === id))
-        return { status: 200, body: this.#sessionResource(id) };
-    }
+    if (path.startsWith(`${SESSIONS}/`))
+      return { status: 200, body: this.#sessionResource(path.slice(SESSIONS.length + 1)) };
+    const events = path.startsWith(`${EVENT_SERVICE}/`) ? this.#events.get(path) : undefined;
+    if (events !== undefined) return events;
     const text = this.#template(path);
     if (text === undefined) throw new HttpProblem(404, [message("ResourceNotFound", ["Resource", path])]);
     if (path === "/redfish/v1/$metadata")
@@ -754,9 +807,20 @@ export class SimulatedBmc {
 
   /** The mockup document behind `path`, with this BMC's system id in place of the mockup's. */
   #template(path: string): string | undefined {
-    const mockupPath = path.replace(`/Systems/${this.systemId}`, `/Systems/${MOCKUP_SYSTEM_ID}`);
-    const resource = loadMockup().get(mockupPath);
-    return resource?.text.replaceAll(MOCKUP_SYSTEM_ID, this.systemId);
+    const text = loadMockup().get(this.#mockupPath(path))?.text.replaceAll(MOCKUP_SYSTEM_ID, this.systemId);
+    // Under the Manager, the mockup's media (and the links to them) move there from the System.
+    return this.behaviour.virtualMedia === "manager"
+      ? text?.replaceAll(`${this.#systemPath}/VirtualMedia`, MANAGER_MEDIA)
+      : text;
+  }
+
+  /** Where the mockup holds the document for `path`. */
+  #mockupPath(path: string): string {
+    const mockupSystem = `/redfish/v1/Systems/${MOCKUP_SYSTEM_ID}`;
+    const moved = this.behaviour.virtualMedia === "manager" && path.startsWith(MANAGER_MEDIA);
+    return moved
+      ? path.replace(MANAGER_MEDIA, `${mockupSystem}/VirtualMedia`)
+      : path.replace(this.#systemPath, mockupSystem);
   }
 
   /** The live state of this machine laid over the mockup's static documents. */
@@ -764,12 +828,30 @@ export class SimulatedBmc {
     const { hardware } = this;
     const watts = this.#watts();
     switch (path) {
-      case "/redfish/v1":
-        // The simulator does not implement $expand; say so, as a strict client will look.
+      case "/redfish/v1": {
+        // What the simulator really takes, not what the mockup's service did, as a strict client looks.
+        const { EventService: events, ...rest } = doc;
         return {
-          ...doc,
-          ProtocolFeaturesSupported: { ExpandQuery: { ExpandAll: false, Levels: false, Links: false, NoLinks: false } },
+          ...rest,
+          ...(this.behaviour.eventService === "absent" ? {} : { EventService: events }),
+          ProtocolFeaturesSupported: PROTOCOL_FEATURES,
         };
+      }
+      case "/redfish/v1/odata": {
+        const services = doc.value as { url: string }[];
+        const absent = this.behaviour.eventService === "absent" ? EVENT_SERVICE : undefined;
+        return { ...doc, value: services.filter((service) => service.url !== absent) };
+      }
+      case EVENT_SERVICE:
+        return this.#events.service(doc);
+      case "/redfish/v1/AccountService/OutboundConnections/1": {
+        // The mockup's connection names a session of its own; this BMC's sessions are only those opened.
+        const { Links: _session, ...rest } = doc;
+        return rest;
+      }
+      case "/redfish/v1/ServiceConditions":
+        // The mockup leaves out `Id`, which ServiceConditions (a Resource) requires.
+        return { Id: "ServiceConditions", ...doc };
       case "/redfish/v1/Managers/BMC":
         return this.behaviour.virtualMedia === "manager"
           ? { ...doc, VirtualMedia: { "@odata.id": "/redfish/v1/Managers/BMC/VirtualMedia" } }
@@ -827,6 +909,10 @@ export class SimulatedBmc {
         return { ...doc, Reading: watts };
       default:
         break;
+    }
+    // Some of the mockup's collections miscount their members; a client sizes its reads by the count.
+    if (Array.isArray(doc.Members) && doc["Members@odata.nextLink"] === undefined) {
+      return { ...doc, "Members@odata.count": doc.Members.length };
     }
     if (path.startsWith(`${system}/Memory/DIMM`)) {
       return { ...doc, CapacityMiB: Math.round((hardware.memoryGiB * 1024) / 4) };
@@ -911,12 +997,8 @@ export class SimulatedBmc {
 
   #mediaDocument(id: string): Record<string, unknown> {
     const media = this.#requireMedia(id);
-    const template = JSON.parse(this.#template(`/redfish/v1/Systems/${this.systemId}/VirtualMedia/${id}`) ?? "{}");
-    const root =
-      this.behaviour.virtualMedia === "system"
-        ? `/redfish/v1/Systems/${this.systemId}/VirtualMedia`
-        : "/redfish/v1/Managers/BMC/VirtualMedia";
-    const self = `${root}/${id}`;
+    const self = `${this.#mediaRoot}/${id}`;
+    const template = JSON.parse(this.#template(self) ?? "{}");
     return {
       ...template,
       "@odata.id": self,
@@ -943,48 +1025,4 @@ export class SimulatedBmc {
       UserName: this.username,
     };
   }
-}
-
-function normalize(url: string): string {
-  const path = decodeURIComponent(url.split("?")[0] ?? "/");
-  return path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
-}
-
-function etagOf(value: string): string {
-  return `"${createHash("sha1").update(value).digest("hex").slice(0, 16)}"`;
-}
-
-function asObject(value: unknown, field: string): Record<string, unknown> {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new HttpProblem(400, [
-      message("PropertyValueTypeError", [JSON.stringify(value), field || "body"], [`#/${field}`]),
-    ]);
-  }
-  return value as Record<string, unknown>;
-}
-
-async function readBody(request: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new HttpProblem(413, [message("GeneralError")]);
-    chunks.push(chunk as Buffer);
-  }
-  if (size === 0) return undefined;
-  return JSON.parse(Buffer.concat(chunks).toString("utf8"));
-}
-
-function send(response: ServerResponse, reply: Reply): void {
-  const isText = typeof reply.body === "string";
-  const payload = reply.body === undefined ? "" : isText ? (reply.body as string) : JSON.stringify(reply.body);
-  response.writeHead(reply.status, {
-    "OData-Version": "4.0",
-    "Cache-Control": "no-cache",
-    ...(payload === ""
-      ? {}
-      : { "Content-Type": "application/json; charset=utf-8", "Content-Length": Buffer.byteLength(payload) }),
-    ...reply.headers,
-  });
-  response.end(payload);
 }

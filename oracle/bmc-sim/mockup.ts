@@ -31,14 +31,33 @@ export function loadMockup(directory = MOCKUP_DIRECTORY): ReadonlyMap<string, Mo
       }
       const resource = relative(directory, folder).split(sep).filter(Boolean).join("/");
       const url = resource === "" ? "/redfish/v1" : `/redfish/v1/${resource}`;
-      if (entry.name === "index.json") {
-        resources.set(url, { text: readFileSync(path, "utf8"), contentType: "application/json; charset=utf-8" });
-      } else if (entry.name === "index.xml") {
-        resources.set(url, { text: readFileSync(path, "utf8"), contentType: "application/xml; charset=utf-8" });
-      }
+      // A message registry itself is served too, where its MessageRegistryFile's `Location` says.
+      const served =
+        entry.name === "index.json" || entry.name === "index.xml"
+          ? url
+          : resource === "Registries" && entry.name.endsWith(".json")
+            ? `${url}/${entry.name}`
+            : undefined;
+      if (served === undefined) continue;
+      const contentType = `application/${entry.name.endsWith(".xml") ? "xml" : "json"}; charset=utf-8`;
+      resources.set(served, { text: readFileSync(path, "utf8"), contentType });
     }
   };
   walk(directory);
   if (directory === MOCKUP_DIRECTORY) cached = resources;
   return resources;
+}
+
+let targets: ReadonlySet<string> | undefined;
+
+/** Every action target the mockup's documents advertise (with the mockup's system id): they take POST only. */
+export function mockupActionTargets(): ReadonlySet<string> {
+  if (targets !== undefined) return targets;
+  const found = new Set<string>();
+  for (const { text } of loadMockup().values()) {
+    // `target` is the property of an action, and of nothing else the mockup holds.
+    for (const [, target] of text.matchAll(/"target":\s*"([^"]+)"/g)) if (target !== undefined) found.add(target);
+  }
+  targets = found;
+  return found;
 }

@@ -14,6 +14,7 @@ const run = promisify(execFile);
 const PYTHON = "/usr/bin/python3";
 const REDFISHTOOL = "/usr/bin/redfishtool";
 const SUSHY_DRIVER = join(import.meta.dirname, "clients/sushy_drive.py");
+const SUSHY_EVENTS = join(import.meta.dirname, "clients/sushy_events.py");
 
 /** Whether Debian's python3-sushy is installed for the system Python. */
 async function hasSushy(): Promise<boolean> {
@@ -44,22 +45,17 @@ describe.skipIf(!clientsPresent)("the BMC simulator, driven by Redfish clients n
     return bmc;
   }
 
-  /** Runs the sushy driver against `bmc`; answers what sushy saw. */
-  async function driveWithSushy(bmc: SimulatedBmc): Promise<Record<string, unknown>> {
+  /** Runs a sushy script against `bmc` with its credentials and `args`; answers what sushy saw. */
+  async function sushy(script: string, bmc: SimulatedBmc, ...args: string[]): Promise<Record<string, unknown>> {
     const directory = await mkdtemp(join(tmpdir(), "sushy-"));
     const passwordFile = join(directory, "password");
     await writeFile(passwordFile, BMC_PASSWORD, { mode: 0o600 });
-    const { stdout } = await run(PYTHON, [
-      SUSHY_DRIVER,
-      bmc.url,
-      BMC_USER,
-      passwordFile,
-      `/redfish/v1/Systems/${bmc.systemId}`,
-      "/redfish/v1/Managers/BMC",
-      LEASE_IMAGE,
-    ]);
+    const { stdout } = await run(PYTHON, [script, bmc.url, BMC_USER, passwordFile, ...args]);
     return JSON.parse(stdout) as Record<string, unknown>;
   }
+
+  const driveWithSushy = (bmc: SimulatedBmc) =>
+    sushy(SUSHY_DRIVER, bmc, `/redfish/v1/Systems/${bmc.systemId}`, "/redfish/v1/Managers/BMC", LEASE_IMAGE);
 
   it("serves OpenStack's sushy: power, boot override and virtual media under the Manager", async () => {
     const bmc = await bmcWith({
@@ -99,6 +95,21 @@ describe.skipIf(!clientsPresent)("the BMC simulator, driven by Redfish clients n
     const logins = bmc.requests.filter((r) => r.method === "POST" && r.path.endsWith("/Sessions"));
     expect(logins.length).toBeGreaterThan(0);
     expect(logins.every((r) => r.status === 401)).toBe(true);
+  });
+
+  it("lets sushy subscribe to events and unsubscribe, or finds no EventService when there is none", async () => {
+    const destination = "https://collector.example/redfish-events";
+    const withEvents = await bmcWith({});
+    expect(await sushy(SUSHY_EVENTS, withEvents, destination)).toEqual({
+      eventService: "present",
+      enabled: true,
+      eventTypes: ["Alert", "ResourceAdded", "ResourceRemoved", "ResourceUpdated", "StatusChange"],
+      created: [destination, "sushy"],
+      membersAfterCreate: 1,
+      membersAfterDelete: 0,
+    });
+    const without = await bmcWith({ behaviour: { eventService: "absent" } });
+    expect(await sushy(SUSHY_EVENTS, without, destination)).toEqual({ eventService: "absent" });
   });
 
   it("serves DMTF's redfishtool: reset, boot override and virtual media actions under the System", async () => {

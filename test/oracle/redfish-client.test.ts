@@ -1,8 +1,8 @@
-import selfsigned from "selfsigned";
 import { afterEach, describe, expect, it } from "vitest";
 
 import { IncompleteInventoryError, enrollmentWarnings, resourcesOf } from "../../oracle/agent/enroll.js";
 import { SimulatedBmc, type BmcFaults, type BmcOptions } from "../../oracle/bmc-sim/bmc.js";
+import { selfSignedTls } from "../../oracle/bmc-sim/tls.js";
 import {
   RedfishClient,
   RedfishError,
@@ -488,15 +488,8 @@ describe("the Redfish client", () => {
 
   describe("over TLS", () => {
     async function tlsBmc() {
-      const pems = await selfsigned.generate([{ name: "commonName", value: "bmc.test" }], {
-        notAfterDate: new Date(Date.now() + 24 * 3600 * 1000),
-        keyType: "ec",
-        extensions: [
-          { name: "basicConstraints", cA: true },
-          { name: "subjectAltName", altNames: [{ type: 7, ip: "127.0.0.1" }] },
-        ],
-      });
-      return { bmc: await bmcWith({ tls: { key: pems.private, cert: pems.cert } }), ca: pems.cert };
+      const tls = await selfSignedTls(["127.0.0.1"], 1);
+      return { bmc: await bmcWith({ tls }), ca: tls.cert };
     }
 
     it("trusts a BMC whose certificate its CA signed", async () => {
