@@ -66,6 +66,21 @@ export function agentCommand(): Command {
       });
     });
 
+  withChainOptions(
+    command
+      .command("report-cleaned <leaseId>")
+      .description(
+        "report a lease's machine wiped after the operator wiped it by hand: the node may then take leases again",
+      ),
+  ).action(async (leaseId: string, flags: ConnectionFlags) => {
+    const id = Number(leaseId);
+    if (!Number.isInteger(id) || id <= 0) throw new Error(`not a lease id: ${leaseId}`);
+    const sent = await sendOnChain({ ...flags, rpc: flags.rpc ?? DEFAULT_RPC_URL }, (contracts) =>
+      contracts.leases.reportCleaned(id),
+    );
+    printJson({ leaseId: id, transactionHash: sent.txHash });
+  });
+
   command
     .command("keygen")
     .description("make a new account for an agent, encrypted at rest in a keystore file")

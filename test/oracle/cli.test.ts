@@ -8,9 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import type { SimulatedBmc } from "../../oracle/bmc-sim/bmc.js";
 import type { BmcFleet } from "../../oracle/bmc-sim/fleet.js";
-import { Arch } from "../../sdk/index.js";
+import { Arch, LeaseStatus, attach, loadWallet } from "../../sdk/index.js";
 import { BMC_PASSWORD, BMC_USER, LEASE_IMAGE, WIPE_IMAGE, startFleet } from "../helpers/agent.js";
-import { openLocalMarket, type LocalMarket } from "../../scripts/lib/local-market.js";
+import { bookCurrentSlice, openLocalMarket, type LocalMarket } from "../../scripts/lib/local-market.js";
 import { fieldsOf } from "../helpers/world.js";
 
 const run = promisify(execFile);
@@ -206,5 +206,39 @@ describe("the market CLI's Redfish and agent commands", () => {
       networkGbps: 100n,
     });
     expect(await world.seller.nodes.attributesOf(enrolled.nodeId)).toBe("vendor=Contoso;model=3500;threads=64;nics=2");
+  });
+
+  it("reports a lease wiped for an operator who wiped its node by hand, signed by the agent's key", async () => {
+    const nodeId = await world.registerNode();
+    const leaseId = await bookCurrentSlice(world, nodeId, LEASE_IMAGE);
+    const agentKey = ["--keystore", world.agent.keystore, "--key-password-file", world.agent.passwordFile];
+    const agent = attach(
+      world.deployment,
+      await loadWallet({ keystore: world.agent.keystore, passwordFile: world.agent.passwordFile }, world.provider),
+    );
+    await world.send(agent.leases.reportFailed(leaseId, "wipe failed"));
+    expect(await world.seller.leases.unwipedLeaseOf(nodeId)).toBe(BigInt(leaseId));
+
+    // Only the node's agent reports on its leases: the provider's own key is refused.
+    const seller = HDNodeWallet.fromPhrase(HARDHAT_MNEMONIC, undefined, "m/44'/60'/0'/0/1");
+    const refused = await market.withEnv({ MARKET_PRIVATE_KEY: seller.privateKey })(
+      "agent",
+      "report-cleaned",
+      String(leaseId),
+      ...chainFlags(),
+    );
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/UnauthorizedCaller/);
+    const { code, stdout, stderr } = await market(
+      "agent",
+      "report-cleaned",
+      String(leaseId),
+      ...chainFlags(),
+      ...agentKey,
+    );
+    expect(code, stderr).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ leaseId });
+    expect(await world.seller.leases.unwipedLeaseOf(nodeId)).toBe(0n);
+    expect((await world.seller.leases.leaseOf(leaseId)).status).toBe(BigInt(LeaseStatus.Cleaned));
   });
 });
