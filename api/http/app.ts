@@ -13,10 +13,9 @@ import type { Logger } from "../../sdk/log.js";
 import type { User, Users } from "../identity/users.js";
 import type { IdempotencyKeys } from "./idempotency.js";
 import { API_INFO, openApiDocument } from "./openapi.js";
-import { forbidden } from "../errors.js";
-import { ApiError, problemOf, sendProblem } from "./problem.js";
-import { allows, type Access, type Route } from "./route.js";
-import { callerOf, problemHandler, routerOf } from "./router.js";
+import { problemOf, sendProblem } from "./problem.js";
+import type { Access, Route } from "./route.js";
+import { callerOf, problemHandler, requireAccess, routerOf } from "./router.js";
 
 /** Where `npm run build` puts the portal. */
 const PORTAL_DIR = join(import.meta.dirname, "../../web/dist");
@@ -154,7 +153,7 @@ export function createApp<S>(options: AppOptions<S>): Express {
   });
   // What the gateway is doing is for its operators: a Prometheus scraper sends an auditor's API key.
   app.get("/metrics", (req, res, next) => {
-    requireAccess(req, options.users, METRICS_ACCESS)
+    requireAccess(req, options.users, METRICS_ACCESS, "GET /metrics")
       .then(() => registry.metrics())
       .then((text) => res.type(registry.contentType).send(text))
       .catch((error: unknown) => sendProblem(res, problemOf(error)))
@@ -202,11 +201,4 @@ const METRICS_ACCESS: Access = ["admin", "auditor"];
  */
 function clientKey(req: Request, caller: User | undefined): string {
   return caller === undefined ? `ip:${req.ip ?? "unknown"}` : `u:${caller.userId}`;
-}
-
-async function requireAccess(req: Request, users: Users, access: Access): Promise<void> {
-  const caller = await callerOf(req, users);
-  if (allows(access, caller)) return;
-  if (caller === undefined) throw new ApiError(401, "unauthenticated", "Unauthenticated", "send an API key");
-  throw forbidden(`this needs one of the roles: ${(access as readonly string[]).join(", ")}`);
 }

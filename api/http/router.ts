@@ -4,9 +4,9 @@ import type { Logger } from "../../sdk/log.js";
 import type { User, Users } from "../identity/users.js";
 import { recordingSent } from "../sent-transactions.js";
 import type { IdempotencyKeys } from "./idempotency.js";
-import { forbidden } from "../errors.js";
+import { forbidden, unauthenticated } from "../errors.js";
 import { ApiError, problemOf, sendProblem } from "./problem.js";
-import { STREAMED, allows, type Route } from "./route.js";
+import { STREAMED, allows, type Access, type Route } from "./route.js";
 
 export const SESSION_COOKIE = "mm_session";
 
@@ -28,15 +28,29 @@ export function callerOf(req: Request, users: Users): Promise<User | undefined> 
   return caller;
 }
 
+/**
+ * The caller of a request, when `access` lets them in; otherwise 401 for nobody signed in and 403
+ * for a signed-in user without one of its roles. `what` names the endpoint in the refusal.
+ */
+export async function requireAccess(
+  req: Request,
+  users: Users,
+  access: Access,
+  what: string,
+): Promise<User | undefined> {
+  const caller = await callerOf(req, users);
+  if (allows(access, caller)) return caller;
+  if (caller === undefined) throw unauthenticated("sign in or send an API key");
+  throw forbidden(`${what} needs one of the roles: ${describe(access)}`);
+}
+
 /** The user behind a request's API key (`Authorization: Bearer mm_...`) or session (bearer or cookie). */
 export async function authenticate(req: Request, users: Users): Promise<User | undefined> {
   if (req.headers.authorization !== undefined) {
     const token = bearerOf(req);
-    if (token === undefined)
-      throw new ApiError(401, "unauthenticated", "Unauthenticated", "use `Authorization: Bearer <key>`");
+    if (token === undefined) throw unauthenticated("use `Authorization: Bearer <key>`");
     const user = token.startsWith("mm_") ? await users.byApiKey(token) : await users.bySession(token);
-    if (user === undefined)
-      throw new ApiError(401, "unauthenticated", "Unauthenticated", "the key or session is not valid");
+    if (user === undefined) throw unauthenticated("the key or session is not valid");
     return user;
   }
   const cookie = cookieValue(req.headers.cookie, SESSION_COOKIE);
@@ -79,12 +93,7 @@ export function routerOf<S>(
   }
 
   async function handle(r: Route<S>, req: Request, res: Response): Promise<void> {
-    const caller = await callerOf(req, deps.users);
-    if (!allows(r.access, caller)) {
-      if (caller === undefined)
-        throw new ApiError(401, "unauthenticated", "Unauthenticated", "sign in or send an API key");
-      throw forbidden(`${r.method.toUpperCase()} ${r.path} needs one of the roles: ${describe(r.access)}`);
-    }
+    const caller = await requireAccess(req, deps.users, r.access, `${r.method.toUpperCase()} ${r.path}`);
     if (r.body !== undefined && hasBody(req) && req.is(JSON_TYPES) === false) {
       throw new ApiError(
         415,
