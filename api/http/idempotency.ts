@@ -67,10 +67,7 @@ export class IdempotencyKeys {
       [owner, key, fingerprint, now],
     );
     if (claimed === 1) return undefined;
-    const row = await this.#db.get<Row>(
-      "SELECT fingerprint, status, response, tx_hashes FROM idempotency WHERE owner = $1 AND idem_key = $2",
-      [owner, key],
-    );
+    const row = await this.#row(this.#db, owner, key);
     if (row === undefined) return this.claim(owner, key, request);
     if (row.fingerprint !== fingerprint) {
       throw new ApiError(
@@ -91,10 +88,7 @@ export class IdempotencyKeys {
   /** Notes a transaction the claimed request sent, before its receipt is awaited. */
   async recordTransaction(owner: string, key: string, txHash: string): Promise<void> {
     await this.#db.transaction(async (tx) => {
-      const row = await tx.get<Row>("SELECT tx_hashes FROM idempotency WHERE owner = $1 AND idem_key = $2", [
-        owner,
-        key,
-      ]);
+      const row = await this.#row(tx, owner, key);
       await tx.run("UPDATE idempotency SET tx_hashes = $3 WHERE owner = $1 AND idem_key = $2", [
         owner,
         key,
@@ -109,10 +103,7 @@ export class IdempotencyKeys {
    */
   async settle(owner: string, key: string, answer: StoredAnswer): Promise<void> {
     if (answer.status >= 500) {
-      const row = await this.#db.get<Row>(
-        "SELECT fingerprint, status, response, tx_hashes FROM idempotency WHERE owner = $1 AND idem_key = $2",
-        [owner, key],
-      );
+      const row = await this.#row(this.#db, owner, key);
       if (row === undefined || sentOf(row).length === 0) {
         await this.#release(owner, key);
         return;
@@ -151,6 +142,13 @@ export class IdempotencyKeys {
     );
   }
 
+  #row(db: Db, owner: string, key: string): Promise<Row | undefined> {
+    return db.get<Row>(
+      "SELECT fingerprint, status, response, tx_hashes FROM idempotency WHERE owner = $1 AND idem_key = $2",
+      [owner, key],
+    );
+  }
+
   async #release(owner: string, key: string): Promise<void> {
     await this.#db.run("DELETE FROM idempotency WHERE owner = $1 AND idem_key = $2", [owner, key]);
   }
@@ -161,6 +159,6 @@ function sealOwner(owner: string, key: string): string {
   return `${owner}\n${key}`;
 }
 
-function sentOf(row: Pick<Row, "tx_hashes">): string[] {
+function sentOf(row: Row): string[] {
   return row.tx_hashes === null ? [] : (JSON.parse(row.tx_hashes) as string[]);
 }
