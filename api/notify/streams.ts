@@ -72,6 +72,7 @@ export class NotificationStreams {
     res.on("close", () => {
       clearInterval(heartbeat);
       streams.delete(stream);
+      if (streams.size === 0 && this.#streams.get(user.userId) === streams) this.#streams.delete(user.userId);
     });
     if (after === undefined) return;
     let last = Number(after);
@@ -93,6 +94,8 @@ export class NotificationStreams {
 
   /** Pushes newly indexed events to the streams of the users they concern. */
   async publish(events: readonly IndexedEvent[]): Promise<void> {
+    // The indexer calls this for every batch: with nobody listening there is nothing to work out.
+    if (this.#streams.size === 0) return;
     for (const event of events) {
       for (const { accounts, notification } of await notificationsOf(this.#db, event)) {
         for (const account of accounts) {
