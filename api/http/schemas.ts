@@ -6,8 +6,10 @@ import { ROLES } from "../identity/users.js";
 /** The widest amounts the contracts hold: balances and deposits are uint96, prices per hour uint64. */
 const MAX_CREDITS_UNITS = 2n ** 96n - 1n;
 const MAX_PRICE_UNITS = 2n ** 64n - 1n;
+/** The widest ids, counts and times the contracts hold (uint32). */
+export const UINT32_MAX = 2 ** 32 - 1;
 /** On-chain times are uint32 unix seconds. */
-export const MAX_CHAIN_TIME = 2 ** 32 - 1;
+export const MAX_CHAIN_TIME = UINT32_MAX;
 /** The longest span a query may look back over: ten years. */
 const MAX_SPAN_SECONDS = 10 * 365 * 86_400;
 
@@ -63,11 +65,7 @@ export const span = z.union([z.string(), z.number()]).transform((value, ctx) => 
 });
 
 /** An on-chain id in a body (uint32, from 1). */
-export const chainIdInput = z
-  .number()
-  .int()
-  .positive()
-  .max(2 ** 32 - 1);
+export const chainIdInput = z.number().int().positive().max(UINT32_MAX);
 
 /** A duration in minutes that fits the contracts' uint32 seconds. */
 export const minutesInput = z
@@ -79,11 +77,7 @@ export const minutesInput = z
 /** Path parameters holding one on-chain id (uint32, from 1). */
 export function idParam<K extends string>(name: K) {
   const shape = {
-    [name]: z.coerce
-      .number()
-      .int()
-      .positive()
-      .max(2 ** 32 - 1),
+    [name]: z.coerce.number().int().positive().max(UINT32_MAX),
   } as Record<K, z.ZodNumber>;
   return z.object(shape).strict();
 }

@@ -2,7 +2,16 @@ import { z } from "zod";
 
 import type { SealedBidView } from "../bids/sealed-bids.js";
 import { notFound } from "../errors.js";
-import { chainIdInput, credits, creditsInput, instant, isoTime, minutesInput, priceInput } from "../http/schemas.js";
+import {
+  chainIdInput,
+  credits,
+  creditsInput,
+  instant,
+  isoTime,
+  minutesInput,
+  priceInput,
+  UINT32_MAX,
+} from "../http/schemas.js";
 import type { User } from "../identity/users.js";
 import { bootImage, requireOwnLease } from "../services.js";
 import { route } from "./define.js";
@@ -142,7 +151,7 @@ export const bidRoutes = [
           .number()
           .int()
           .min(0)
-          .max(2 ** 32 - 1)
+          .max(UINT32_MAX)
           .default(0)
           .describe("pool bids: the profile a node must fit (0: any)"),
         start: instant,

@@ -2,7 +2,7 @@ import { z } from "zod";
 
 import { NodeStatus, nameOf } from "../../sdk/index.js";
 import { forbidden, invalidInput, notFound } from "../errors.js";
-import { address, idParam, instant, isoTime } from "../http/schemas.js";
+import { address, idParam, instant, isoTime, UINT32_MAX } from "../http/schemas.js";
 import type { User } from "../identity/users.js";
 import { findNode, listNodes, type NodeRow } from "../readmodel/nodes.js";
 import { bookedByNode, resourcesOf as resourcesOfRow } from "../readmodel/offers.js";
@@ -12,16 +12,8 @@ import { route } from "./define.js";
 
 const resources = z.object({
   cores: z.number().int().min(1).max(65_535),
-  memoryGiB: z
-    .number()
-    .int()
-    .min(1)
-    .max(2 ** 32 - 1),
-  storageGB: z
-    .number()
-    .int()
-    .min(0)
-    .max(2 ** 32 - 1),
+  memoryGiB: z.number().int().min(1).max(UINT32_MAX),
+  storageGB: z.number().int().min(0).max(UINT32_MAX),
   networkGbps: z.number().int().min(0).max(65_535),
   gpus: z.number().int().min(0).max(255),
   arch: z.number().int().min(0).max(3).describe("0 any, 1 x86_64, 2 aarch64, 3 riscv64"),

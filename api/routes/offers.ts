@@ -2,7 +2,7 @@ import { z } from "zod";
 
 import { PriceModel, OfferStatus } from "../../sdk/index.js";
 import { invalidInput, notFound } from "../errors.js";
-import { chainIdInput, idParam, instant, priceInput, span } from "../http/schemas.js";
+import { chainIdInput, idParam, instant, priceInput, span, UINT32_MAX } from "../http/schemas.js";
 import { PRICE_MODELS, findOffer, listOffers, offerView, resourcesSchema, type OfferRow } from "../readmodel/offers.js";
 import { type Services } from "../services.js";
 import { eventOf } from "../transactions.js";
@@ -99,11 +99,7 @@ export const offerRoutes = [
         nodeId: chainIdInput,
         start: instant,
         end: instant,
-        sliceSeconds: z
-          .number()
-          .int()
-          .positive()
-          .max(2 ** 32 - 1),
+        sliceSeconds: z.number().int().positive().max(UINT32_MAX),
         minSlices: z.number().int().min(1).max(65_535).default(1),
         maxSlices: z.number().int().min(1).max(65_535),
         hours: z.object({ from: z.number().int().min(0).max(23), to: z.number().int().min(0).max(23) }).optional(),
