@@ -74,15 +74,11 @@ export interface ResolvedAgentConfig {
   usage?: { host: string; port: number };
 }
 
-/** Every field of an agent's configuration that names a file or folder. */
-const AGENT_PATHS = [
-  "deployments",
-  "dataDir",
-  "key.keystore",
-  "key.passwordFile",
-  "nodes.*.bmc.passwordFile",
-  "nodes.*.bmc.caFile",
-] as const;
+/**
+ * The fields of an agent's configuration that name a file; `deployments` and `dataDir` (which
+ * have defaults) are resolved after parsing, defaults included.
+ */
+const AGENT_PATHS = ["key.keystore", "key.passwordFile", "nodes.*.bmc.passwordFile", "nodes.*.bmc.caFile"] as const;
 
 export async function readAgentConfig(path: string): Promise<ResolvedAgentConfig> {
   const raw = await readSettingsFile(path, AGENT_PATHS);
