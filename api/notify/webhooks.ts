@@ -150,10 +150,11 @@ export class Webhooks {
   async enqueue(): Promise<void> {
     const hooks = await this.#db.all<WebhookRow>("SELECT * FROM webhooks WHERE active = 1");
     for (const hook of hooks) {
-      const user = await this.#users.byId(hook.user_id);
       const events = await eventsAfter(this.#db, Number(hook.after_event ?? 0), NOTIFYING_EVENTS, EVENTS_PER_PASS);
       const last = events.at(-1);
       if (last === undefined) continue;
+      // Looked up only when there is something to deliver: most passes find nothing new.
+      const user = await this.#users.byId(hook.user_id);
       const types = webhookOf(hook).types;
       await this.#db.transaction(async (tx) => {
         for (const event of events) {
