@@ -2,6 +2,7 @@ import type { ContractTransactionResponse, JsonRpcProvider } from "ethers";
 
 import {
   MarketRevertError,
+  confirmed,
   eventsOfReceipt,
   latestBlockTime,
   withDecodedRevert,
@@ -63,23 +64,7 @@ export function sender(
     const contracts = await wallets.contractsOf(user.address);
     const response = await withDecodedRevert(() => action(contracts));
     await noteSent(response.hash);
-    // The plain receipt: a contract's receipt decodes every log again through ethers, at a cost the
-    // SDK's decoder (below) does not have.
-    const receipt = await response.provider.waitForTransaction(response.hash);
-    if (receipt === null) throw new Error(`transaction ${response.hash} was not mined`);
-    if (receipt.status !== 1) {
-      // Sent without an estimate (a fixed gas limit), a transaction can revert on-chain: replaying
-      // it just before its block names the contract's error.
-      await withDecodedRevert(() =>
-        response.provider.call({
-          from: response.from,
-          to: response.to,
-          data: response.data,
-          blockTag: receipt.blockNumber - 1,
-        }),
-      );
-      throw new Error(`transaction ${response.hash} was reverted when mined`);
-    }
+    const receipt = await confirmed(response);
     await binding.record(receipt.blockNumber, receipt.blockHash);
     // Answers reflect the write: a following GET sees it in the read model.
     if (confirmations === 0 && options.awaitReadModel !== false) await indexer.waitFor(receipt.blockNumber);

@@ -328,7 +328,16 @@ contract Offers is ReentrancyGuard, IOffers {
         }
         cost = Pricing.cost(terms.pricePerHour, terms.duration);
         // LeaseCreated records the booking; the Market's BidMatched records the price.
-        leaseId = _createLease(offerId, offer, bid.buyer, terms.start, terms.duration, cost, terms.replacesLease, "");
+        leaseId = _createLease(
+            offerId,
+            offer,
+            bid.buyer,
+            terms.start,
+            terms.duration,
+            cost,
+            terms.replacesLease,
+            bid.image
+        );
     }
 
     /// @inheritdoc IOffers

@@ -71,7 +71,8 @@ export {
 export { transactionDefaultsFor } from "./fees.js";
 export { createKeystore, loadWallet, readPassword, type KeySource } from "./keys.js";
 export { createProvider, latestBlockTime } from "./provider.js";
-export { ManagedSigner, isNonceConflict, type TransactionDefaults } from "./signer.js";
+export { MinedRevertError, confirmed } from "./receipts.js";
+export { ManagedSigner, isNonceConflict, withGasHeadroom, type TransactionDefaults } from "./signer.js";
 export { CREDIT_DECIMALS, SECONDS_PER_HOUR, formatCredits, parseCredits } from "./units.js";
 export {
   deliveredSoFar,

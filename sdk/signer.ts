@@ -20,18 +20,38 @@ export type TransactionDefaults = Pick<
 >;
 
 const NONCE_RETRIES = 3;
-/** Fee data is read at most this often per provider: it costs three calls, and moves slowly. */
-const FEE_DATA_TTL_MS = 1000;
-const feeData = new WeakMap<Provider, { at: number; data: Promise<FeeData> }>();
+/** Chain facts are read at most this often per provider: fee data costs three calls, and both move slowly. */
+const CHAIN_FACTS_TTL_MS = 1000;
 
-/** The chain's fee data, shared by every signer of `provider` for a second. */
-function feeDataOf(provider: Provider): Promise<FeeData> {
-  const cached = feeData.get(provider);
-  if (cached !== undefined && performance.now() - cached.at < FEE_DATA_TTL_MS) return cached.data;
-  const data = provider.getFeeData();
-  feeData.set(provider, { at: performance.now(), data });
-  data.catch(() => feeData.delete(provider));
-  return data;
+/**
+ * Gas on top of an estimate, as a share of it (in percent) and a fixed amount. An estimate is exact
+ * for the state and `block.timestamp` it was made at; mined a block later, a call's path can differ
+ * (a round's window, a lease's settlement), and a limit of exactly the estimate then runs out.
+ * The fixed part covers EIP-2200's stipend check, which an estimate at the limit trips.
+ */
+const GAS_HEADROOM_PERCENT = 25n;
+const GAS_HEADROOM_FIXED = 25_000n;
+
+/** `read(provider)`, shared by every signer of `provider` for a second. */
+function cachedPer<T>(read: (provider: Provider) => Promise<T>): (provider: Provider) => Promise<T> {
+  const cache = new WeakMap<Provider, { at: number; value: Promise<T> }>();
+  return (provider) => {
+    const cached = cache.get(provider);
+    if (cached !== undefined && performance.now() - cached.at < CHAIN_FACTS_TTL_MS) return cached.value;
+    const value = read(provider);
+    cache.set(provider, { at: performance.now(), value });
+    value.catch(() => cache.delete(provider));
+    return value;
+  };
+}
+
+const feeDataOf = cachedPer((provider) => provider.getFeeData());
+const blockGasLimitOf = cachedPer(async (provider) => (await provider.getBlock("latest"))?.gasLimit);
+
+/** The gas limit to send with: the estimate plus headroom, never above what a block holds. */
+export function withGasHeadroom(estimate: bigint, blockGasLimit: bigint | undefined): bigint {
+  const padded = estimate + (estimate * GAS_HEADROOM_PERCENT) / 100n + GAS_HEADROOM_FIXED;
+  return blockGasLimit === undefined || padded < blockGasLimit ? padded : blockGasLimit;
 }
 
 /**
@@ -84,10 +104,7 @@ export class ManagedSigner extends AbstractSigner {
     // Gas and fees need no nonce: they are worked out before taking the lock, so concurrent sends
     // do that in parallel. A call that would revert fails here, its nonce untouched.
     const request = { ...this.#defaults, ...tx };
-    const [gasLimit, fees] = await Promise.all([
-      request.gasLimit ?? this.#signer.estimateGas(request),
-      this.#feesFor(request),
-    ]);
+    const [gasLimit, fees] = await Promise.all([request.gasLimit ?? this.#gasLimitFor(request), this.#feesFor(request)]);
     for (let attempt = 1; ; attempt += 1) {
       // Nonces are handed out and transactions signed and put on the wire one at a time, in nonce
       // order; the node's answer is awaited outside the lock, so one sender's transactions travel
@@ -127,6 +144,16 @@ export class ManagedSigner extends AbstractSigner {
     const from = this.#signer.address;
     const sent = provider.send("eth_sendRawTransaction", [tx.serialized]) as Promise<string>;
     return { response: sent.then((hash) => responseOf(provider, from, tx, hash)) };
+  }
+
+  /** An estimate with headroom: never a bare estimate (see `withGasHeadroom`). */
+  async #gasLimitFor(request: TransactionRequest): Promise<bigint> {
+    const provider = this.#signer.provider;
+    const [estimate, blockGasLimit] = await Promise.all([
+      this.#signer.estimateGas(request),
+      provider === null ? undefined : blockGasLimitOf(provider),
+    ]);
+    return withGasHeadroom(estimate, blockGasLimit);
   }
 
   /** The fee fields a request lacks, from the chain's current fee data. */

@@ -141,7 +141,7 @@ export class SealedBids {
     try {
       const sent = await withCredits(this.#deps, user, () =>
         // The answer comes from this table, not the read model: no need to wait for the indexer.
-        this.#deps.send(user, (c) => c.market.commitBid(bid.commitment, bid.deposit, { gasLimit: COMMIT_GAS_LIMIT }), {
+        this.#deps.send(user, (c) => c.market.commitBid(bid.commitment, bid.deposit, roundId, { gasLimit: COMMIT_GAS_LIMIT }), {
           awaitReadModel: false,
         }),
       );
@@ -225,7 +225,7 @@ export class SealedBids {
     const { terms, salt } = this.#open(row);
     const hint = await this.#deps.market.market.insertionHint(terms.roundId, terms.pricePerHour);
     try {
-      const sent = await this.#deps.send(user, (c) => c.market.revealBid(terms, salt, hint));
+      const sent = await this.#deps.send(user, (c) => c.market.revealBid(terms, salt, hint, row.image ?? ""));
       const revealed = sent.events.find((event) => event.name === "BidRevealed");
       await this.#update(row.bid_ref, {
         state: "revealed",

@@ -18,10 +18,11 @@ interface IOffers {
         uint32 replacesLease;
     }
 
-    /// @notice A revealed bid, as handed to matching.
+    /// @notice A revealed bid, as handed to matching, with the image its lease boots ("" for none).
     struct BidRequest {
         BidTerms terms;
         address buyer;
+        string image;
     }
 
     /// @notice Matches one bid against the round's auction offers, booking the node and creating the

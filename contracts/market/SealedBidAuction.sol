@@ -78,6 +78,9 @@ abstract contract SealedBidAuction is TenantDirectory, CreditAccounts, IAuctionC
     mapping(address bidder => mapping(bytes32 commitment => Commit)) private _commits;
     mapping(uint32 roundId => Round) private _rounds;
     mapping(uint32 roundId => mapping(uint32 bidId => Bid)) private _bids;
+    /// @dev The image a revealed bid's lease boots (unset: the lease names none); kept apart from
+    /// `Bid` so a bid stays two slots.
+    mapping(uint32 roundId => mapping(uint32 bidId => string)) private _images;
 
     /// @notice `bidder` sealed a bid for `roundId` and escrowed `deposit`.
     event BidCommitted(uint32 indexed roundId, address indexed bidder, bytes32 commitment, uint256 deposit);
@@ -119,6 +122,9 @@ abstract contract SealedBidAuction is TenantDirectory, CreditAccounts, IAuctionC
     error InvalidSchedule();
     /// @notice The chain's clock does not count seconds in 32 bits.
     error UnsupportedClock(uint256 timestamp);
+    /// @notice A commit for `roundId` arrived while round `current` takes commits: it would be
+    /// revealed in the wrong window, so it is refused and nothing is escrowed.
+    error NotCommitPhase(uint32 roundId, uint32 current);
     /// @notice `bidder` already sealed `commitment`.
     error CommitmentExists(address bidder, bytes32 commitment);
     /// @notice `bidder` has no sealed bid `commitment`.
@@ -152,18 +158,22 @@ abstract contract SealedBidAuction is TenantDirectory, CreditAccounts, IAuctionC
 
     // ---------------------------------------------------------------- bidding
 
-    /// @notice Seals a bid for the current round, escrowing `deposit` of the caller's available credits.
-    /// @dev No external calls: the whole commit is one new slot and one account write.
+    /// @notice Seals a bid for round `roundId`, escrowing `deposit` of the caller's available credits.
+    /// @dev No external calls: the whole commit is one new slot and one account write. The round is
+    /// named, not taken from the clock: a commit mined after its round's commit phase ended reverts
+    /// instead of landing in the next round, where its terms could never be revealed.
     /// @param commitment `bidCommitment(caller, terms, salt)`, computed off-chain.
     /// @param deposit Credits to escrow; at least the bid's cost, and may exceed it to hide it.
-    function commitBid(bytes32 commitment, uint96 deposit) external {
+    /// @param roundId The round the terms name; must be the one taking commits.
+    function commitBid(bytes32 commitment, uint96 deposit, uint32 roundId) external {
         if (deposit == 0) revert ZeroAmount();
+        uint32 current = currentRound();
+        if (roundId != current) revert NotCommitPhase(roundId, current);
         Account storage account = _accounts[msg.sender];
         _requireActiveMember(account, msg.sender, MemberRoles.BUYER);
         Commit storage seal = _commits[msg.sender][commitment];
         if (seal.deposit != 0) revert CommitmentExists(msg.sender, commitment);
         _lock(account, msg.sender, deposit);
-        uint32 roundId = currentRound();
         _writeCommit(seal, deposit, roundId);
         emit BidCommitted(roundId, msg.sender, commitment, deposit);
     }
@@ -173,8 +183,15 @@ abstract contract SealedBidAuction is TenantDirectory, CreditAccounts, IAuctionC
     /// @param salt The secret committed with them.
     /// @param hint A revealed bid of the round priced at or above this one (see `insertionHint`);
     /// 0 to search from the top.
+    /// @param image URL of the image the won lease boots (public: no credentials), so the lease is
+    /// complete when clearing creates it; "" for none.
     /// @return bidId The bid's id in the round.
-    function revealBid(IOffers.BidTerms calldata terms, bytes32 salt, uint32 hint) external returns (uint32 bidId) {
+    function revealBid(
+        IOffers.BidTerms calldata terms,
+        bytes32 salt,
+        uint32 hint,
+        string calldata image
+    ) external returns (uint32 bidId) {
         bytes32 commitment = bidCommitment(msg.sender, terms, salt);
         Commit memory seal = _commits[msg.sender][commitment];
         if (seal.deposit == 0) revert UnknownCommitment(msg.sender, commitment);
@@ -208,6 +225,7 @@ abstract contract SealedBidAuction is TenantDirectory, CreditAccounts, IAuctionC
         );
         if (previous == 0) round.head = bidId;
         else _bids[roundId][previous].next = bidId;
+        if (bytes(image).length != 0) _images[roundId][bidId] = image;
         emit BidRevealed(
             roundId,
             bidId,
@@ -317,6 +335,11 @@ abstract contract SealedBidAuction is TenantDirectory, CreditAccounts, IAuctionC
         return _bids[roundId][bidId];
     }
 
+    /// @notice The image revealed bid `bidId` of `roundId` names for its lease ("" for none).
+    function bidImageOf(uint32 roundId, uint32 bidId) external view returns (string memory) {
+        return _images[roundId][bidId];
+    }
+
     /// @notice Up to `limit` bid ids of `roundId` in clearing order, starting after `afterBidId` (0: from the top).
     function bidsByPrice(uint32 roundId, uint32 afterBidId, uint256 limit) external view returns (uint32[] memory ids) {
         ids = new uint32[](limit);
@@ -403,7 +426,8 @@ abstract contract SealedBidAuction is TenantDirectory, CreditAccounts, IAuctionC
                         pricePerHour: bid.pricePerHour,
                         replacesLease: bid.replacesLease
                     }),
-                    buyer: bid.bidder
+                    buyer: bid.bidder,
+                    image: _images[roundId][bidId]
                 })
             );
         }

@@ -1,9 +1,11 @@
-import { isError, type Provider } from "ethers";
+import { isError, type Provider, type TransactionResponse } from "ethers";
 
 import {
   EndReason,
   LeaseStatus,
   MarketRevertError,
+  MinedRevertError,
+  confirmed,
   fetchEvents,
   nameOf,
   withDecodedRevert,
@@ -537,9 +539,10 @@ export class ProviderAgent {
     }
   }
 
-  async #send(action: () => Promise<{ wait(): Promise<{ status: number | null } | null> }>): Promise<number> {
-    const receipt = await withDecodedRevert(async () => (await action()).wait());
-    return receipt?.status ?? 0;
+  /** Sends and waits; a mined revert caused by gas or timing is a `MinedRevertError`: transient. */
+  async #send(action: () => Promise<TransactionResponse>): Promise<number> {
+    const receipt = await confirmed(await withDecodedRevert(action));
+    return receipt.status ?? 0;
   }
 
   #system(nodeId: number): Promise<RedfishSystem> {
@@ -593,6 +596,8 @@ function endReasonName(reason: number): string {
 
 function transient(error: unknown): boolean {
   if (error instanceof FinalStepError) return false;
+  // Out of gas, or overtaken by its block: the step checks the lease again and sends anew.
+  if (error instanceof MinedRevertError) return true;
   if (error instanceof MarketRevertError) return error.revert.name === "NotDue";
   if (isError(error, "NETWORK_ERROR") || isError(error, "TIMEOUT") || isError(error, "SERVER_ERROR")) return true;
   if (error instanceof Error && "code" in error && ["ECONNREFUSED", "ECONNRESET"].includes(String(error.code)))

@@ -389,7 +389,7 @@ const directCommits = await timed(WRITES, WRITE_CONCURRENCY, async (i) => {
   const buyer = buyers[i % ACCOUNTS];
   if (buyer === undefined) return false;
   const bid = sealBid(domain, buyer.address, bidTerms(i), parseCredits("2"));
-  await send(buyer.c.market.commitBid(bid.commitment, bid.deposit));
+  await send(buyer.c.market.commitBid(bid.commitment, bid.deposit, bid.terms.roundId));
   return true;
 });
 const gatewayCommits = await timed(WRITES, WRITE_CONCURRENCY, async (i) => {

@@ -33,6 +33,8 @@ const SLICES_PER_OFFER = 10;
 const ROUND_SIZES = [10, 100, 1000] as const;
 const NODE = { cores: 32, memoryGiB: 128, storageGB: 2000, networkGbps: 25, gpus: 0, arch: 1 };
 const NO_SEAL = `0x${"00".repeat(32)}`;
+/** What a winning bid names for its lease: a typical image URL, stored with the revealed bid. */
+const IMAGE = "https://images.metalmarket.local/ubuntu-24.04-live.iso";
 
 /** What each figure must stay under, from the market issue. */
 const TARGETS: Record<string, number> = {
@@ -201,7 +203,7 @@ async function auctionRound(bidCount: number): Promise<number> {
       replacesLease: 0,
     };
     const bid = sealBid(domain, bidder.address, terms, parseCredits("20"));
-    gas.commitBid?.push((await run(as(bidder).market.commitBid(bid.commitment, bid.deposit))).gas);
+    gas.commitBid?.push((await run(as(bidder).market.commitBid(bid.commitment, bid.deposit, bid.terms.roundId))).gas);
     sealed.push({ bidder, bid });
   }
 
@@ -213,7 +215,7 @@ async function auctionRound(bidCount: number): Promise<number> {
     const position = order.findIndex((entry) => entry.price < bid.terms.pricePerHour);
     const at = position === -1 ? order.length : position;
     const hint = at === 0 ? 0 : (order[at - 1] as { id: number }).id;
-    gas.revealBid?.push((await run(as(bidder).market.revealBid(bid.terms, bid.salt, hint))).gas);
+    gas.revealBid?.push((await run(as(bidder).market.revealBid(bid.terms, bid.salt, hint, IMAGE))).gas);
     order.splice(at, 0, { id: index + 1, price: bid.terms.pricePerHour });
   }
 

@@ -6,6 +6,7 @@ import {
   newSalt,
   parseCredits,
   reserveCommitment,
+  sealBid,
   type BidTerms,
   PriceModel,
   NodeStatus,
@@ -93,11 +94,27 @@ describe("Sealed-bid auction", () => {
         terms(),
         newSalt(),
       );
-      await expectRevert(w.as(w.outsider).market.commitBid(sealed, DEPOSIT), "NotActiveMember");
-      await expectRevert(w.as(w.buyer).market.commitBid(sealed, 0n), "ZeroAmount");
-      await expectRevert(w.as(w.buyer).market.commitBid(sealed, STARTING_CREDITS + 1n), "InsufficientCredits");
-      await w.send(w.as(w.buyer).market.commitBid(sealed, DEPOSIT));
-      await expectRevert(w.as(w.buyer).market.commitBid(sealed, DEPOSIT), "CommitmentExists");
+      await expectRevert(w.as(w.outsider).market.commitBid(sealed, DEPOSIT, round), "NotActiveMember");
+      await expectRevert(w.as(w.buyer).market.commitBid(sealed, 0n, round), "ZeroAmount");
+      await expectRevert(w.as(w.buyer).market.commitBid(sealed, STARTING_CREDITS + 1n, round), "InsufficientCredits");
+      await w.send(w.as(w.buyer).market.commitBid(sealed, DEPOSIT, round));
+      await expectRevert(w.as(w.buyer).market.commitBid(sealed, DEPOSIT, round), "CommitmentExists");
+    });
+
+    it("is taken only for the round whose commit phase is open, escrowing nothing otherwise", async () => {
+      const late = sealBid(
+        { chainId: w.deployment.chainId, market: w.deployment.contracts.market },
+        w.buyer.address,
+        terms(),
+        DEPOSIT,
+      );
+      await toRevealWindow(w, round);
+      await expectRevert(w.as(w.buyer).market.commitBid(late.commitment, DEPOSIT, round), "NotCommitPhase", {
+        roundId: BigInt(round),
+        current: BigInt(round + 1),
+      });
+      await expectRevert(w.as(w.buyer).market.commitBid(late.commitment, DEPOSIT, round + 2), "NotCommitPhase");
+      expect(await escrowed(w.buyer.address)).toBe(0n);
     });
 
     it("computes the same commitment as the SDK, bound to bidder, chain and contract", async () => {
@@ -117,9 +134,9 @@ describe("Sealed-bid auction", () => {
   describe("reveal", () => {
     it("is taken only inside the round's reveal window", async () => {
       const bid = await commit(w, w.buyer, terms(), DEPOSIT);
-      await expectRevert(w.as(w.buyer).market.revealBid(bid.terms, bid.salt, 0), "OutsideRevealWindow");
+      await expectRevert(w.as(w.buyer).market.revealBid(bid.terms, bid.salt, 0, ""), "OutsideRevealWindow");
       await toClearing(w, round);
-      await expectRevert(w.as(w.buyer).market.revealBid(bid.terms, bid.salt, 0), "OutsideRevealWindow");
+      await expectRevert(w.as(w.buyer).market.revealBid(bid.terms, bid.salt, 0, ""), "OutsideRevealWindow");
     });
 
     it("opens a bid into the round's price order", async () => {
@@ -164,7 +181,7 @@ describe("Sealed-bid auction", () => {
       for (const [i, bid] of bids.entries()) {
         const bidder = i % 2 === 0 ? w.buyer : w.rival;
         // A wrong hint (the cheapest bid) must not misplace the bid.
-        await w.send(w.as(bidder).market.revealBid(bid.terms, bid.salt, i === 3 ? 1 : 0));
+        await w.send(w.as(bidder).market.revealBid(bid.terms, bid.salt, i === 3 ? 1 : 0, ""));
       }
       const order = await w.c.market.bidsByPrice(round, 0, 10);
       expect(order.map(Number)).toEqual([2, 4, 3, 1, 5]);
@@ -174,26 +191,28 @@ describe("Sealed-bid auction", () => {
     it("refuses a wrong salt, another round, a copied commitment and a bid above its deposit", async () => {
       const domain = { chainId: w.deployment.chainId, market: w.deployment.contracts.market };
       const bid = await commit(w, w.buyer, terms(), DEPOSIT);
-      const copied = await w.send(w.as(w.rival).market.commitBid(bid.commitment, DEPOSIT));
+      const copied = await w.send(w.as(w.rival).market.commitBid(bid.commitment, DEPOSIT, round));
       expect(names(copied)).toContain("BidCommitted");
-      const early = await commit(w, w.buyer, terms({ roundId: round + 1 }), DEPOSIT);
+      // Terms sealed for the next round but committed in this one (by hand: the commit names its round).
+      const early = sealBid(domain, w.buyer.address, terms({ roundId: round + 1 }), DEPOSIT);
+      await w.send(w.as(w.buyer).market.commitBid(early.commitment, DEPOSIT, round));
       // The SDK refuses to seal a bid its deposit cannot cover; commit one by hand.
       const underfunded = terms({ pricePerHour: parseCredits("2") });
       const salt = newSalt();
-      await w.send(w.as(w.buyer).market.commitBid(bidCommitment(domain, w.buyer.address, underfunded, salt), 1n));
+      await w.send(w.as(w.buyer).market.commitBid(bidCommitment(domain, w.buyer.address, underfunded, salt), 1n, round));
 
       await toRevealWindow(w, round);
-      await expectRevert(w.as(w.buyer).market.revealBid(bid.terms, newSalt(), 0), "UnknownCommitment");
-      await expectRevert(w.as(w.rival).market.revealBid(bid.terms, bid.salt, 0), "UnknownCommitment");
-      await expectRevert(w.as(w.buyer).market.revealBid(early.terms, early.salt, 0), "RoundMismatch", {
+      await expectRevert(w.as(w.buyer).market.revealBid(bid.terms, newSalt(), 0, ""), "UnknownCommitment");
+      await expectRevert(w.as(w.rival).market.revealBid(bid.terms, bid.salt, 0, ""), "UnknownCommitment");
+      await expectRevert(w.as(w.buyer).market.revealBid(early.terms, early.salt, 0, ""), "RoundMismatch", {
         committedIn: BigInt(round),
         revealedFor: BigInt(round + 1),
       });
-      await expectRevert(w.as(w.buyer).market.revealBid(underfunded, salt, 0), "BidExceedsDeposit", {
+      await expectRevert(w.as(w.buyer).market.revealBid(underfunded, salt, 0, ""), "BidExceedsDeposit", {
         maxCost: parseCredits("2"),
         deposit: 1n,
       });
-      await w.send(w.as(w.buyer).market.revealBid(bid.terms, bid.salt, 0));
+      await w.send(w.as(w.buyer).market.revealBid(bid.terms, bid.salt, 0, ""));
     });
 
     it("refuses bids without a price, a start or a duration", async () => {
@@ -201,10 +220,10 @@ describe("Sealed-bid auction", () => {
       const zeroPrice = { ...free.terms, pricePerHour: 0n };
       const domain = { chainId: w.deployment.chainId, market: w.deployment.contracts.market };
       await w.send(
-        w.as(w.buyer).market.commitBid(await w.c.market.bidCommitment(w.buyer.address, zeroPrice, free.salt), DEPOSIT),
+        w.as(w.buyer).market.commitBid(await w.c.market.bidCommitment(w.buyer.address, zeroPrice, free.salt), DEPOSIT, round),
       );
       await toRevealWindow(w, round);
-      await expectRevert(w.as(w.buyer).market.revealBid(zeroPrice, free.salt, 0), "InvalidBidTerms");
+      await expectRevert(w.as(w.buyer).market.revealBid(zeroPrice, free.salt, 0, ""), "InvalidBidTerms");
       expect(bidCommitment(domain, w.buyer.address, free.terms, free.salt)).toBe(free.commitment);
     });
   });
@@ -222,8 +241,8 @@ describe("Sealed-bid auction", () => {
       const low = await commit(w, w.buyer, terms({ pricePerHour: parseCredits("3") }), DEPOSIT);
       const high = await commit(w, w.rival, terms({ pricePerHour: parseCredits("5") }), DEPOSIT);
       await toRevealWindow(w, round);
-      await reveal(w, w.buyer, low);
-      await reveal(w, w.rival, high);
+      await reveal(w, w.buyer, low, "https://images.example/low.iso");
+      await reveal(w, w.rival, high, "https://images.example/high.iso");
       await toClearing(w, round);
       const events = await clearAll(w, round);
       const matched = only(events, "BidMatched");
@@ -231,6 +250,10 @@ describe("Sealed-bid auction", () => {
       expect(matched.args).toMatchObject({ bidId: 2n, cost, refund: DEPOSIT - cost });
       expect(only(events, "BidUnmatched").args).toMatchObject({ bidId: 1n, refund: DEPOSIT });
       expect(only(events, "LeaseCreated").args).toMatchObject({ buyer: w.rival.address, cost });
+      // The lease is complete when clearing creates it: it boots the image its bid named.
+      expect(only(events, "LeaseImageSet").args).toMatchObject({ image: "https://images.example/high.iso" });
+      const [image] = await w.c.leases.detailsOf(Number(matched.args.leaseId));
+      expect(image).toBe("https://images.example/high.iso");
       expect([await available(w.buyer.address), await escrowed(w.buyer.address)]).toEqual([STARTING_CREDITS, 0n]);
       expect([await available(w.rival.address), await escrowed(w.rival.address)]).toEqual([
         STARTING_CREDITS - cost,

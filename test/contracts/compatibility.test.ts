@@ -159,10 +159,10 @@ describe("Quorum compatibility", () => {
       },
       parseCredits("10"),
     );
-    await send(as(buyer).market.commitBid(bid.commitment, bid.deposit));
+    await send(as(buyer).market.commitBid(bid.commitment, bid.deposit, round));
     const [opensAt, closesAt] = await c.market.revealWindow(round);
     await networkHelpers.time.increaseTo(opensAt);
-    await send(as(buyer).market.revealBid(bid.terms, bid.salt, 0));
+    await send(as(buyer).market.revealBid(bid.terms, bid.salt, 0, ""));
     await networkHelpers.time.increaseTo(closesAt);
     await send(c.market.clearRound(round, 10));
     await networkHelpers.time.setNextBlockTimestamp(start);

@@ -378,7 +378,7 @@ async function runSequence(seed: number): Promise<void> {
         const maxCost = leaseCost(terms.pricePerHour, terms.duration);
         const deposit = random.next() < 0.9 ? maxCost + BigInt(random.int(0, 5_000_000)) : maxCost / 2n + 1n;
         const commitment = bidCommitment(domain, bidder.address, terms, salt);
-        const events = await attempt(() => w.as(bidder).market.commitBid(commitment, deposit));
+        const events = await attempt(() => w.as(bidder).market.commitBid(commitment, deposit, terms.roundId));
         if (events.length === 0) return;
         sealed.push({ bidder, terms, salt, deposit, commitment });
         const committed = await w.c.market.queryFilter(w.c.market.filters.BidCommitted(), "latest");
@@ -407,7 +407,7 @@ async function runSequence(seed: number): Promise<void> {
           random.next() < 0.8
             ? await w.c.market.insertionHint(bid.terms.roundId, bid.terms.pricePerHour)
             : BigInt(random.int(0, 5));
-        const events = await attempt(() => w.as(bid.bidder).market.revealBid(bid.terms, bid.salt, hint));
+        const events = await attempt(() => w.as(bid.bidder).market.revealBid(bid.terms, bid.salt, hint, ""));
         for (const e of events) {
           if (e.name !== "BidRevealed") continue;
           const key = `${e.args.roundId}:${e.args.bidId}`;

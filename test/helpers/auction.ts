@@ -16,14 +16,19 @@ export async function commit(
     terms,
     deposit,
   );
-  await w.send(w.as(bidder).market.commitBid(bid.commitment, deposit));
+  await w.send(w.as(bidder).market.commitBid(bid.commitment, deposit, terms.roundId));
   return bid;
 }
 
-/** Reveals a sealed bid as its bidder, with the hint the Market suggests. */
-export async function reveal(w: World, bidder: HardhatEthersSigner, bid: SealedBid): Promise<MarketEvent[]> {
+/** Reveals a sealed bid as its bidder, with the hint the Market suggests; a lease it wins boots `image`. */
+export async function reveal(
+  w: World,
+  bidder: HardhatEthersSigner,
+  bid: SealedBid,
+  image = "",
+): Promise<MarketEvent[]> {
   const hint = await w.c.market.insertionHint(bid.terms.roundId, bid.terms.pricePerHour);
-  return w.send(w.as(bidder).market.revealBid(bid.terms, bid.salt, hint));
+  return w.send(w.as(bidder).market.revealBid(bid.terms, bid.salt, hint, image));
 }
 
 export async function currentRound(w: World): Promise<number> {

@@ -17,8 +17,8 @@ import { parseCredits, send, type ChainInfo, type Eip1193 } from "./wallet";
  * their windows while the portal is open. The gateway never sees the salt.
  */
 const AUCTION_CALLS = new Interface([
-  "function commitBid(bytes32 commitment, uint96 deposit)",
-  "function revealBid((uint32 roundId, uint32 offerId, uint16 profileId, uint32 start, uint32 duration, uint64 pricePerHour, uint32 replacesLease) terms, bytes32 salt, uint32 hint) returns (uint32)",
+  "function commitBid(bytes32 commitment, uint96 deposit, uint32 roundId)",
+  "function revealBid((uint32 roundId, uint32 offerId, uint16 profileId, uint32 start, uint32 duration, uint64 pricePerHour, uint32 replacesLease) terms, bytes32 salt, uint32 hint, string image) returns (uint32)",
   "function insertionHint(uint32 roundId, uint64 pricePerHour) view returns (uint32)",
   "function clearRound(uint32 roundId, uint256 maxBids) returns (bool)",
   "function isRoundCleared(uint32 roundId) view returns (bool)",
@@ -31,6 +31,8 @@ export interface WalletBid {
   terms: StoredBidTerms;
   salt: string;
   deposit: string;
+  /** The image a lease the bid wins boots: revealed with the bid, so the lease has it from the start. */
+  image: string;
   state: "committed" | "revealed" | "cleared" | "missed";
 }
 
@@ -65,6 +67,7 @@ export async function commitWithWallet(options: {
   start: number;
   durationSeconds: number;
   pricePerHour: string;
+  image: string;
   fund: () => Promise<void>;
 }): Promise<WalletBid> {
   const { wallet, chain, from } = options;
@@ -83,6 +86,7 @@ export async function commitWithWallet(options: {
     terms: storeTerms(terms),
     salt: sealed.salt,
     deposit: String(sealed.deposit),
+    image: options.image,
     state: "committed",
   };
   keep(from, bid);
@@ -91,7 +95,7 @@ export async function commitWithWallet(options: {
     wallet,
     from,
     chain.contracts.market,
-    AUCTION_CALLS.encodeFunctionData("commitBid", [sealed.commitment, sealed.deposit]),
+    AUCTION_CALLS.encodeFunctionData("commitBid", [sealed.commitment, sealed.deposit, terms.roundId]),
   );
   return bid;
 }
@@ -116,7 +120,7 @@ export async function advanceWalletBids(wallet: Eip1193, chain: ChainInfo, from:
           AUCTION_CALLS.encodeFunctionData("insertionHint", [terms.roundId, terms.pricePerHour]),
         ),
       );
-      await send(wallet, from, market, AUCTION_CALLS.encodeFunctionData("revealBid", [terms, bid.salt, hint]));
+      await send(wallet, from, market, AUCTION_CALLS.encodeFunctionData("revealBid", [terms, bid.salt, hint, bid.image]));
       keep(from, { ...bid, state: "revealed" });
       changed = true;
     } else if (bid.state === "revealed" && now >= closesAt) {

@@ -28,6 +28,8 @@ interface WalletBid {
   terms: StoredBidTerms;
   salt: string;
   deposit: string;
+  /** The image a won lease boots, revealed with the bid ("" for none). */
+  image?: string;
   state: "committed" | "revealed";
   txHash: string;
 }
@@ -52,7 +54,7 @@ export function bidsCommand(): Command {
     .requiredOption("--duration <minutes>", "how long")
     .requiredOption("--price <credits>", "your sealed price, credits per hour")
     .option("--deposit <credits>", "credits to escrow, at least the bid's cost (a larger one hides the bid)")
-    .option("--image <url>", "the image a won lease boots (through the gateway; the gateway's default otherwise)")
+    .option("--image <url>", "the image a won lease boots (through the gateway: the gateway's default otherwise)")
     .action(
       async (
         flags: ConnectionFlags & {
@@ -103,12 +105,13 @@ export function bidsCommand(): Command {
             terms: storeTerms(terms),
             salt: bid.salt,
             deposit: String(deposit),
+            image: flags.image ?? "",
             state: "committed",
             txHash: "",
           };
           await saveBid(flags.bidsFile, stored);
           const receipt = await withDecodedRevert(async () =>
-            (await contracts.market.commitBid(bid.commitment, deposit)).wait(),
+            (await contracts.market.commitBid(bid.commitment, deposit, terms.roundId)).wait(),
           );
           stored.txHash = receipt?.hash ?? "";
           await saveBid(flags.bidsFile, stored);
@@ -145,7 +148,7 @@ export function bidsCommand(): Command {
         if (now < window.opensAt || now >= window.closesAt) continue;
         const terms = termsFromStore(bid.terms);
         const hint = await contracts.market.insertionHint(terms.roundId, terms.pricePerHour);
-        await withDecodedRevert(async () => (await contracts.market.revealBid(terms, bid.salt, hint)).wait());
+        await withDecodedRevert(async () => (await contracts.market.revealBid(terms, bid.salt, hint, bid.image ?? "")).wait());
         bid.state = "revealed";
         await saveBid(flags.bidsFile, bid);
         done.push(bid);

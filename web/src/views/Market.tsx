@@ -172,6 +172,7 @@ function Request(props: { slice: Slice; onDone: () => void }) {
           start: Date.parse(slice.start) / 1000,
           durationSeconds,
           pricePerHour: bid,
+          image: image === "" ? chain.defaultImage : image,
           fund: () =>
             depositIfShort({
               wallet,
