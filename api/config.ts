@@ -47,6 +47,15 @@ export const gatewaySettingsSchema = z
         reorgDepth: z.number().int().positive().default(DEFAULT_INDEXER_OPTIONS.reorgDepth),
       })
       .default({}),
+    chain: z
+      .object({
+        /**
+         * Seconds between the chain's blocks (a QBFT network's block period); deadlines keep one
+         * block of margin. Omitted, it is measured from recent blocks.
+         */
+        blockSeconds: z.number().int().positive().optional(),
+      })
+      .default({}),
     bids: z
       .object({
         /** How often sealed bids are checked for their reveal window and clearing. */

@@ -4,7 +4,14 @@ import type { AddressInfo } from "node:net";
 
 import { parseEther, type JsonRpcProvider } from "ethers";
 
-import { createProvider, loadWallet, openDeployment, transactionDefaultsFor, type Deployment } from "../sdk/index.js";
+import {
+  chainClock,
+  createProvider,
+  loadWallet,
+  openDeployment,
+  transactionDefaultsFor,
+  type Deployment,
+} from "../sdk/index.js";
 import { silentLogger, type Logger } from "../sdk/log.js";
 import { SealedBids } from "./bids/sealed-bids.js";
 import { ChainBinding } from "./chain-binding.js";
@@ -20,7 +27,7 @@ import { NotificationStreams } from "./notify/streams.js";
 import { Webhooks } from "./notify/webhooks.js";
 import { apiRoutes } from "./routes/index.js";
 import { type Services } from "./services.js";
-import { chainClock, sender } from "./transactions.js";
+import { chainTimeOf, sender } from "./transactions.js";
 
 /** Behind by more blocks than this, the gateway reports itself not ready. */
 const READY_LAG_BLOCKS = 5;
@@ -65,19 +72,11 @@ export async function startGateway(settings: GatewaySettings, options: GatewayOp
   if (options.rebuildReadModel === true) await dropReadModel(db);
   const indexer = new Indexer(db, provider, deployment, settings.indexer);
   await indexer.open();
-  const send = sender(wallets, indexer, binding, deployment, settings.indexer.confirmations);
-  const chainTime = chainClock(provider);
+  const { send, submit } = sender(wallets, indexer, binding, deployment, settings.indexer.confirmations);
+  const clock = chainClock(provider, settings.chain.blockSeconds);
+  const chainTime = chainTimeOf(clock);
   const bids = await SealedBids.open(
-    {
-      db,
-      master,
-      users,
-      deployment,
-      market,
-      chainTime,
-      send,
-      log: (message, fields) => logger.info(message, fields),
-    },
+    { db, master, users, deployment, market, provider, clock, send, submit, logger },
     settings.bids.minCommitSecondsLeft,
   );
   const { operator, bootstrapApiKey } = await bootstrap(settings, users, wallets, deployment);

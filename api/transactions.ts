@@ -1,11 +1,11 @@
-import type { ContractTransactionResponse, JsonRpcProvider } from "ethers";
+import type { ContractTransactionResponse } from "ethers";
 
 import {
   MarketRevertError,
   confirmed,
   eventsOfReceipt,
-  latestBlockTime,
   withDecodedRevert,
+  type ChainNow,
   type Deployment,
   type MarketContracts,
   type MarketEvent,
@@ -46,15 +46,31 @@ export interface Spending {
   send: Send;
 }
 
-/** Builds `Services.send`: custodial only, decoded reverts, read-your-writes through the indexer. */
+/** A transaction the node took, and its outcome to come. */
+export interface Submitted {
+  txHash: string;
+  /** Settles once it is mined: its events, or the decoded revert (`confirmed`). */
+  mined: Promise<Sent>;
+}
+
+/**
+ * Sends a transaction from `user`'s custodial account and answers once the node took it, without
+ * waiting for it to be mined: transactions submitted one after another reach the chain in that order.
+ */
+export type Submit = (
+  user: User,
+  action: (contracts: MarketContracts) => Promise<ContractTransactionResponse>,
+) => Promise<Submitted>;
+
+/** Builds `Services.send` and its pipelining half, `submit`: custodial only, decoded reverts. */
 export function sender(
   wallets: Wallets,
   indexer: Indexer,
   binding: ChainBinding,
   deployment: Deployment,
   confirmations: number,
-): Send {
-  return async (user, action, options = {}) => {
+): { send: Send; submit: Submit } {
+  const submit: Submit = async (user, action) => {
     if (!user.custodial) {
       throw conflict(
         "this user signs with their own wallet: send the transaction from it (the portal does this for you)",
@@ -64,22 +80,28 @@ export function sender(
     const contracts = await wallets.contractsOf(user.address);
     const response = await withDecodedRevert(() => action(contracts));
     await noteSent(response.hash);
-    const receipt = await confirmed(response);
-    await binding.record(receipt.blockNumber, receipt.blockHash);
-    // Answers reflect the write: a following GET sees it in the read model.
-    if (confirmations === 0 && options.awaitReadModel !== false) await indexer.waitFor(receipt.blockNumber);
-    return { txHash: receipt.hash, blockNumber: receipt.blockNumber, events: eventsOfReceipt(deployment, receipt) };
+    const mined = confirmed(response).then(async (receipt): Promise<Sent> => {
+      await binding.record(receipt.blockNumber, receipt.blockHash);
+      return { txHash: receipt.hash, blockNumber: receipt.blockNumber, events: eventsOfReceipt(deployment, receipt) };
+    });
+    // Whoever submits may look at the outcome later, or (a caller that failed meanwhile) never.
+    mined.catch(() => undefined);
+    return { txHash: response.hash, mined };
   };
+  const send: Send = async (user, action, options = {}) => {
+    const sent = await (await submit(user, action)).mined;
+    // Answers reflect the write: a following GET sees it in the read model.
+    if (confirmations === 0 && options.awaitReadModel !== false) await indexer.waitFor(sent.blockNumber);
+    return sent;
+  };
+  return { send, submit };
 }
 
-/** The chain's time: the latest block's, or the wall clock when blocks are only mined on demand. */
-export function chainClock(provider: JsonRpcProvider): () => Promise<number> {
-  // Callers asking together share one read: under load the chain is the bottleneck, and a read
-  // already in flight is as fresh as a new one would be by the time either is used.
-  let reading: Promise<number> | undefined;
+/** The chain's time (unix seconds) as routes use it: never behind the latest block nor the wall clock. */
+export function chainTimeOf(clock: () => Promise<ChainNow>): () => Promise<number> {
   return async () => {
-    reading ??= latestBlockTime(provider).finally(() => (reading = undefined));
-    return Math.max(await reading, Math.floor(Date.now() / 1000));
+    const now = await clock();
+    return Math.max(now.head, Math.floor(Date.now() / 1000));
   };
 }
 

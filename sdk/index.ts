@@ -70,6 +70,7 @@ export {
 } from "./events.js";
 export { transactionDefaultsFor } from "./fees.js";
 export { createKeystore, loadWallet, readPassword, type KeySource } from "./keys.js";
+export { chainClock, type ChainNow } from "./chain-clock.js";
 export { createProvider, latestBlockTime } from "./provider.js";
 export { MinedRevertError, confirmed } from "./receipts.js";
 export { ManagedSigner, isNonceConflict, withGasHeadroom, type TransactionDefaults } from "./signer.js";

@@ -4,7 +4,6 @@ import {
   JsonRpcApiProvider,
   Transaction,
   TransactionResponse,
-  type FeeData,
   isError,
   type Provider,
   type Signer,
@@ -104,7 +103,10 @@ export class ManagedSigner extends AbstractSigner {
     // Gas and fees need no nonce: they are worked out before taking the lock, so concurrent sends
     // do that in parallel. A call that would revert fails here, its nonce untouched.
     const request = { ...this.#defaults, ...tx };
-    const [gasLimit, fees] = await Promise.all([request.gasLimit ?? this.#gasLimitFor(request), this.#feesFor(request)]);
+    const [gasLimit, fees] = await Promise.all([
+      request.gasLimit ?? this.#gasLimitFor(request),
+      this.#feesFor(request),
+    ]);
     for (let attempt = 1; ; attempt += 1) {
       // Nonces are handed out and transactions signed and put on the wire one at a time, in nonce
       // order; the node's answer is awaited outside the lock, so one sender's transactions travel

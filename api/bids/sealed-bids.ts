@@ -1,21 +1,30 @@
 import { randomUUID } from "node:crypto";
 
+import type { Provider } from "ethers";
+
+import { clearRoundInChunks } from "../../sdk/clearing.js";
 import {
+  MarketRevertError,
   maxBidCost,
   revealWindow,
   roundAt,
   sealBid,
+  withDecodedRevert,
+  withGasHeadroom,
   type BidTerms,
+  type ChainNow,
   type Deployment,
   type MarketContracts,
+  type MarketEvent,
 } from "../../sdk/index.js";
+import type { Logger } from "../../sdk/log.js";
 import type { Db } from "../db/database.js";
 import { conflict } from "../errors.js";
 import type { MasterKey } from "../identity/secrets.js";
 import type { User, Users } from "../identity/users.js";
-import { findBid } from "../readmodel/bids.js";
+import { findBid, findBidByTerms, type BidRow } from "../readmodel/bids.js";
 import { repeat, type Repeating } from "../repeat.js";
-import { withCredits, type Send } from "../transactions.js";
+import { withCredits, type Send, type Submit, type Submitted } from "../transactions.js";
 
 /**
  * Where a gateway-held sealed bid is. `sealed`: stored, commit not yet confirmed; `committed`:
@@ -52,7 +61,7 @@ interface Row {
   bid_id: number | null;
   lease_id: number | null;
   error: string | null;
-  /** The image a won lease boots, until it is set on the lease. */
+  /** The image a won lease boots: revealed with the bid, so clearing creates the lease with it. */
   image: string | null;
   created_at: number;
 }
@@ -64,9 +73,8 @@ interface Row {
  * revert is replayed to name its error).
  */
 const COMMIT_GAS_LIMIT = 120_000n;
-
-/** Clearing is run in chunks of this many bids per transaction. */
-const CLEARING_CHUNK = 50;
+/** Reveals prepared (hint and gas estimate) at once; they are then submitted one after another. */
+const PREPARE_CONCURRENCY = 32;
 
 export interface SealedBidDeps {
   db: Db;
@@ -74,19 +82,39 @@ export interface SealedBidDeps {
   users: Users;
   deployment: Deployment;
   market: MarketContracts;
-  chainTime(): Promise<number>;
+  provider: Provider;
+  clock(): Promise<ChainNow>;
   send: Send;
-  log(message: string, fields: Record<string, unknown>): void;
+  submit: Submit;
+  logger: Logger;
+}
+
+/** A reveal ready to submit: its row, owner, terms and the transaction's hint and gas. */
+interface PreparedReveal {
+  row: Row;
+  user: User;
+  terms: BidTerms;
+  salt: string;
+  hint: bigint;
+  gasLimit: bigint;
 }
 
 /**
  * Sealed bids the gateway places for its users. The terms and salt are sealed with the master key
- * and stored before the commit is sent, so a crash can never lose them; a loop reveals each bid in
- * its round's reveal window and clears the round afterwards, resuming from the table after a restart.
+ * and stored before the commit is sent, so a crash can never lose them; a loop reveals each round's
+ * bids in its reveal window and clears the round afterwards, resuming from the table after a restart.
+ *
+ * Reveals are pipelined: every reveal due is prepared at once and submitted in one burst, cheapest
+ * first (so that each one's hint, read before the burst, stays exact as the burst lands), and their
+ * outcomes are reconciled from the receipts. One block can take a whole round's reveals.
  */
 export class SealedBids {
   readonly #deps: SealedBidDeps;
   readonly #minCommitSecondsLeft: number;
+  /** Bids whose reveal is on its way: not prepared again until its outcome is known. */
+  readonly #revealing = new Set<string>();
+  /** Outcomes of reveals on their way; a pass does not wait for them. */
+  readonly #outcomes = new Set<Promise<void>>();
   #loop: Repeating | undefined;
 
   private constructor(deps: SealedBidDeps, minCommitSecondsLeft: number) {
@@ -109,8 +137,8 @@ export class SealedBids {
   }
 
   /**
-   * Seals, stores and commits a bid for `user` in the current round; the deposit is the bid's cost
-   * unless given. A lease the bid wins boots `image`.
+   * Seals, stores and commits a bid for `user` in the round open when the commit is mined; the
+   * deposit is the bid's cost unless given. A lease the bid wins boots `image`.
    */
   async place(
     user: User,
@@ -118,12 +146,15 @@ export class SealedBids {
     deposit: bigint | undefined,
     image: string,
   ): Promise<SealedBidView> {
-    const now = await this.#deps.chainTime();
-    const roundId = this.roundAt(now);
+    const now = await this.#deps.clock();
+    // The commit is mined at `now.next` at the earliest: that block's round is the one it names,
+    // and its commit phase must stay open a margin beyond it.
+    const roundId = this.roundAt(now.next);
     const { opensAt: commitClosesAt } = this.revealWindow(roundId);
-    if (commitClosesAt - now < this.#minCommitSecondsLeft) {
+    const margin = Math.max(this.#minCommitSecondsLeft, now.blockSeconds);
+    if (commitClosesAt - now.next < margin) {
       throw conflict(
-        `round ${roundId} stops taking bids in ${commitClosesAt - now} s; send the bid again when round ${roundId + 1} opens`,
+        `round ${roundId} stops taking bids in ${Math.max(0, commitClosesAt - now.head)} s; send the bid again when round ${roundId + 1} opens`,
       );
     }
     const full: BidTerms = { ...terms, roundId };
@@ -139,17 +170,22 @@ export class SealedBids {
       [bidRef, user.userId, user.address, roundId, bid.commitment, bid.deposit.toString(), sealed, image, at],
     );
     try {
-      const sent = await withCredits(this.#deps, user, () =>
+      await withCredits(this.#deps, user, () =>
         // The answer comes from this table, not the read model: no need to wait for the indexer.
-        this.#deps.send(user, (c) => c.market.commitBid(bid.commitment, bid.deposit, roundId, { gasLimit: COMMIT_GAS_LIMIT }), {
-          awaitReadModel: false,
-        }),
+        this.#deps.send(
+          user,
+          (c) => c.market.commitBid(bid.commitment, bid.deposit, roundId, { gasLimit: COMMIT_GAS_LIMIT }),
+          { awaitReadModel: false },
+        ),
       );
-      const committed = sent.events.find((event) => event.name === "BidCommitted");
-      const onChainRound = committed === undefined ? roundId : Number(committed.args.roundId);
-      await this.#update(bidRef, { state: "committed", round_id: onChainRound });
+      await this.#update(bidRef, { state: "committed" });
     } catch (error) {
-      await this.#update(bidRef, { state: "failed", error: error instanceof Error ? error.message : String(error) });
+      await this.#update(bidRef, { state: "failed", error: describe(error) });
+      if (error instanceof MarketRevertError && error.revert.name === "NotCommitPhase") {
+        throw conflict(
+          `round ${roundId} stopped taking bids while the bid was on its way (nothing was escrowed); send it again`,
+        );
+      }
       throw error;
     }
     return this.#require(bidRef);
@@ -177,35 +213,47 @@ export class SealedBids {
     this.#loop = repeat(
       () => this.advance(),
       intervalMs,
-      (error) => this.#deps.log("sealed bids: the chain is not answering; will try again", { error }),
+      (error) => this.#deps.logger.warn("sealed bids: the chain is not answering; will try again", { error }),
     );
   }
 
+  /** Stops the loop and waits for the reveals on their way. */
   async stop(): Promise<void> {
     await this.#loop?.stop();
+    await Promise.all(this.#outcomes);
   }
 
   /**
-   * One pass: settles stale commits, reveals what is due, clears rounds whose reveal closed, and
-   * names the image of each lease won.
+   * One pass: settles stale commits, submits every reveal that is due, and clears rounds whose
+   * reveal window closed. Each bid is judged against the chain's clock as of its own step.
    */
   async advance(): Promise<void> {
-    const now = await this.#deps.chainTime();
     const open = await this.#deps.db.all<Row>(
-      `SELECT * FROM sealed_bids WHERE state IN ('sealed', 'committed', 'revealed')
-         OR (state = 'matched' AND image IS NOT NULL) ORDER BY round_id, created_at`,
+      "SELECT * FROM sealed_bids WHERE state IN ('sealed', 'committed', 'revealed') ORDER BY round_id, created_at",
     );
+    const now = await this.#deps.clock();
+    const due: Row[] = [];
+    const clearing = new Map<number, Row[]>();
     for (const row of open) {
       const { opensAt, closesAt } = this.revealWindow(Number(row.round_id));
-      // One bid's trouble (a node down, a refused transaction) must not hold up the others.
       try {
-        if (row.state === "sealed") await this.#settleSealed(row, now);
-        else if (row.state === "committed" && now >= closesAt) await this.#update(row.bid_ref, { state: "missed" });
-        else if (row.state === "committed" && now >= opensAt) await this.#reveal(row);
-        else if (row.state === "revealed" && now >= closesAt) await this.#clear(row);
-        else if (row.state === "matched") await this.#setImage(row);
+        if (row.state === "sealed") await this.#settleSealed(row, now.head);
+        else if (row.state === "committed" && now.head >= closesAt) await this.#missed(row, "its reveal window closed");
+        else if (row.state === "committed" && now.head >= opensAt && !this.#revealing.has(row.bid_ref)) due.push(row);
+        else if (row.state === "revealed" && now.head >= closesAt) {
+          clearing.set(Number(row.round_id), [...(clearing.get(Number(row.round_id)) ?? []), row]);
+        }
       } catch (error) {
-        this.#deps.log("sealed bid: will try again", { bidRef: row.bid_ref, error });
+        // One bid's trouble (a node down, a refused transaction) must not hold up the others.
+        this.#deps.logger.warn("sealed bid: will try again", { bidRef: row.bid_ref, error });
+      }
+    }
+    if (due.length > 0) await this.#revealAll(due);
+    for (const [roundId, rows] of clearing) {
+      try {
+        await this.#clear(roundId, rows);
+      } catch (error) {
+        this.#deps.logger.warn("sealed bids: clearing failed; will try again", { roundId, error });
       }
     }
   }
@@ -219,50 +267,161 @@ export class SealedBids {
     }
   }
 
-  async #reveal(row: Row): Promise<void> {
-    const user = await this.#deps.users.byId(row.user_id);
-    if (user === undefined) return;
-    const { terms, salt } = this.#open(row);
-    const hint = await this.#deps.market.market.insertionHint(terms.roundId, terms.pricePerHour);
-    try {
-      const sent = await this.#deps.send(user, (c) => c.market.revealBid(terms, salt, hint, row.image ?? ""));
-      const revealed = sent.events.find((event) => event.name === "BidRevealed");
-      await this.#update(row.bid_ref, {
-        state: "revealed",
-        bid_id: revealed === undefined ? null : Number(revealed.args.bidId),
+  /** Prepares every due reveal at once, then submits them in one burst, cheapest first. */
+  async #revealAll(rows: Row[]): Promise<void> {
+    const prepared: PreparedReveal[] = [];
+    for (let i = 0; i < rows.length; i += PREPARE_CONCURRENCY) {
+      const batch = rows.slice(i, i + PREPARE_CONCURRENCY);
+      const results = await Promise.allSettled(batch.map((row) => this.#prepareReveal(row)));
+      results.forEach((result, j) => {
+        if (result.status === "fulfilled" && result.value !== undefined) prepared.push(result.value);
+        else if (result.status === "rejected") void this.#revealFailed(batch[j] as Row, result.reason);
       });
-      this.#deps.log("sealed bid revealed", { bidRef: row.bid_ref, roundId: terms.roundId });
-    } catch (error) {
-      // Revealed by someone else holding the salt (the user's own wallet), or a transient failure.
+    }
+    // A bid is placed after every bid priced at or above it: submitted in rising price order, each
+    // reveal's hint (read before the burst) still points right where it goes once the others landed.
+    prepared.sort((a, b) =>
+      a.terms.pricePerHour < b.terms.pricePerHour ? -1 : a.terms.pricePerHour > b.terms.pricePerHour ? 1 : 0,
+    );
+    for (const reveal of prepared) {
+      this.#revealing.add(reveal.row.bid_ref);
+      let submitted: Submitted;
+      try {
+        submitted = await this.#deps.submit(reveal.user, (c) =>
+          c.market.revealBid(reveal.terms, reveal.salt, reveal.hint, reveal.row.image ?? "", {
+            gasLimit: reveal.gasLimit,
+          }),
+        );
+      } catch (error) {
+        this.#revealing.delete(reveal.row.bid_ref);
+        await this.#revealFailed(reveal.row, error);
+        continue;
+      }
+      this.#track(
+        submitted.mined.then(
+          (sent) => this.#revealed(reveal.row, sent.events),
+          (error: unknown) => this.#revealFailed(reveal.row, error),
+        ),
+        reveal.row.bid_ref,
+      );
+    }
+  }
+
+  /** The reveal's hint and gas; undefined when it is not to be sent (its user is gone). */
+  async #prepareReveal(row: Row): Promise<PreparedReveal | undefined> {
+    const user = await this.#deps.users.byId(row.user_id);
+    if (user === undefined) return undefined;
+    const { terms, salt } = this.#open(row);
+    const { market } = this.#deps.market;
+    const hint = await market.insertionHint(terms.roundId, terms.pricePerHour);
+    const estimate = await withDecodedRevert(() =>
+      market.revealBid.estimateGas(terms, salt, hint, row.image ?? "", { from: user.address }),
+    );
+    const gasLimit = withGasHeadroom(estimate, await this.#blockGasLimit());
+    return { row, user, terms, salt, hint, gasLimit };
+  }
+
+  async #revealed(row: Row, events: readonly MarketEvent[]): Promise<void> {
+    const revealed = events.find((event) => event.name === "BidRevealed");
+    await this.#update(row.bid_ref, {
+      state: "revealed",
+      bid_id: revealed === undefined ? null : Number(revealed.args.bidId),
+    });
+    this.#deps.logger.info("sealed bid revealed", { bidRef: row.bid_ref, roundId: Number(row.round_id) });
+  }
+
+  /**
+   * A reveal that was refused or reverted: revealed already (by the user's own wallet, or a
+   * reveal whose answer was lost), too late for good (missed), or worth another try next pass.
+   */
+  async #revealFailed(row: Row, error: unknown): Promise<void> {
+    try {
       const commit = await this.#deps.market.market.commitOf(row.bidder, row.commitment);
-      if (commit.deposit === 0n) await this.#update(row.bid_ref, { state: "revealed" });
-      else throw error;
+      if (commit.deposit === 0n) {
+        await this.#update(row.bid_ref, { state: "revealed" });
+        return;
+      }
+      // The clock is read again: the reveal may have been mined in a block past the window.
+      if ((await this.#deps.clock()).head >= this.revealWindow(Number(row.round_id)).closesAt) {
+        await this.#missed(row, `the reveal did not make its window: ${describe(error)}`);
+        return;
+      }
+    } catch (checking) {
+      this.#deps.logger.warn("sealed bid: could not check a failed reveal", { bidRef: row.bid_ref, error: checking });
+    }
+    this.#deps.logger.warn("sealed bid: reveal failed; will try again", { bidRef: row.bid_ref, error });
+  }
+
+  /** Reported, never silent: the bid loses its penalty when forfeited, and its owner sees why. */
+  async #missed(row: Row, why: string): Promise<void> {
+    await this.#update(row.bid_ref, { state: "missed", error: why });
+    this.#deps.logger.error("sealed bid missed its reveal window", {
+      bidRef: row.bid_ref,
+      roundId: Number(row.round_id),
+      why,
+    });
+  }
+
+  /** Clears `roundId` (in chunks that fit a block) and records what came of the gateway's bids in it. */
+  async #clear(roundId: number, rows: Row[]): Promise<void> {
+    const { market } = this.#deps.market;
+    if (!(await market.isRoundCleared(roundId))) {
+      const user = await this.#firstUser(rows);
+      if (user === undefined) return;
+      await clearRoundInChunks(
+        {
+          isRoundCleared: (id) => market.isRoundCleared(id),
+          estimate: (id, maxBids) => market.clearRound.estimateGas(id, maxBids, { from: user.address }),
+          blockGasLimit: () => this.#blockGasLimit(),
+          send: async (id, maxBids, gasLimit) => {
+            await this.#deps.send(user, (c) => c.market.clearRound(id, maxBids, { gasLimit }));
+          },
+        },
+        roundId,
+      );
+    }
+    for (const row of rows) {
+      const outcome = await this.#outcomeOf(row);
+      if (outcome === undefined || outcome.state === "revealed") continue;
+      const leaseId = outcome.lease_id === null ? null : Number(outcome.lease_id);
+      await this.#update(row.bid_ref, {
+        state: outcome.state === "matched" ? "matched" : "unmatched",
+        lease_id: leaseId,
+      });
     }
   }
 
-  async #clear(row: Row): Promise<void> {
+  /** What clearing made of a bid, from the read model. */
+  async #outcomeOf(row: Row): Promise<BidRow | undefined> {
     const roundId = Number(row.round_id);
-    const user = await this.#deps.users.byId(row.user_id);
-    if (user === undefined) return;
-    while (!(await this.#deps.market.market.isRoundCleared(roundId))) {
-      await this.#deps.send(user, (c) => c.market.clearRound(roundId, CLEARING_CHUNK));
-    }
-    const outcome = await findBid(this.#deps.db, roundId, Number(row.bid_id));
-    if (outcome === undefined || outcome.state === "revealed") return;
-    const leaseId = outcome.lease_id === null ? null : Number(outcome.lease_id);
-    const state = outcome.state === "matched" ? "matched" : "unmatched";
-    await this.#update(row.bid_ref, { state, lease_id: leaseId });
-    if (state === "matched") await this.#setImage({ ...row, state, lease_id: leaseId });
+    if (row.bid_id !== null) return findBid(this.#deps.db, roundId, Number(row.bid_id));
+    // Revealed by another hand: the bid is the bidder's one in the round with these terms.
+    const { terms } = this.#open(row);
+    return findBidByTerms(this.#deps.db, row.bidder, terms);
   }
 
-  /** A lease made by clearing names no image yet: the buyer sets it before the lease starts. */
-  async #setImage(row: Row): Promise<void> {
-    const user = await this.#deps.users.byId(row.user_id);
-    if (user === undefined || row.lease_id === null || row.image === null) return;
-    const leaseId = Number(row.lease_id);
-    const [image] = await this.#deps.market.leases.detailsOf(leaseId);
-    if (image === "") await this.#deps.send(user, (c) => c.leases.setImage(leaseId, row.image ?? ""));
-    await this.#update(row.bid_ref, { image: null });
+  async #firstUser(rows: readonly Row[]): Promise<User | undefined> {
+    for (const row of rows) {
+      const user = await this.#deps.users.byId(row.user_id);
+      if (user?.custodial === true) return user;
+    }
+    return undefined;
+  }
+
+  async #blockGasLimit(): Promise<bigint> {
+    const block = await this.#deps.provider.getBlock("latest");
+    if (block === null) throw new Error("the chain has no latest block");
+    return block.gasLimit;
+  }
+
+  #track(outcome: Promise<void>, bidRef: string): void {
+    const tracked = outcome
+      .catch((error: unknown) => this.#deps.logger.warn("sealed bid: reveal outcome unknown", { bidRef, error }))
+      .finally(() => {
+        this.#revealing.delete(bidRef);
+        this.#outcomes.delete(tracked);
+      });
+    this.#outcomes.add(tracked);
   }
 
   #open(row: Row): { terms: BidTerms; salt: string } {
@@ -323,4 +482,8 @@ function termsFromJson(json: Record<string, string | number>): BidTerms {
     pricePerHour: BigInt(json.pricePerHour ?? 0),
     replacesLease: Number(json.replacesLease),
   };
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -199,7 +199,9 @@ describe("Sealed-bid auction", () => {
       // The SDK refuses to seal a bid its deposit cannot cover; commit one by hand.
       const underfunded = terms({ pricePerHour: parseCredits("2") });
       const salt = newSalt();
-      await w.send(w.as(w.buyer).market.commitBid(bidCommitment(domain, w.buyer.address, underfunded, salt), 1n, round));
+      await w.send(
+        w.as(w.buyer).market.commitBid(bidCommitment(domain, w.buyer.address, underfunded, salt), 1n, round),
+      );
 
       await toRevealWindow(w, round);
       await expectRevert(w.as(w.buyer).market.revealBid(bid.terms, newSalt(), 0, ""), "UnknownCommitment");
@@ -220,7 +222,9 @@ describe("Sealed-bid auction", () => {
       const zeroPrice = { ...free.terms, pricePerHour: 0n };
       const domain = { chainId: w.deployment.chainId, market: w.deployment.contracts.market };
       await w.send(
-        w.as(w.buyer).market.commitBid(await w.c.market.bidCommitment(w.buyer.address, zeroPrice, free.salt), DEPOSIT, round),
+        w
+          .as(w.buyer)
+          .market.commitBid(await w.c.market.bidCommitment(w.buyer.address, zeroPrice, free.salt), DEPOSIT, round),
       );
       await toRevealWindow(w, round);
       await expectRevert(w.as(w.buyer).market.revealBid(zeroPrice, free.salt, 0, ""), "InvalidBidTerms");

@@ -31,7 +31,10 @@ describe("Tenants and members", () => {
   it("suspends a tenant so that its members can start nothing new, and resumes it", async () => {
     await w.send(w.c.market.suspendTenant(w.tenants.buyers));
     expect(await w.c.market.isActiveMember(w.buyer.address, MemberRole.Buyer)).toBe(false);
-    await expectRevert(w.as(w.buyer).market.commitBid(`0x${"11".repeat(32)}`, 1n, await w.c.market.currentRound()), "NotActiveMember");
+    await expectRevert(
+      w.as(w.buyer).market.commitBid(`0x${"11".repeat(32)}`, 1n, await w.c.market.currentRound()),
+      "NotActiveMember",
+    );
     await expectRevert(w.c.market.suspendTenant(w.tenants.buyers), "InvalidTenantStatus", {
       status: BigInt(TenantStatus.Suspended),
     });

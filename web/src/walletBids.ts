@@ -120,7 +120,12 @@ export async function advanceWalletBids(wallet: Eip1193, chain: ChainInfo, from:
           AUCTION_CALLS.encodeFunctionData("insertionHint", [terms.roundId, terms.pricePerHour]),
         ),
       );
-      await send(wallet, from, market, AUCTION_CALLS.encodeFunctionData("revealBid", [terms, bid.salt, hint, bid.image]));
+      await send(
+        wallet,
+        from,
+        market,
+        AUCTION_CALLS.encodeFunctionData("revealBid", [terms, bid.salt, hint, bid.image]),
+      );
       keep(from, { ...bid, state: "revealed" });
       changed = true;
     } else if (bid.state === "revealed" && now >= closesAt) {

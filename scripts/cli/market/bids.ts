@@ -148,7 +148,9 @@ export function bidsCommand(): Command {
         if (now < window.opensAt || now >= window.closesAt) continue;
         const terms = termsFromStore(bid.terms);
         const hint = await contracts.market.insertionHint(terms.roundId, terms.pricePerHour);
-        await withDecodedRevert(async () => (await contracts.market.revealBid(terms, bid.salt, hint, bid.image ?? "")).wait());
+        await withDecodedRevert(async () =>
+          (await contracts.market.revealBid(terms, bid.salt, hint, bid.image ?? "")).wait(),
+        );
         bid.state = "revealed";
         await saveBid(flags.bidsFile, bid);
         done.push(bid);
