@@ -10,16 +10,21 @@ export function chainCommand(): Command {
 
   command
     .command("serve")
-    .description("serve an empty automining chain over JSON-RPC until Ctrl-C; its state lives in memory only")
+    .description("serve an empty chain over JSON-RPC until Ctrl-C; its state lives in memory only")
     .option("--host <host>", "address to listen on", "127.0.0.1")
     .option("--port <port>", "port to listen on (0: any free port)", String(DEFAULT_PORT))
-    .action(async (flags: { host: string; port: string }) => {
+    .option("--block-seconds <seconds>", "mine a block every this many seconds (0: one per transaction)", "0")
+    .option("--hardfork <name>", 'the EVM rules, e.g. "berlin" as on a Quorum network (default: the latest)')
+    .action(async (flags: { host: string; port: string; blockSeconds: string; hardfork?: string }) => {
       const port = Number(flags.port);
       if (!Number.isInteger(port) || port < 0 || port > 65_535)
         throw new Error(`--port must be a TCP port, not ${flags.port}`);
+      const blockSeconds = Number(flags.blockSeconds);
+      if (!Number.isInteger(blockSeconds) || blockSeconds < 0)
+        throw new Error(`--block-seconds must be a whole number of seconds, not ${flags.blockSeconds}`);
       // Loaded here, so that the other commands do not pay for Hardhat's start-up.
-      const { network } = await import("hardhat");
-      const server = await network.createServer("hardhat", flags.host, port);
+      const { serveLocalChain } = await import("../lib/local-chain.js");
+      const server = await serveLocalChain(flags.host, port, { blockSeconds, hardfork: flags.hardfork });
       let address;
       try {
         address = await server.listen();

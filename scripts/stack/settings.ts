@@ -25,6 +25,14 @@ export const stackSettingsSchema = z
         chainId: z.coerce.number().int().positive().optional(),
         /** The embedded chain's port. */
         port: port.default(8545),
+        /**
+         * Seconds between blocks: the embedded chain mines on this interval (0: a block per
+         * transaction), and the gateway keeps deadlines a block apart. Give a real network's block
+         * period here too (a QBFT network's is often 1 to 5 s).
+         */
+        blockSeconds: z.coerce.number().int().nonnegative().default(0),
+        /** The embedded chain's EVM rules, e.g. "berlin" to behave like a Quorum network; omitted, the latest. */
+        hardfork: z.string().optional(),
         /** Folder of `<chainId>.json` files with the market's addresses; required with `rpcUrl`. */
         deploymentsDir: z.string().optional(),
         /** The operator's key (an admin of the market), taken into custody by the gateway at its first start. */
@@ -64,6 +72,7 @@ const ENVIRONMENT = {
   MARKET_RPC_URL: ["chain", "rpcUrl"],
   MARKET_CHAIN_ID: ["chain", "chainId"],
   MARKET_RPC_PORT: ["chain", "port"],
+  MARKET_BLOCK_SECONDS: ["chain", "blockSeconds"],
   MARKET_DEPLOYMENTS_DIR: ["chain", "deploymentsDir"],
   MARKET_PORT: ["gateway", "port"],
   MARKET_DATABASE_URL: ["gateway", "database"],

@@ -100,7 +100,17 @@ export async function startStack(
       ? urlIn(
           await start(
             "chain",
-            ["chain", "serve", "--host", settings.host, "--port", String(settings.chain.port)],
+            [
+              "chain",
+              "serve",
+              "--host",
+              settings.host,
+              "--port",
+              String(settings.chain.port),
+              "--block-seconds",
+              String(settings.chain.blockSeconds),
+              ...(settings.chain.hardfork === undefined ? [] : ["--hardfork", settings.chain.hardfork]),
+            ],
             /chain listening on \S+/,
           ),
           /chain listening on (\S+)/,
@@ -138,6 +148,7 @@ export async function startStack(
       gatewayConfig,
       {
         ...settings.gateway.settings,
+        ...(settings.chain.blockSeconds > 0 ? { chain: { blockSeconds: settings.chain.blockSeconds } } : {}),
         rpcUrl,
         deploymentsDir,
         database: settings.gateway.database ?? join(dir.state, "gateway.sqlite"),

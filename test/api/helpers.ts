@@ -4,11 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 import { HDNodeWallet, type JsonRpcProvider, type Signer } from "ethers";
-import { network } from "hardhat";
 
 import { gatewaySettingsSchema, type GatewaySettingsInput } from "../../api/config.js";
 import { startGateway, type RunningGateway } from "../../api/gateway.js";
 import { ManagedSigner, createProvider, deployMarket, writeDeployment, type Deployment } from "../../sdk/index.js";
+import { serveLocalChain, type LocalChainOptions } from "../../scripts/lib/local-chain.js";
 import { waitFor } from "../helpers/wait.js";
 
 /** How long tests wait for the gateway's background work (reveals, clearing) to show. */
@@ -27,12 +27,15 @@ export interface Chain {
   operatorKey: string;
   /** Moves the chain's clock forward and mines a block there. */
   advance(seconds: number): Promise<void>;
+  /** From now on, mines a block every `seconds` instead of one per transaction. */
+  useBlockTimes(seconds: number): Promise<void>;
   now(): Promise<number>;
   close(): Promise<void>;
 }
 
-export async function openChain(): Promise<Chain> {
-  const server = await network.createServer("hardhat", "127.0.0.1", 0);
+/** A local chain; `options` set its rules (e.g. Berlin, a QBFT network's block gas limit). */
+export async function openChain(options: Omit<LocalChainOptions, "blockSeconds"> = {}): Promise<Chain> {
+  const server = await serveLocalChain("127.0.0.1", 0, options);
   const { port } = await server.listen();
   const rpcUrl = `http://127.0.0.1:${port}`;
   const provider = createProvider(rpcUrl);
@@ -52,6 +55,10 @@ export async function openChain(): Promise<Chain> {
     async advance(seconds) {
       await provider.send("evm_increaseTime", [seconds]);
       await provider.send("evm_mine", []);
+    },
+    async useBlockTimes(seconds) {
+      await provider.send("evm_setAutomine", [false]);
+      await provider.send("evm_setIntervalMining", [seconds * 1000]);
     },
     async now() {
       return (await provider.getBlock("latest"))?.timestamp ?? 0;
@@ -199,9 +206,9 @@ export interface Market {
   hour: number;
 }
 
-export async function openMarket(chain?: Chain): Promise<Market> {
+export async function openMarket(chain?: Chain, overrides: Partial<GatewaySettingsInput> = {}): Promise<Market> {
   const c = chain ?? (await openChain());
-  const gateway = await openGateway(c);
+  const gateway = await openGateway(c, overrides);
   const admin = new Client(gateway.url, gateway.bootstrapApiKey);
   const tenant = async (name: string) =>
     (await admin.must<{ tenant: { tenantId: number } }>("POST", "/tenants", { name })).tenant.tenantId;
