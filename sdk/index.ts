@@ -85,4 +85,4 @@ export {
   type SettledLease,
 } from "./protocol.js";
 export { addressSchema, basisPointsSchema, parseOrThrow } from "./validation.js";
-export { revealWindow, roundAt, type AuctionScheduleOf } from "./rounds.js";
+export { planRevealBurst, revealWindow, roundAt, type AuctionScheduleOf, type BurstReveal } from "./rounds.js";

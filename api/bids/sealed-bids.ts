@@ -6,6 +6,7 @@ import { clearRoundInChunks } from "../../sdk/clearing.js";
 import {
   MarketRevertError,
   maxBidCost,
+  planRevealBurst,
   revealWindow,
   roundAt,
   sealBid,
@@ -95,7 +96,11 @@ interface PreparedReveal {
   user: User;
   terms: BidTerms;
   salt: string;
-  hint: bigint;
+  pricePerHour: bigint;
+  /** The hint to send (`planRevealBurst`). */
+  hint: number;
+  /** The chain's hint as read before the burst: right whatever lands first. */
+  chainHint: number;
   gasLimit: bigint;
 }
 
@@ -278,21 +283,33 @@ export class SealedBids {
         else if (result.status === "rejected") void this.#revealFailed(batch[j] as Row, result.reason);
       });
     }
-    // A bid is placed after every bid priced at or above it: submitted in rising price order, each
-    // reveal's hint (read before the burst) still points right where it goes once the others landed.
-    prepared.sort((a, b) =>
-      a.terms.pricePerHour < b.terms.pricePerHour ? -1 : a.terms.pricePerHour > b.terms.pricePerHour ? 1 : 0,
-    );
+    const rounds = new Map<number, PreparedReveal[]>();
     for (const reveal of prepared) {
+      rounds.set(reveal.terms.roundId, [...(rounds.get(reveal.terms.roundId) ?? []), reveal]);
+    }
+    for (const [roundId, reveals] of rounds) {
+      const { revealed } = await this.#deps.market.market.roundOf(roundId);
+      await this.#submitBurst(planRevealBurst(Number(revealed), reveals));
+    }
+  }
+
+  /**
+   * Submits a round's reveals one after another (each waits only for the node to take it), so that
+   * they reach the chain in the planned order; their outcomes are tracked in the background.
+   */
+  async #submitBurst(burst: readonly PreparedReveal[]): Promise<void> {
+    // Planned hints assume every reveal before lands in order; after a refusal, the chain's own.
+    let inOrder = true;
+    for (const reveal of burst) {
       this.#revealing.add(reveal.row.bid_ref);
+      const hint = inOrder ? reveal.hint : reveal.chainHint;
       let submitted: Submitted;
       try {
         submitted = await this.#deps.submit(reveal.user, (c) =>
-          c.market.revealBid(reveal.terms, reveal.salt, reveal.hint, reveal.row.image ?? "", {
-            gasLimit: reveal.gasLimit,
-          }),
+          c.market.revealBid(reveal.terms, reveal.salt, hint, reveal.row.image ?? "", { gasLimit: reveal.gasLimit }),
         );
       } catch (error) {
+        inOrder = false;
         this.#revealing.delete(reveal.row.bid_ref);
         await this.#revealFailed(reveal.row, error);
         continue;
@@ -313,12 +330,12 @@ export class SealedBids {
     if (user === undefined) return undefined;
     const { terms, salt } = this.#open(row);
     const { market } = this.#deps.market;
-    const hint = await market.insertionHint(terms.roundId, terms.pricePerHour);
+    const hint = Number(await market.insertionHint(terms.roundId, terms.pricePerHour));
     const estimate = await withDecodedRevert(() =>
       market.revealBid.estimateGas(terms, salt, hint, row.image ?? "", { from: user.address }),
     );
     const gasLimit = withGasHeadroom(estimate, await this.#blockGasLimit());
-    return { row, user, terms, salt, hint, gasLimit };
+    return { row, user, terms, salt, pricePerHour: terms.pricePerHour, hint, chainHint: hint, gasLimit };
   }
 
   async #revealed(row: Row, events: readonly MarketEvent[]): Promise<void> {

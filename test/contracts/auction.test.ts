@@ -5,6 +5,7 @@ import {
   leaseCost,
   newSalt,
   parseCredits,
+  planRevealBurst,
   reserveCommitment,
   sealBid,
   type BidTerms,
@@ -186,6 +187,47 @@ describe("Sealed-bid auction", () => {
       const order = await w.c.market.bidsByPrice(round, 0, 10);
       expect(order.map(Number)).toEqual([2, 4, 3, 1, 5]);
       expect((await w.c.market.bidsByPrice(round, 4, 2)).map(Number)).toEqual([3, 1]);
+    });
+
+    it("takes a burst of reveals planned by the SDK in one block, none walking the price order", async () => {
+      // Many bids at few prices, one already revealed: the burst's hints are read before it lands.
+      const prices = [2, 5, 2, 5, 5, 3, 2, 5, 3, 5, 5, 2].map((p) => parseCredits(String(p)));
+      const bids = [];
+      for (const [i, pricePerHour] of prices.entries()) {
+        bids.push(await commit(w, w.buyer, terms({ pricePerHour, start: start + i * HOUR }), DEPOSIT));
+      }
+      const first = await commit(w, w.rival, terms({ pricePerHour: parseCredits("4") }), DEPOSIT);
+      await toRevealWindow(w, round);
+      await reveal(w, w.rival, first);
+      const before = await Promise.all(
+        bids.map(async (bid) => ({
+          bid,
+          pricePerHour: bid.terms.pricePerHour,
+          hint: Number(await w.c.market.insertionHint(round, bid.terms.pricePerHour)),
+        })),
+      );
+      const burst = planRevealBurst(1, before);
+      const provider = w.connection.provider;
+      await provider.request({ method: "evm_setAutomine", params: [false] });
+      const sent = [];
+      for (const { bid, hint } of burst) {
+        sent.push(await w.as(w.buyer).market.revealBid(bid.terms, bid.salt, hint, "", { gasLimit: 300_000 }));
+      }
+      await provider.request({ method: "evm_mine", params: [] });
+      await provider.request({ method: "evm_setAutomine", params: [true] });
+      const receipts = await Promise.all(sent.map((tx) => tx.wait()));
+      expect(new Set(receipts.map((r) => r?.blockNumber)).size).toBe(1);
+      // Without a walk, every reveal costs the same give or take which slot it links from (~5,000
+      // gas); the sixth bid at 5 credits would walk past five others (~11,000 more).
+      const gas = receipts.map((r) => Number(r?.gasUsed));
+      expect(Math.max(...gas) - Math.min(...gas)).toBeLessThan(8_000);
+      // The order is what revealing one at a time would give: by price, earlier reveal first on ties.
+      const order = (await w.c.market.bidsByPrice(round, 0, 20)).map(Number);
+      const expected = [
+        { id: 1, price: parseCredits("4") },
+        ...burst.map((b, i) => ({ id: i + 2, price: b.pricePerHour })),
+      ].sort((a, b) => (a.price === b.price ? a.id - b.id : a.price > b.price ? -1 : 1));
+      expect(order).toEqual(expected.map((b) => b.id));
     });
 
     it("refuses a wrong salt, another round, a copied commitment and a bid above its deposit", async () => {

@@ -15,6 +15,7 @@ import { afterAll, describe, expect, it } from "vitest";
 
 import { createProvider, latestBlockTime, parseCredits } from "../../sdk/index.js";
 import { freePort } from "../../scripts/lib/free-port.js";
+import { QUORUM_LIKE } from "../../scripts/lib/local-chain.js";
 import { roomToCommit, runStack, type RunningStack } from "../helpers/stack.js";
 import { waitFor } from "../helpers/wait.js";
 
@@ -28,6 +29,8 @@ const LEASE_IMAGE = "https://images.example/render-node.iso";
 const DEFAULT_IMAGE = "https://images.metalmarket.local/ubuntu-24.04-live.iso";
 /** The agent, BMCs and gateway work in the background; each step waits this long at most. */
 const STEP_TIMEOUT_MS = 60_000;
+/** A journey on a chain with 2 s blocks: some forty transactions, each waiting for its block. */
+const JOURNEY_TIMEOUT_MS = 300_000;
 
 interface Lease {
   leaseId: number;
@@ -92,6 +95,8 @@ async function journey(directory: string, options: { restartAgent: boolean }): P
     settings,
     JSON.stringify({
       dataDir: "data",
+      // As an operator runs it on a QBFT network: a block every 2 s, Berlin rules.
+      chain: { blockSeconds: QUORUM_LIKE.blockSeconds, hardfork: QUORUM_LIKE.hardfork },
       simulatedBmcs: { count: 0 },
       gateway: { settings: { agentUsageUrls: { [agentAddress]: `http://127.0.0.1:${usagePort}` } } },
     }),
@@ -137,9 +142,12 @@ async function journey(directory: string, options: { restartAgent: boolean }): P
     // The operator creates the tenants and their people, and grants the buyers credits.
     const tenant = async (name: string) =>
       (await market<{ tenant: { tenantId: number } }>(adminKey, "tenants", "create", name)).tenant.tenantId;
-    const racks = await tenant("Rack Owners");
-    const render = await tenant("Render Farm");
-    const climate = await tenant("Climate Lab");
+    // Steps that do not depend on each other run together, as several people would act at once.
+    const [racks, render, climate] = await Promise.all([
+      tenant("Rack Owners"),
+      tenant("Render Farm"),
+      tenant("Climate Lab"),
+    ]);
     const person = async (tenantId: number, name: string, email: string, ...roles: string[]) => {
       const created = await market<{ user: { userId: string }; apiKey: string }>(
         adminKey,
@@ -147,11 +155,14 @@ async function journey(directory: string, options: { restartAgent: boolean }): P
       );
       return { userId: created.user.userId, key: await keyFile(email, created.apiKey) };
     };
-    const owner = await person(racks, "Pat Provider", "pat@racks.test", "provider", "tenantAdmin");
-    const bea = await person(render, "Bea Buyer", "bea@render.test", "buyer");
-    const ray = await person(climate, "Ray Rival", "ray@climate.test", "buyer");
-    for (const buyer of [bea, ray])
-      await market(adminKey, "credits", "grant", buyer.userId, "1000", "--memo", "welcome");
+    const [owner, bea, ray] = await Promise.all([
+      person(racks, "Pat Provider", "pat@racks.test", "provider", "tenantAdmin"),
+      person(render, "Bea Buyer", "bea@render.test", "buyer"),
+      person(climate, "Ray Rival", "ray@climate.test", "buyer"),
+    ]);
+    await Promise.all(
+      [bea, ray].map((buyer) => market(adminKey, "credits", "grant", buyer.userId, "1000", "--memo", "welcome")),
+    );
 
     // The provider runs three BMCs and an agent of its own, and enrolls the machines.
     const passwordFile = join(directory, "bmc.password");
@@ -220,9 +231,11 @@ async function journey(directory: string, options: { restartAgent: boolean }): P
           ...terms,
         )
       ).offer.offerId;
-    const fixed = await offer(nodes[0] ?? 0, "--model", "fixed", "--price", "2", "--slice", "15");
-    await offer(nodes[1] ?? 0, "--model", "dynamic", "--price", "1", "--surge", "5000");
-    const auction = await offer(nodes[2] ?? 0, "--model", "auction", "--price", "1", "--max-slices", "2");
+    const [fixed, , auction] = await Promise.all([
+      offer(nodes[0] ?? 0, "--model", "fixed", "--price", "2", "--slice", "15"),
+      offer(nodes[1] ?? 0, "--model", "dynamic", "--price", "1", "--surge", "5000"),
+      offer(nodes[2] ?? 0, "--model", "auction", "--price", "1", "--max-slices", "2"),
+    ]);
     const searched = await market<{ slices: { sliceId: string }[] }>(bea.key, "timeslots", "search", "--cpu", "4");
     expect(searched.slices.map((s) => s.sliceId)).toContain(`${fixed}-${quarter + QUARTER}`);
 
@@ -239,12 +252,14 @@ async function journey(directory: string, options: { restartAgent: boolean }): P
     const auctionStart = hour + 2 * HOUR;
     const bid = async (who: { key: string }, ...terms: string[]) =>
       market<Bid>(who.key, "bids", "commit", "--start", String(auctionStart), ...terms);
-    const beaBid = await bid(bea, "--offer", String(auction), "--duration", "60", "--price", "3");
-    const rayBid = await bid(ray, "--offer", String(auction), "--duration", "60", "--price", "2");
-    const poolBid = await market<Bid>(
-      ray.key,
-      ...["bids", "commit", "--start", String(auctionStart + HOUR), "--duration", "60", "--price", "2.5"],
-    );
+    const [beaBid, rayBid, poolBid] = await Promise.all([
+      bid(bea, "--offer", String(auction), "--duration", "60", "--price", "3"),
+      bid(ray, "--offer", String(auction), "--duration", "60", "--price", "2"),
+      market<Bid>(
+        ray.key,
+        ...["bids", "commit", "--start", String(auctionStart + HOUR), "--duration", "60", "--price", "2.5"],
+      ),
+    ]);
     expect([beaBid, rayBid, poolBid].map((b) => b.state)).toEqual(["committed", "committed", "committed"]);
     if (options.restartAgent) agent = await startAgent();
 
@@ -254,17 +269,21 @@ async function journey(directory: string, options: { restartAgent: boolean }): P
 
     // The round's reveal window: the gateway reveals both bids; then it clears the round.
     await advanceTo(Date.parse(beaBid.revealOpensAt) / 1000);
-    for (const [who, b] of [
-      [bea, beaBid],
-      [ray, rayBid],
-      [ray, poolBid],
-    ] as const) {
-      await waitFor(
-        "the reveal",
-        async () => (await market<Bid>(who.key, "bids", "status", b.bidRef)).state === "revealed",
-        STEP_TIMEOUT_MS,
-      );
-    }
+    await Promise.all(
+      (
+        [
+          [bea, beaBid],
+          [ray, rayBid],
+          [ray, poolBid],
+        ] as const
+      ).map(([who, b]) =>
+        waitFor(
+          "the reveal",
+          async () => (await market<Bid>(who.key, "bids", "status", b.bidRef)).state === "revealed",
+          STEP_TIMEOUT_MS,
+        ),
+      ),
+    );
     await advanceTo(Date.parse(beaBid.revealClosesAt) / 1000);
     const cleared = async (who: { key: string }, b: Bid) =>
       waitFor(
@@ -275,9 +294,7 @@ async function journey(directory: string, options: { restartAgent: boolean }): P
           ),
         STEP_TIMEOUT_MS,
       );
-    const won = await cleared(bea, beaBid);
-    const lost = await cleared(ray, rayBid);
-    const pooled = await cleared(ray, poolBid);
+    const [won, lost, pooled] = await Promise.all([cleared(bea, beaBid), cleared(ray, rayBid), cleared(ray, poolBid)]);
     expect([won.state, lost.state, pooled.state]).toEqual(["matched", "unmatched", "matched"]);
 
     // Bea releases her fixed-price lease early; the unused quarters come back to her.
@@ -304,12 +321,10 @@ async function journey(directory: string, options: { restartAgent: boolean }): P
     const preempted = await market<{ lease: Lease }>(owner.key, "leases", "preempt", String(pooled.leaseId));
     expect(preempted.lease).toMatchObject({ status: "ended", endReason: "preempted" });
     await market(owner.key, "nodes", "status", String(nodes[2]), "--set", "maintenance");
-    for (const [who, id] of [
-      [bea, won.leaseId ?? 0],
-      [ray, pooled.leaseId ?? 0],
-    ] as const) {
-      await leaseUntil(who.key, id, (l) => l.status === "cleaned", "cleaning");
-    }
+    await Promise.all([
+      leaseUntil(bea.key, won.leaseId ?? 0, (l) => l.status === "cleaned", "cleaning"),
+      leaseUntil(ray.key, pooled.leaseId ?? 0, (l) => l.status === "cleaned", "cleaning"),
+    ]);
 
     // The machines show what the agent did: each lease's image, booted once from CD.
     const images = await Promise.all(
@@ -353,11 +368,13 @@ async function journey(directory: string, options: { restartAgent: boolean }): P
 
     // Credits add up: what everyone holds is what was granted.
     const { users } = await market<{ users: { userId: string }[] }>(adminKey, "users", "list");
-    let held = 0n;
-    for (const user of users) {
-      const balance = await market<Balance>(adminKey, "credits", "balance", user.userId);
-      held += parseCredits(balance.wallet) + parseCredits(balance.available) + parseCredits(balance.escrowed);
-    }
+    const balances = await Promise.all(
+      users.map((user) => market<Balance>(adminKey, "credits", "balance", user.userId)),
+    );
+    const held = balances.reduce(
+      (sum, b) => sum + parseCredits(b.wallet) + parseCredits(b.available) + parseCredits(b.escrowed),
+      0n,
+    );
     expect(held).toBe(parseCredits("2000"));
 
     const leases = await market<{ leases: Lease[] }>(adminKey, "leases", "list");
@@ -390,17 +407,25 @@ describe("the whole journey, across processes", () => {
     else console.log(directories);
   });
 
-  it("takes tenants, nodes, offers, bookings and sealed bids to cleaned nodes, audited, with credits adding up", async () => {
-    undisturbed = await journey(await directory(), { restartAgent: false });
-    expect(undisturbed.leases).toEqual([
-      { leaseId: 1, nodeId: 1, status: "cleaned", endReason: "released" },
-      { leaseId: 2, nodeId: 3, status: "cleaned", endReason: "expired" },
-      { leaseId: 3, nodeId: 3, status: "cleaned", endReason: "preempted" },
-    ]);
-  });
+  it(
+    "takes tenants, nodes, offers, bookings and sealed bids to cleaned nodes, audited, with credits adding up",
+    async () => {
+      undisturbed = await journey(await directory(), { restartAgent: false });
+      expect(undisturbed.leases).toEqual([
+        { leaseId: 1, nodeId: 1, status: "cleaned", endReason: "released" },
+        { leaseId: 2, nodeId: 3, status: "cleaned", endReason: "expired" },
+        { leaseId: 3, nodeId: 3, status: "cleaned", endReason: "preempted" },
+      ]);
+    },
+    JOURNEY_TIMEOUT_MS,
+  );
 
-  it("ends in the same state when the agent is killed and started again half-way", async () => {
-    const restarted = await journey(await directory(), { restartAgent: true });
-    expect(restarted).toEqual(undisturbed);
-  });
+  it(
+    "ends in the same state when the agent is killed and started again half-way",
+    async () => {
+      const restarted = await journey(await directory(), { restartAgent: true });
+      expect(restarted).toEqual(undisturbed);
+    },
+    JOURNEY_TIMEOUT_MS,
+  );
 });
