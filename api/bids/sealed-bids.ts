@@ -13,7 +13,7 @@ import type { Db } from "../db/database.js";
 import { conflict } from "../errors.js";
 import type { MasterKey } from "../identity/secrets.js";
 import type { User, Users } from "../identity/users.js";
-import { findBid } from "../readmodel/bids.js";
+import { findBid, findRevealedBidId } from "../readmodel/bids.js";
 import { repeat, type Repeating } from "../repeat.js";
 import { withCredits, type Send } from "../transactions.js";
 
@@ -247,11 +247,15 @@ export class SealedBids {
     while (!(await this.#deps.market.market.isRoundCleared(roundId))) {
       await this.#deps.send(user, (c) => c.market.clearRound(roundId, CLEARING_CHUNK));
     }
-    const outcome = await findBid(this.#deps.db, roundId, Number(row.bid_id));
+    // Revealed by a transaction whose receipt was never read here (sent by a replica that died), the
+    // bid's id is found from its terms.
+    const bidId = row.bid_id ?? (await findRevealedBidId(this.#deps.db, roundId, row.bidder, this.#open(row).terms));
+    if (bidId === undefined) return;
+    const outcome = await findBid(this.#deps.db, roundId, Number(bidId));
     if (outcome === undefined || outcome.state === "revealed") return;
     const leaseId = outcome.lease_id === null ? null : Number(outcome.lease_id);
     const state = outcome.state === "matched" ? "matched" : "unmatched";
-    await this.#update(row.bid_ref, { state, lease_id: leaseId });
+    await this.#update(row.bid_ref, { state, bid_id: Number(bidId), lease_id: leaseId });
     if (state === "matched") await this.#setImage({ ...row, state, lease_id: leaseId });
   }
 
