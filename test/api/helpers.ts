@@ -31,7 +31,8 @@ export interface Chain {
   close(): Promise<void>;
 }
 
-export async function openChain(): Promise<Chain> {
+/** A chain; `schedule` overrides the test schedule's phases (round 1 still opens at once). */
+export async function openChain(schedule: Partial<typeof TEST_SCHEDULE> = {}): Promise<Chain> {
   const server = await network.createServer("hardhat", "127.0.0.1", 0);
   const { port } = await server.listen();
   const rpcUrl = `http://127.0.0.1:${port}`;
@@ -40,7 +41,7 @@ export async function openChain(): Promise<Chain> {
   const deployer = new ManagedSigner(await provider.getSigner(0));
   // Round 1 opens now, so tests never meet the end of a commit window by chance.
   const genesis = (await provider.getBlock("latest"))?.timestamp ?? 0;
-  const { deployment } = await deployMarket(deployer, { schedule: { ...TEST_SCHEDULE, genesis } });
+  const { deployment } = await deployMarket(deployer, { schedule: { ...TEST_SCHEDULE, ...schedule, genesis } });
   const directory = await mkdtemp(join(tmpdir(), "metalmarket-api-"));
   await writeDeployment(deployment, join(directory, "deployments"));
   return {
@@ -199,9 +200,9 @@ export interface Market {
   hour: number;
 }
 
-export async function openMarket(chain?: Chain): Promise<Market> {
+export async function openMarket(chain?: Chain, overrides: Partial<GatewaySettingsInput> = {}): Promise<Market> {
   const c = chain ?? (await openChain());
-  const gateway = await openGateway(c);
+  const gateway = await openGateway(c, overrides);
   const admin = new Client(gateway.url, gateway.bootstrapApiKey);
   const tenant = async (name: string) =>
     (await admin.must<{ tenant: { tenantId: number } }>("POST", "/tenants", { name })).tenant.tenantId;
@@ -288,4 +289,35 @@ export function until<T>(read: () => Promise<T>, done: (value: T) => boolean, wh
     },
     BACKGROUND_WORK_MS,
   );
+}
+
+/** Reads Server-Sent Events from `url` until `count` events named `name` arrived. */
+export async function readEvents(url: string, token: string, name: string, count: number, opened: () => Promise<void>) {
+  const controller = new AbortController();
+  const response = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: controller.signal });
+  if (!(response.headers.get("content-type") ?? "").includes("text/event-stream")) {
+    throw new Error(`${url} answered ${response.status} ${response.headers.get("content-type")}, not an event stream`);
+  }
+  const reader = response.body?.getReader();
+  if (reader === undefined) throw new Error("no stream");
+  await opened();
+  const events: { event: string; data: Record<string, unknown> }[] = [];
+  let buffer = "";
+  const decoder = new TextDecoder();
+  while (events.filter((e) => e.event === name).length < count) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += decoder.decode(value);
+    let end: number;
+    while ((end = buffer.indexOf("\n\n")) >= 0) {
+      const frame = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const event = /^event: (.*)$/m.exec(frame)?.[1];
+      const data = /^data: (.*)$/m.exec(frame)?.[1];
+      if (event !== undefined && data !== undefined)
+        events.push({ event, data: JSON.parse(data) as Record<string, unknown> });
+    }
+  }
+  controller.abort();
+  return events;
 }
