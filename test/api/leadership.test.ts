@@ -67,8 +67,7 @@ describe("leadership", () => {
       expect([a.leadership.isLeader(), b.leadership.isLeader()]).toEqual([true, false]);
       expect(log).toEqual(["a leads", "b follows"]);
 
-      const holders = () =>
-        db.all<{ pid: number }>("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted");
+      const holders = () => db.all<{ pid: number }>("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted");
       const [holder] = await holders();
       expect(await holders()).toHaveLength(1);
       const cutAt = Date.now();
