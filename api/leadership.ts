@@ -5,6 +5,11 @@ import { repeat, type Repeating } from "./repeat.js";
 
 /** How often a replica asks for the lock, and the leader checks it still holds it. */
 const CLAIM_INTERVAL_MS = 1000;
+/**
+ * Claims a replica that just lost the lock sits out: the others, whose connections did not fail,
+ * take over rather than the one that just failed.
+ */
+const CLAIMS_SKIPPED_AFTER_LOSS = 2;
 /** The advisory lock key replicas of one gateway database contend for ("mmld"). */
 const LEADER_LOCK = 0x6d6d6c64;
 
@@ -44,6 +49,11 @@ const SOLE_LOCK: LeaderLock = {
  * asked for every second. Work registers for a role with `leaderOnly` or `followerOnly` (what a
  * follower does instead: follow the read model the leader writes); a change of role stops the old
  * role's work, awaiting what is under way, before the new role's starts.
+ *
+ * A leader cut off from the database stops at once, but lets the pass under way finish, and a new
+ * leader may start meanwhile. The jobs bear such an overlap: the indexers' inserts of one event
+ * collide on its id and one transaction rolls back; a reveal or clearing sent twice is refused by
+ * the contract, and the sealed-bid loop reconciles from the chain; webhooks are at least once.
  */
 export class Leadership {
   readonly #lock: LeaderLock;
@@ -59,6 +69,8 @@ export class Leadership {
   #changes: Promise<void> = Promise.resolve();
   #loop: Repeating | undefined;
   #stopped = false;
+  /** No claim before this (`performance.now()`): this replica lost the lock lately. */
+  #claimAfter = 0;
   /** Settles at the first claim's answer. */
   readonly #decided: Promise<void>;
   #decide: () => void = () => undefined;
@@ -70,6 +82,7 @@ export class Leadership {
     this.#decided = new Promise((resolve) => (this.#decide = resolve));
     lock.onLost((error) => {
       this.#logger.warn("leadership lost: stopping the leader's work", { error });
+      this.#claimAfter = performance.now() + CLAIMS_SKIPPED_AFTER_LOSS * this.#intervalMs;
       this.#take("follower");
     });
   }
@@ -117,6 +130,7 @@ export class Leadership {
   }
 
   async #claim(): Promise<void> {
+    if (performance.now() < this.#claimAfter) return;
     let leads = false;
     try {
       leads = await this.#lock.claim();

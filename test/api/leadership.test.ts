@@ -38,8 +38,15 @@ describe("leadership", () => {
     const only = replica(db, ":memory:", "only", log);
     await only.leadership.start();
     expect(only.leadership.isLeader()).toBe(true);
+    // A job registered later (a keeper) joins the role under way.
+    only.leadership.leaderOnly({
+      name: "keeper",
+      start: () => log.push("keeper runs"),
+      stop: async () => void log.push("keeper stopped"),
+    });
+    await waitFor("the late job to start", () => log.includes("keeper runs"), 1000);
     await only.leadership.stop();
-    expect(log).toEqual(["only leads", "only stopped leading"]);
+    expect(log).toEqual(["only leads", "keeper runs", "keeper stopped", "only stopped leading"]);
     await db.close();
   });
 
