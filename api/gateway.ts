@@ -23,6 +23,8 @@ import { loadMasterKey } from "./identity/secrets.js";
 import { Users, type User } from "./identity/users.js";
 import { Wallets, type GasAllowance } from "./identity/wallets.js";
 import { Indexer, dropReadModel } from "./indexer/indexer.js";
+import { Leadership } from "./leadership.js";
+import { EventFeed } from "./notify/feed.js";
 import { NotificationStreams } from "./notify/streams.js";
 import { Webhooks } from "./notify/webhooks.js";
 import { apiRoutes } from "./routes/index.js";
@@ -50,7 +52,11 @@ export interface GatewayOptions {
   rebuildReadModel?: boolean;
 }
 
-/** Opens everything the gateway needs, starts the indexer and background work, and listens. */
+/**
+ * Opens everything the gateway needs, starts the indexer and background work, and listens. Several
+ * replicas may share one PostgreSQL database: all serve requests, and the background work runs on
+ * whichever holds the leadership (see `Leadership`), while the others follow what it writes.
+ */
 export async function startGateway(settings: GatewaySettings, options: GatewayOptions = {}): Promise<RunningGateway> {
   const logger = options.logger ?? silentLogger;
   const provider = createProvider(settings.rpcUrl);
@@ -101,15 +107,29 @@ export async function startGateway(settings: GatewaySettings, options: GatewayOp
   };
 
   // Notifications go out in chain order, one batch after another; closing waits for the last.
-  let publishing: Promise<void> = Promise.resolve();
-  indexer.onEvents((events) => {
-    publishing = publishing
-      .then(() => streams.publish(events))
-      .catch((error: unknown) => logger.error("notifications failed", { error }));
+  const feed = new EventFeed(
+    db,
+    (events) => streams.publish(events),
+    (error) => logger.error("notifications failed", { error }),
+  );
+  indexer.onEvents((events) => feed.push(events));
+  const chainSilent = (error: unknown) => logger.warn("indexer: the chain did not answer; will try again", { error });
+  const leadership = Leadership.of(db, settings.database, logger);
+  // In this order: what the leader's work sends waits for the indexer, which is stopped last.
+  leadership.leaderOnly({ name: "indexer", start: () => indexer.start(chainSilent), stop: () => indexer.stop() });
+  leadership.leaderOnly({
+    name: "sealed bids",
+    start: () => bids.start(settings.bids.pollIntervalMs),
+    stop: () => bids.stop(),
   });
-  indexer.start((error) => logger.warn("indexer: the chain did not answer; will try again", { error }));
-  bids.start(settings.bids.pollIntervalMs);
-  webhooks.start();
+  leadership.leaderOnly({ name: "webhooks", start: () => webhooks.start(), stop: () => webhooks.stop() });
+  leadership.followerOnly({ name: "read model", start: () => indexer.follow(chainSilent), stop: () => indexer.stop() });
+  leadership.followerOnly({
+    name: "notification tail",
+    start: () => feed.startTail(settings.indexer.pollIntervalMs),
+    stop: () => feed.stopTail(),
+  });
+  await leadership.start();
 
   const app = createApp({
     routes: apiRoutes,
@@ -135,7 +155,16 @@ export async function startGateway(settings: GatewaySettings, options: GatewayOp
         help: "The last block in the read model",
         read: () => indexer.status().indexedBlock ?? 0,
       },
-      { name: "indexer_reorgs_total", help: "Chain reorganisations rolled back", read: () => indexer.status().reorgs },
+      {
+        name: "indexer_reorgs_total",
+        help: "Chain reorganisations this replica rolled back while it led",
+        read: () => indexer.status().reorgs,
+      },
+      {
+        name: "gateway_leader",
+        help: "1 on the replica that does the background work (indexing, sealed bids, webhooks), else 0",
+        read: () => (leadership.isLeader() ? 1 : 0),
+      },
     ],
   });
   const server = await listen(app, settings.host, settings.port);
@@ -152,10 +181,8 @@ export async function startGateway(settings: GatewaySettings, options: GatewayOp
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       streams.close();
-      await webhooks.stop();
-      await bids.stop();
-      await indexer.stop();
-      await publishing;
+      await leadership.stop();
+      await feed.close();
       provider.destroy();
       await db.close();
     },

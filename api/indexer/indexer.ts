@@ -25,6 +25,8 @@ export const DEFAULT_INDEXER_OPTIONS: IndexerOptions = {
 
 /** How deep a fork found at start-up may be and still count as a reorganisation, not another chain. */
 const SHALLOW_REORG_BLOCKS = 12;
+/** How often a follower waiting for a block looks whether the leader has indexed it. */
+const FOLLOWER_WAIT_MS = 50;
 
 /** An indexed event with where it sits on the chain, as handed to listeners. */
 export interface IndexedEvent extends StoredEvent {
@@ -58,6 +60,10 @@ export interface IndexerStatus {
  * projects it, and survives restarts (a checkpoint in the same transaction as the events) and
  * reorganisations (block hashes are checked; on a fork, the orphaned events are deleted and the
  * projections replayed from the events that remain).
+ *
+ * Of several gateway replicas on one database, the leader indexes (`start`); the others `follow`:
+ * they write nothing and track how far the leader got, so their reads and their read-your-writes
+ * waits follow the shared read model.
  */
 export class Indexer {
   readonly #db: Db;
@@ -67,6 +73,8 @@ export class Indexer {
   readonly #listeners = new Set<(events: IndexedEvent[]) => void>();
   #loop: Repeating | undefined;
   #stopping = false;
+  /** Indexing (the leader), as opposed to following another replica's indexing. */
+  #leading = false;
   #chainHead: number | undefined;
   #indexedBlock: number | undefined;
   #reorgs = 0;
@@ -85,8 +93,7 @@ export class Indexer {
     const stored = await this.#state("identity");
     if (stored === undefined) await this.#setState("identity", expected);
     else if (stored !== expected) throw new ReadModelMismatchError(stored, expected);
-    const last = await this.#db.get<{ number: number | null }>("SELECT MAX(number) AS number FROM indexed_blocks");
-    this.#indexedBlock = last?.number ?? undefined;
+    await this.#readIndexedBlock();
     await this.#requireSameHistory();
   }
 
@@ -124,9 +131,10 @@ export class Indexer {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Starts following the chain; a failed poll goes to `onError` and the next one tries again. */
+  /** Starts indexing the chain; a failed poll goes to `onError` and the next one tries again. */
   start(onError: (error: unknown) => void): void {
     this.#stopping = false;
+    this.#leading = true;
     this.#loop = repeat(
       async () => {
         // Catching up may take many ranges; a stop is honoured between them.
@@ -137,9 +145,26 @@ export class Indexer {
     );
   }
 
+  /**
+   * Starts following another replica's indexing: the chain's head and the newest block in the read
+   * model, polled, for `status` and `waitFor`. Writes nothing.
+   */
+  follow(onError: (error: unknown) => void): void {
+    this.#loop = repeat(
+      async () => {
+        this.#chainHead = await this.#provider.getBlockNumber();
+        await this.#readIndexedBlock();
+      },
+      this.#options.pollIntervalMs,
+      onError,
+    );
+  }
+
+  /** Stops indexing or following, once the pass under way is done. */
   async stop(): Promise<void> {
     this.#stopping = true;
     await this.#loop?.stop();
+    this.#leading = false;
   }
 
   status(): IndexerStatus {
@@ -160,17 +185,30 @@ export class Indexer {
   }
 
   /**
-   * Waits until block `blockNumber` is indexed. Callers waiting together share one sync, so many
-   * writes landing at once cost one round of reads, not one each.
+   * Waits until block `blockNumber` is indexed: by this replica, when it leads; by the leader, as
+   * the read model shows, when it follows. Callers waiting together share one sync (or look), so
+   * many writes landing at once cost one round of reads, not one each.
    */
   async waitFor(blockNumber: number): Promise<void> {
     while ((this.#indexedBlock ?? -1) < blockNumber) {
-      this.#shared ??= this.syncOnce().finally(() => (this.#shared = undefined));
+      this.#shared ??= (this.#leading ? this.syncOnce() : this.#readIndexedBlockSoon()).finally(
+        () => (this.#shared = undefined),
+      );
       await this.#shared;
     }
   }
 
-  #shared: Promise<boolean> | undefined;
+  #shared: Promise<unknown> | undefined;
+
+  async #readIndexedBlockSoon(): Promise<void> {
+    await new Promise((resolve) => setTimeout(resolve, FOLLOWER_WAIT_MS));
+    await this.#readIndexedBlock();
+  }
+
+  async #readIndexedBlock(): Promise<void> {
+    const last = await this.#db.get<{ number: number | null }>("SELECT MAX(number) AS number FROM indexed_blocks");
+    this.#indexedBlock = last?.number ?? undefined;
+  }
 
   /**
    * Indexes the next range of blocks. Returns true when there may be more to index at once.
@@ -190,7 +228,12 @@ export class Indexer {
   async #sync(): Promise<boolean> {
     const head = await this.#provider.getBlockNumber();
     this.#chainHead = head;
-    if (await this.#handleReorg()) return true;
+    const kept = await this.#db.all<{ number: number; hash: string }>(
+      "SELECT number, hash FROM indexed_blocks ORDER BY number DESC",
+    );
+    // Where indexing stands is read, not remembered: another replica may have led since this one did.
+    this.#indexedBlock = kept[0]?.number;
+    if (await this.#handleReorg(kept)) return true;
     const target = head - this.#options.confirmations;
     const from = (this.#indexedBlock ?? this.#deployment.blockNumber - 1) + 1;
     if (from > target) return false;
@@ -254,11 +297,8 @@ export class Indexer {
     return to < target;
   }
 
-  /** Finds whether the chain forked below what is indexed; if so, rolls the read model back. */
-  async #handleReorg(): Promise<boolean> {
-    const kept = await this.#db.all<{ number: number; hash: string }>(
-      "SELECT number, hash FROM indexed_blocks ORDER BY number DESC",
-    );
+  /** Finds whether the chain forked below the `kept` blocks' hashes; if so, rolls the read model back. */
+  async #handleReorg(kept: readonly { number: number; hash: string }[]): Promise<boolean> {
     let fork: number | undefined;
     for (const block of kept) {
       const onChain = await this.#provider.getBlock(block.number);

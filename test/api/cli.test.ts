@@ -1,50 +1,11 @@
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
+import { runGateway, stopGateway } from "../helpers/gateway-process.js";
 import { openChain, type Chain } from "./helpers.js";
-
-const CLI = join(import.meta.dirname, "../../scripts/market.js");
-
-interface Running {
-  child: ChildProcessWithoutNullStreams;
-  url: string;
-  stdout: () => string;
-}
-
-/** Starts `market gateway run` and waits for it to say where it listens (or to exit). */
-function runGateway(config: string, ...flags: string[]): Promise<Running & { exit: Promise<number | null> }> {
-  const child = spawn(process.execPath, [CLI, "gateway", "run", "--config", config, "--log-level", "warn", ...flags]);
-  let out = "";
-  let err = "";
-  child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
-  const exit = new Promise<number | null>((resolve) => child.once("exit", resolve));
-  return new Promise((resolve, reject) => {
-    const timer = setInterval(() => {
-      const match = /gateway listening on (\S+)/.exec(out);
-      if (match?.[1] !== undefined) {
-        clearInterval(timer);
-        resolve({ child, url: match[1], stdout: () => out, exit });
-      }
-    }, 20);
-    void exit.then((code) => {
-      clearInterval(timer);
-      reject(new Error(`exited with ${code}: ${err}`));
-    });
-  });
-}
-
-async function stop(running: {
-  child: ChildProcessWithoutNullStreams;
-  exit: Promise<number | null>;
-}): Promise<number | null> {
-  running.child.kill("SIGINT");
-  return running.exit;
-}
 
 describe("market gateway run", () => {
   let chain: Chain;
@@ -82,7 +43,7 @@ describe("market gateway run", () => {
       body: JSON.stringify({ name: "Made by the CLI's gateway" }),
     });
     expect(created.status).toBe(201);
-    expect(await stop(first)).toBe(0);
+    expect(await stopGateway(first)).toBe(0);
 
     const second = await runGateway(config);
     expect(second.stdout()).not.toContain("first admin created");
@@ -92,7 +53,7 @@ describe("market gateway run", () => {
       tenants: { name: string }[];
     };
     expect(tenants.tenants.map((t) => t.name)).toEqual(["Made by the CLI's gateway"]);
-    expect(await stop(second)).toBe(0);
+    expect(await stopGateway(second)).toBe(0);
   });
 
   it("refuses, with a clear message, to mix its state with a chain that was reset", async () => {
@@ -109,7 +70,7 @@ describe("market gateway run", () => {
       );
       const started = await runGateway(fresh);
       expect(started.stdout()).toMatch(/API key \(shown once\): mm_/);
-      expect(await stop(started)).toBe(0);
+      expect(await stopGateway(started)).toBe(0);
     } finally {
       await reset.close();
     }

@@ -33,9 +33,15 @@ export interface Chain {
   close(): Promise<void>;
 }
 
-/** A local chain; `options` set its rules (e.g. Berlin, a QBFT network's block gas limit). */
-export async function openChain(options: Omit<LocalChainOptions, "blockSeconds"> = {}): Promise<Chain> {
-  const server = await serveLocalChain("127.0.0.1", 0, options);
+/**
+ * A local chain; `options` set its rules (e.g. Berlin, a QBFT network's block gas limit) and
+ * override the test schedule's phases (round 1 still opens at once).
+ */
+export async function openChain(
+  options: Omit<LocalChainOptions, "blockSeconds"> & { schedule?: Partial<typeof TEST_SCHEDULE> } = {},
+): Promise<Chain> {
+  const { schedule = {}, ...rules } = options;
+  const server = await serveLocalChain("127.0.0.1", 0, rules);
   const { port } = await server.listen();
   const rpcUrl = `http://127.0.0.1:${port}`;
   const provider = createProvider(rpcUrl);
@@ -43,7 +49,7 @@ export async function openChain(options: Omit<LocalChainOptions, "blockSeconds">
   const deployer = new ManagedSigner(await provider.getSigner(0));
   // Round 1 opens now, so tests never meet the end of a commit window by chance.
   const genesis = (await provider.getBlock("latest"))?.timestamp ?? 0;
-  const { deployment } = await deployMarket(deployer, { schedule: { ...TEST_SCHEDULE, genesis } });
+  const { deployment } = await deployMarket(deployer, { schedule: { ...TEST_SCHEDULE, ...schedule, genesis } });
   const directory = await mkdtemp(join(tmpdir(), "metalmarket-api-"));
   await writeDeployment(deployment, join(directory, "deployments"));
   return {
@@ -295,4 +301,35 @@ export function until<T>(read: () => Promise<T>, done: (value: T) => boolean, wh
     },
     BACKGROUND_WORK_MS,
   );
+}
+
+/** Reads Server-Sent Events from `url` until `count` events named `name` arrived. */
+export async function readEvents(url: string, token: string, name: string, count: number, opened: () => Promise<void>) {
+  const controller = new AbortController();
+  const response = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: controller.signal });
+  if (!(response.headers.get("content-type") ?? "").includes("text/event-stream")) {
+    throw new Error(`${url} answered ${response.status} ${response.headers.get("content-type")}, not an event stream`);
+  }
+  const reader = response.body?.getReader();
+  if (reader === undefined) throw new Error("no stream");
+  await opened();
+  const events: { event: string; data: Record<string, unknown> }[] = [];
+  let buffer = "";
+  const decoder = new TextDecoder();
+  while (events.filter((e) => e.event === name).length < count) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += decoder.decode(value);
+    let end: number;
+    while ((end = buffer.indexOf("\n\n")) >= 0) {
+      const frame = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const event = /^event: (.*)$/m.exec(frame)?.[1];
+      const data = /^data: (.*)$/m.exec(frame)?.[1];
+      if (event !== undefined && data !== undefined)
+        events.push({ event, data: JSON.parse(data) as Record<string, unknown> });
+    }
+  }
+  controller.abort();
+  return events;
 }

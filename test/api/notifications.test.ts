@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { closeMarket, listOffer, openMarket, restartGateway, until, type Market } from "./helpers.js";
+import { closeMarket, listOffer, openMarket, readEvents, restartGateway, until, type Market } from "./helpers.js";
 
 interface Received {
   headers: IncomingMessage["headers"];
@@ -33,35 +33,6 @@ async function receiver(
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${port}/hooks`, received, attempts: () => attempts, server };
-}
-
-/** Reads Server-Sent Events from `url` until `count` events named `name` arrived. */
-async function readEvents(url: string, token: string, name: string, count: number, opened: () => Promise<void>) {
-  const controller = new AbortController();
-  const response = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: controller.signal });
-  expect(response.headers.get("content-type")).toContain("text/event-stream");
-  const reader = response.body?.getReader();
-  if (reader === undefined) throw new Error("no stream");
-  await opened();
-  const events: { event: string; data: Record<string, unknown> }[] = [];
-  let buffer = "";
-  const decoder = new TextDecoder();
-  while (events.filter((e) => e.event === name).length < count) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buffer += decoder.decode(value);
-    let end: number;
-    while ((end = buffer.indexOf("\n\n")) >= 0) {
-      const frame = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const event = /^event: (.*)$/m.exec(frame)?.[1];
-      const data = /^data: (.*)$/m.exec(frame)?.[1];
-      if (event !== undefined && data !== undefined)
-        events.push({ event, data: JSON.parse(data) as Record<string, unknown> });
-    }
-  }
-  controller.abort();
-  return events;
 }
 
 describe("notifications", () => {
