@@ -1,5 +1,6 @@
 /**
- * Deploys the market to the network given with --network and writes deployments/<chainId>.json.
+ * Deploys the market to the network given with --network and writes `<chainId>.json` into
+ * MARKET_DEPLOYMENTS_DIR (default `deployments/`, ignored by git: deploy output is not source).
  *   npm run deploy -- --network localhost
  * Settings come from MARKET_* environment variables (see README).
  */
@@ -16,6 +17,6 @@ if (deployer === undefined) throw new Error(`network ${networkName} has no accou
 const signer = new ManagedSigner(deployer, await transactionDefaultsFor(ethers.provider));
 console.log(`Deploying to ${networkName} from ${deployer.address}`);
 const { deployment } = await deployMarket(signer, { ...options, onStep: (step) => console.log(`  ${step}`) });
-const path = await writeDeployment(deployment);
+const path = await writeDeployment(deployment, process.env.MARKET_DEPLOYMENTS_DIR ?? "deployments");
 console.log(describeDeployment(deployment));
 console.log(`wrote ${path}`);
