@@ -116,8 +116,8 @@ interface PreparedReveal {
 export class SealedBids {
   readonly #deps: SealedBidDeps;
   readonly #minCommitSecondsLeft: number;
-  /** Bids whose reveal is on its way: not prepared again until its outcome is known. */
-  readonly #revealing = new Set<string>();
+  /** Bids whose commit or reveal is on its way: left alone by passes until its outcome is known. */
+  readonly #inFlight = new Set<string>();
   /** Outcomes of reveals on their way; a pass does not wait for them. */
   readonly #outcomes = new Set<Promise<void>>();
   #loop: Repeating | undefined;
@@ -174,6 +174,7 @@ export class SealedBids {
          created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'sealed', $8, $9, $9)`,
       [bidRef, user.userId, user.address, roundId, bid.commitment, bid.deposit.toString(), sealed, image, at],
     );
+    this.#inFlight.add(bidRef);
     try {
       await withCredits(this.#deps, user, () =>
         // The answer comes from this table, not the read model: no need to wait for the indexer.
@@ -192,6 +193,8 @@ export class SealedBids {
         );
       }
       throw error;
+    } finally {
+      this.#inFlight.delete(bidRef);
     }
     return this.#require(bidRef);
   }
@@ -240,13 +243,18 @@ export class SealedBids {
     const due: Row[] = [];
     const clearing = new Map<number, Row[]>();
     for (const row of open) {
-      const { opensAt, closesAt } = this.revealWindow(Number(row.round_id));
+      // A commit or reveal on its way is settled by its own outcome.
+      if (this.#inFlight.has(row.bid_ref)) continue;
+      const roundId = Number(row.round_id);
+      const { opensAt, closesAt } = this.revealWindow(roundId);
       try {
         if (row.state === "sealed") await this.#settleSealed(row, now.head);
         else if (row.state === "committed" && now.head >= closesAt) await this.#missed(row, "its reveal window closed");
-        else if (row.state === "committed" && now.head >= opensAt && !this.#revealing.has(row.bid_ref)) due.push(row);
+        else if (row.state === "committed" && now.head >= opensAt) due.push(row);
         else if (row.state === "revealed" && now.head >= closesAt) {
-          clearing.set(Number(row.round_id), [...(clearing.get(Number(row.round_id)) ?? []), row]);
+          const rows = clearing.get(roundId) ?? [];
+          rows.push(row);
+          clearing.set(roundId, rows);
         }
       } catch (error) {
         // One bid's trouble (a node down, a refused transaction) must not hold up the others.
@@ -301,7 +309,7 @@ export class SealedBids {
     // Planned hints assume every reveal before lands in order; after a refusal, the chain's own.
     let inOrder = true;
     for (const reveal of burst) {
-      this.#revealing.add(reveal.row.bid_ref);
+      this.#inFlight.add(reveal.row.bid_ref);
       const hint = inOrder ? reveal.hint : reveal.chainHint;
       let submitted: Submitted;
       try {
@@ -310,7 +318,7 @@ export class SealedBids {
         );
       } catch (error) {
         inOrder = false;
-        this.#revealing.delete(reveal.row.bid_ref);
+        this.#inFlight.delete(reveal.row.bid_ref);
         await this.#revealFailed(reveal.row, error);
         continue;
       }
@@ -435,7 +443,7 @@ export class SealedBids {
     const tracked = outcome
       .catch((error: unknown) => this.#deps.logger.warn("sealed bid: reveal outcome unknown", { bidRef, error }))
       .finally(() => {
-        this.#revealing.delete(bidRef);
+        this.#inFlight.delete(bidRef);
         this.#outcomes.delete(tracked);
       });
     this.#outcomes.add(tracked);
