@@ -51,9 +51,10 @@ export const gatewaySettingsSchema = z
       .object({
         /**
          * Seconds between the chain's blocks (a QBFT network's block period); deadlines keep one
-         * block of margin. Omitted, it is measured from recent blocks.
+         * block of margin. 0: a block per transaction (an automining development chain). Omitted,
+         * it is measured from recent blocks.
          */
-        blockSeconds: z.number().int().positive().optional(),
+        blockSeconds: z.number().int().nonnegative().optional(),
       })
       .default({}),
     bids: z

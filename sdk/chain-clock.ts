@@ -4,7 +4,7 @@ import type { JsonRpcApiProvider } from "ethers";
 export interface ChainNow {
   /** The latest block's time (unix seconds). */
   head: number;
-  /** Seconds between blocks: configured, or measured over recent blocks (at least 1). */
+  /** Seconds between blocks: configured, or measured over recent blocks; 0 when blocks come on demand. */
   blockSeconds: number;
   /**
    * The earliest time the next block can carry: a transaction sent now is mined at this time or
@@ -25,8 +25,9 @@ interface Header {
 }
 
 /**
- * The chain's clock: `blockSeconds` when the chain's block period is known (`chain.blockSeconds`),
- * else measured. Callers asking together share one read of the head.
+ * The chain's clock: `blockSeconds` when the chain's block period is known (`chain.blockSeconds`;
+ * 0 for a chain that mines a block per transaction), else measured. Callers asking together share
+ * one read of the head.
  */
 export function chainClock(provider: JsonRpcApiProvider, blockSeconds?: number): () => Promise<ChainNow> {
   let reading: Promise<Header> | undefined;
@@ -51,6 +52,7 @@ export function chainClock(provider: JsonRpcApiProvider, blockSeconds?: number):
       period = await spacing.seconds;
     }
     const head = Number(latest.timestamp);
-    return { head, blockSeconds: period, next: Math.max(head + period, Math.floor(Date.now() / 1000)) };
+    // A block mined on demand comes now, a second after the head at the earliest.
+    return { head, blockSeconds: period, next: Math.max(head + Math.max(period, 1), Math.floor(Date.now() / 1000)) };
   };
 }

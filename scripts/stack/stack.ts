@@ -148,7 +148,10 @@ export async function startStack(
       gatewayConfig,
       {
         ...settings.gateway.settings,
-        ...(settings.chain.blockSeconds > 0 ? { chain: { blockSeconds: settings.chain.blockSeconds } } : {}),
+        // The embedded chain's pace is known; a network's is given, or the gateway measures it.
+        ...(embeddedChain || settings.chain.blockSeconds > 0
+          ? { chain: { blockSeconds: settings.chain.blockSeconds } }
+          : {}),
         rpcUrl,
         deploymentsDir,
         database: settings.gateway.database ?? join(dir.state, "gateway.sqlite"),
