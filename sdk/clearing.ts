@@ -1,0 +1,41 @@
+import { MarketRevertError } from "./errors.js";
+import { withGasHeadroom } from "./signer.js";
+
+/** One `clearRound` transaction: how many bids it takes and the gas it is sent with. */
+export interface ClearingChunk {
+  maxBids: number;
+  gasLimit: bigint;
+}
+
+/**
+ * A chunk may take at most this share of a block's gas (1/2): what a bid costs varies by far (a
+ * pool bid searches up to `MAX_OFFERS_PER_ROUND` offers, millions of gas), and a chunk that filled
+ * a block would wait behind everyone else's transactions, or never fit once padded.
+ */
+const BLOCK_SHARE_DENOMINATOR = 2n;
+
+/**
+ * The largest chunk of a round's clearing, from `upTo` bids down, whose estimate fits half the
+ * block's gas limit: halved while it does not (or while the estimate fails for a reason other than
+ * the contract's refusal, such as "gas required exceeds allowance"). One bid is sent whatever it
+ * costs: it cannot be split. `estimate(maxBids)` estimates `clearRound(roundId, maxBids)`, with
+ * contract refusals as `MarketRevertError` (`withDecodedRevert`), which end the search.
+ */
+export async function clearingChunk(
+  estimate: (maxBids: number) => Promise<bigint>,
+  blockGasLimit: bigint,
+  upTo: number,
+): Promise<ClearingChunk> {
+  const budget = blockGasLimit / BLOCK_SHARE_DENOMINATOR;
+  for (let maxBids = Math.max(1, Math.floor(upTo)); ; maxBids = Math.max(1, Math.floor(maxBids / 2))) {
+    let gas: bigint | undefined;
+    try {
+      gas = await estimate(maxBids);
+    } catch (error) {
+      if (maxBids === 1 || error instanceof MarketRevertError) throw error;
+    }
+    if (gas !== undefined && (gas <= budget || maxBids === 1)) {
+      return { maxBids, gasLimit: withGasHeadroom(gas, blockGasLimit) };
+    }
+  }
+}
