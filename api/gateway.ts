@@ -16,6 +16,7 @@ import { loadMasterKey } from "./identity/secrets.js";
 import { Users, type User } from "./identity/users.js";
 import { Wallets, type GasAllowance } from "./identity/wallets.js";
 import { Indexer, dropReadModel } from "./indexer/indexer.js";
+import { keeperGauges, operatorKeeper } from "./keeper.js";
 import { NotificationStreams } from "./notify/streams.js";
 import { Webhooks } from "./notify/webhooks.js";
 import { apiRoutes } from "./routes/index.js";
@@ -111,6 +112,8 @@ export async function startGateway(settings: GatewaySettings, options: GatewayOp
   indexer.start((error) => logger.warn("indexer: the chain did not answer; will try again", { error }));
   bids.start(settings.bids.pollIntervalMs);
   webhooks.start();
+  const keeper = await operatorKeeper(services, logger);
+  keeper?.start();
 
   const app = createApp({
     routes: apiRoutes,
@@ -137,6 +140,7 @@ export async function startGateway(settings: GatewaySettings, options: GatewayOp
         read: () => indexer.status().indexedBlock ?? 0,
       },
       { name: "indexer_reorgs_total", help: "Chain reorganisations rolled back", read: () => indexer.status().reorgs },
+      ...keeperGauges(keeper),
     ],
   });
   const server = await listen(app, settings.host, settings.port);
@@ -154,6 +158,7 @@ export async function startGateway(settings: GatewaySettings, options: GatewayOp
       await new Promise<void>((resolve) => server.close(() => resolve()));
       streams.close();
       await webhooks.stop();
+      await keeper?.stop();
       await bids.stop();
       await indexer.stop();
       await publishing;
