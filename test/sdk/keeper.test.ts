@@ -6,6 +6,7 @@ import {
   LeaseStatus,
   ManagedSigner,
   MarketRevertError,
+  OpenWork,
   PriceModel,
   StandardProfile,
   attach,
@@ -14,6 +15,7 @@ import {
   leaseCost,
   parseCredits,
   type BidTerms,
+  type MarketEvent,
 } from "../../sdk/index.js";
 import { commit, currentRound, reveal, toClearing, toRevealWindow } from "../helpers/auction.js";
 import { waitFor } from "../helpers/wait.js";
@@ -267,5 +269,65 @@ describe("clearing chunks", () => {
   it("send one bid however much it costs: it cannot be split", async () => {
     const chunk = await clearingChunk(async () => 26_000_000n, 30_000_000n, 4);
     expect(chunk).toEqual({ maxBids: 1, gasLimit: 30_000_000n });
+  });
+});
+
+describe("the keeper's open work", () => {
+  const rules = { schedule: { genesis: 0, commitSeconds: 600, revealSeconds: 300 }, provisionGraceSeconds: 900 };
+  /** Round 1 reveals during [600, 900). */
+  const CLOSED = 900;
+  const BIDDER = "0x00000000000000000000000000000000000000b1";
+  const event = (name: string, args: Record<string, unknown>) =>
+    ({
+      contract: name.startsWith("Lease") ? "leases" : "market",
+      name,
+      args,
+      address: "0x",
+      blockNumber: 1,
+      blockHash: "0x",
+      transactionHash: "0x",
+      logIndex: 0,
+    }) as unknown as MarketEvent;
+  const committed = (commitment: string) => event("BidCommitted", { roundId: 1n, bidder: BIDDER, commitment });
+  const revealed = () => event("BidRevealed", { roundId: 1n, bidId: 1n, bidder: BIDDER });
+
+  it("forfeits nothing of a bidder who revealed every commit, and clears the round", () => {
+    const work = new OpenWork(rules);
+    work.apply(committed("0xa"));
+    work.apply(revealed());
+    expect(work.due(CLOSED - 1)).toEqual([]);
+    expect(work.due(CLOSED)).toEqual([{ kind: "clear", roundId: 1, bids: 1 }]);
+    work.apply(event("RoundCleared", { roundId: 1n }));
+    expect(work.due(CLOSED)).toEqual([]);
+  });
+
+  it("tries every commit of a bidder who revealed fewer, until the unrevealed one is forfeited", () => {
+    const work = new OpenWork(rules);
+    work.apply(committed("0xa"));
+    work.apply(committed("0xb"));
+    work.apply(revealed());
+    const forfeits = () => work.due(CLOSED).filter((task) => task.kind === "forfeit");
+    expect(forfeits().map((task) => task.kind === "forfeit" && task.commitment)).toEqual(["0xa", "0xb"]);
+    // 0xa was the revealed one: the chain says it is gone. 0xb may still be unrevealed.
+    work.drop({ kind: "forfeit", roundId: 1, bidder: BIDDER, commitment: "0xa" }, "superseded");
+    expect(forfeits().map((task) => task.kind === "forfeit" && task.commitment)).toEqual(["0xb"]);
+    work.drop({ kind: "forfeit", roundId: 1, bidder: BIDDER, commitment: "0xb" }, "done");
+    expect(forfeits()).toEqual([]);
+    expect(work.size().commits).toBe(0);
+  });
+
+  it("settles a pending lease at the end of its grace, a running one at its end, an ended one never", () => {
+    const work = new OpenWork(rules);
+    work.apply(event("LeaseCreated", { leaseId: 1n, start: 1000n, end: 5000n }));
+    work.apply(event("LeaseCreated", { leaseId: 2n, start: 1000n, end: 5000n }));
+    work.apply(event("LeaseCreated", { leaseId: 3n, start: 1000n, end: 1500n }));
+    work.apply(event("LeaseProvisioned", { leaseId: 2n }));
+    const due = (now: number) => work.due(now).map((task) => task.kind === "settle" && task.leaseId);
+    expect(due(1499)).toEqual([]);
+    expect(due(1500)).toEqual([3]);
+    expect(due(1900)).toEqual([1, 3]);
+    expect(due(5000)).toEqual([1, 2, 3]);
+    work.apply(event("LeaseEnded", { leaseId: 1n }));
+    expect(due(5000)).toEqual([2, 3]);
   });
 });
