@@ -112,6 +112,8 @@ export class Keeper {
     await this.#loop;
     await this.#pass;
     this.#loop = undefined;
+    // Stopped, not disabled: a later `pass` or `start` sends again.
+    this.#stopping = false;
   }
 
   status(): KeeperStatus {
