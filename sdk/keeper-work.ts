@@ -13,7 +13,7 @@ export type KeeperTask =
   /** `forfeitUnrevealed`: a commit whose reveal window closed; 90% back to the bidder by default. */
   | { kind: "forfeit"; roundId: number; bidder: string; commitment: string }
   /** `settle`: an Active lease past its end (the seller is paid), or a Pending one past its grace (refund). */
-  | { kind: "settle"; leaseId: number; provisioned: boolean }
+  | { kind: "settle"; leaseId: number }
   /** `clearRound`, in chunks: a round with revealed bids whose reveal window closed. */
   | { kind: "clear"; roundId: number; bids: number };
 
@@ -116,7 +116,7 @@ export class OpenWork {
       }
     }
     for (const [leaseId, lease] of this.#leases) {
-      if (now >= this.#settlesAt(lease)) tasks.push({ kind: "settle", leaseId, provisioned: lease.provisioned });
+      if (now >= this.#settlesAt(lease)) tasks.push({ kind: "settle", leaseId });
     }
     for (const [roundId, bids] of this.#rounds) {
       if (now >= this.#revealClosesAt(roundId)) tasks.push({ kind: "clear", roundId, bids });
