@@ -65,6 +65,18 @@ export const gatewaySettingsSchema = z
         minCommitSecondsLeft: z.number().int().nonnegative().default(5),
       })
       .default({}),
+    keeper: z
+      .object({
+        /**
+         * Forfeit unrevealed bids, settle leases past their end or their agent's grace, and clear
+         * rounds, signed by the operator's wallet: permissionless calls, so that no credit stays
+         * locked because some process forgot. Off where another keeper (`market keeper run`) does it.
+         */
+        enabled: z.boolean().default(true),
+        /** Pause between the keeper's passes over the chain. */
+        pollIntervalMs: z.number().int().positive().default(5000),
+      })
+      .default({}),
     limits: z
       .object({
         bodyBytes: z

@@ -25,6 +25,7 @@ import { Wallets, type GasAllowance } from "./identity/wallets.js";
 import { Indexer, dropReadModel } from "./indexer/indexer.js";
 import { Leadership } from "./leadership.js";
 import { EventFeed } from "./notify/feed.js";
+import { keeperGauges, operatorKeeper } from "./keeper.js";
 import { NotificationStreams } from "./notify/streams.js";
 import { Webhooks } from "./notify/webhooks.js";
 import { apiRoutes } from "./routes/index.js";
@@ -129,6 +130,9 @@ export async function startGateway(settings: GatewaySettings, options: GatewayOp
     start: () => feed.startTail(settings.indexer.pollIntervalMs),
     stop: () => feed.stopTail(),
   });
+  const keeper = await operatorKeeper(services, logger);
+  if (keeper !== undefined)
+    leadership.leaderOnly({ name: "keeper", start: () => keeper.start(), stop: () => keeper.stop() });
   await leadership.start();
 
   const app = createApp({
@@ -165,6 +169,7 @@ export async function startGateway(settings: GatewaySettings, options: GatewayOp
         help: "1 on the replica that does the background work (indexing, sealed bids, webhooks), else 0",
         read: () => (leadership.isLeader() ? 1 : 0),
       },
+      ...keeperGauges(keeper),
     ],
   });
   const server = await listen(app, settings.host, settings.port);

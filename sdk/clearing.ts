@@ -1,43 +1,41 @@
+import { MarketRevertError } from "./errors.js";
 import { withGasHeadroom } from "./signer.js";
 
-/** The most bids one clearing transaction takes, however cheap they are. */
-export const MAX_CLEARING_CHUNK = 256;
-/** A chunk may use at most this share of a block's gas (percent), leaving room for other transactions. */
-const CHUNK_SHARE_OF_BLOCK_PERCENT = 50n;
-
-/** How a clearing chunk is estimated and sent, by whoever clears (the gateway, a keeper, a wallet). */
-export interface ClearingPort {
-  isRoundCleared(roundId: number): Promise<boolean>;
-  /** Gas `clearRound(roundId, maxBids)` would take now; throws when it would not fit a block. */
-  estimate(roundId: number, maxBids: number): Promise<bigint>;
-  blockGasLimit(): Promise<bigint>;
-  /** Sends `clearRound(roundId, maxBids)` with `gasLimit` and waits until it is mined. */
-  send(roundId: number, maxBids: number, gasLimit: bigint): Promise<void>;
+/** One `clearRound` transaction: how many bids it takes and the gas it is sent with. */
+export interface ClearingChunk {
+  maxBids: number;
+  gasLimit: bigint;
 }
 
 /**
- * Clears `roundId` to the end in chunks that fit the chain's blocks: a chunk whose estimate fails
- * or takes more than half a block's gas is halved (a pool bid can search a hundred offers), a chunk
- * well under it doubles. Answers how many transactions it took.
+ * A chunk may take at most this share of a block's gas (1/2): what a bid costs varies by far (a
+ * pool bid searches up to `MAX_OFFERS_PER_ROUND` offers, millions of gas), and a chunk that filled
+ * a block would wait behind everyone else's transactions, or never fit once padded.
  */
-export async function clearRoundInChunks(port: ClearingPort, roundId: number, firstChunk = 64): Promise<number> {
-  let chunk = Math.min(firstChunk, MAX_CLEARING_CHUNK);
-  let transactions = 0;
-  while (!(await port.isRoundCleared(roundId))) {
-    const budget = ((await port.blockGasLimit()) * CHUNK_SHARE_OF_BLOCK_PERCENT) / 100n;
-    let estimate: bigint | undefined;
+const BLOCK_SHARE_DENOMINATOR = 2n;
+
+/**
+ * The largest chunk of a round's clearing, from `upTo` bids down, whose estimate fits half the
+ * block's gas limit: halved while it does not (or while the estimate fails for a reason other than
+ * the contract's refusal, such as "gas required exceeds allowance"). One bid is sent whatever it
+ * costs: it cannot be split. `estimate(maxBids)` estimates `clearRound(roundId, maxBids)`, with
+ * contract refusals as `MarketRevertError` (`withDecodedRevert`), which end the search.
+ */
+export async function clearingChunk(
+  estimate: (maxBids: number) => Promise<bigint>,
+  blockGasLimit: bigint,
+  upTo: number,
+): Promise<ClearingChunk> {
+  const budget = blockGasLimit / BLOCK_SHARE_DENOMINATOR;
+  for (let maxBids = Math.max(1, Math.floor(upTo)); ; maxBids = Math.max(1, Math.floor(maxBids / 2))) {
+    let gas: bigint | undefined;
     try {
-      estimate = await port.estimate(roundId, chunk);
+      gas = await estimate(maxBids);
     } catch (error) {
-      if (chunk === 1) throw error;
+      if (maxBids === 1 || error instanceof MarketRevertError) throw error;
     }
-    if (estimate === undefined || (estimate > budget && chunk > 1)) {
-      chunk = Math.max(1, Math.floor(chunk / 2));
-      continue;
+    if (gas !== undefined && (gas <= budget || maxBids === 1)) {
+      return { maxBids, gasLimit: withGasHeadroom(gas, blockGasLimit) };
     }
-    await port.send(roundId, chunk, withGasHeadroom(estimate, budget * 2n));
-    transactions += 1;
-    if (estimate * 4n < budget) chunk = Math.min(chunk * 2, MAX_CLEARING_CHUNK);
   }
-  return transactions;
 }

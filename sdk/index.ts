@@ -18,6 +18,7 @@ export {
   type SealedBid,
   type StoredBidTerms,
 } from "./commitments.js";
+export { clearingChunk, type ClearingChunk } from "./clearing.js";
 export {
   attach,
   contractInterfaces,
@@ -69,6 +70,23 @@ export {
   type MarketEventNamed,
 } from "./events.js";
 export { transactionDefaultsFor } from "./fees.js";
+export {
+  DEFAULT_KEEPER_OPTIONS,
+  Keeper,
+  type KeeperCounters,
+  type KeeperDependencies,
+  type KeeperOptions,
+  type KeeperStatus,
+} from "./keeper.js";
+export {
+  KEEPER_EVENTS,
+  OpenWork,
+  classifyFailure,
+  taskKey,
+  type KeeperTask,
+  type TaskFailure,
+  type WorkRules,
+} from "./keeper-work.js";
 export { createKeystore, loadWallet, readPassword, type KeySource } from "./keys.js";
 export { chainClock, type ChainNow } from "./chain-clock.js";
 export { createProvider, latestBlockTime } from "./provider.js";

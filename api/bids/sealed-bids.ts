@@ -2,9 +2,9 @@ import { randomUUID } from "node:crypto";
 
 import type { Provider } from "ethers";
 
-import { clearRoundInChunks } from "../../sdk/clearing.js";
 import {
   MarketRevertError,
+  clearingChunk,
   maxBidCost,
   planRevealBurst,
   revealWindow,
@@ -74,6 +74,8 @@ interface Row {
  * revert is replayed to name its error).
  */
 const COMMIT_GAS_LIMIT = 120_000n;
+/** The most bids a clearing transaction is tried with; `clearingChunk` halves it to fit a block. */
+const CLEARING_CHUNK = 64;
 /** Reveals prepared (hint and gas estimate) at once; they are then submitted one after another. */
 const PREPARE_CONCURRENCY = 32;
 
@@ -393,17 +395,19 @@ export class SealedBids {
     if (!(await market.isRoundCleared(roundId))) {
       const user = await this.#firstUser(rows);
       if (user === undefined) return;
-      await clearRoundInChunks(
-        {
-          isRoundCleared: (id) => market.isRoundCleared(id),
-          estimate: (id, maxBids) => market.clearRound.estimateGas(id, maxBids, { from: user.address }),
-          blockGasLimit: () => this.#blockGasLimit(),
-          send: async (id, maxBids, gasLimit) => {
-            await this.#deps.send(user, (c) => c.market.clearRound(id, maxBids, { gasLimit }));
-          },
-        },
-        roundId,
-      );
+      for (let cleared = false; !cleared; cleared = await market.isRoundCleared(roundId)) {
+        const chunk = await clearingChunk(
+          (maxBids) => withDecodedRevert(() => market.clearRound.estimateGas(roundId, maxBids, { from: user.address })),
+          await this.#blockGasLimit(),
+          CLEARING_CHUNK,
+        );
+        try {
+          await this.#deps.send(user, (c) => c.market.clearRound(roundId, chunk.maxBids, { gasLimit: chunk.gasLimit }));
+        } catch (error) {
+          // The keeper (or another bidder) cleared it first: what counts is that it is cleared.
+          if (!(error instanceof MarketRevertError && error.revert.name === "RoundAlreadyCleared")) throw error;
+        }
+      }
     }
     for (const row of rows) {
       const outcome = await this.#outcomeOf(row);

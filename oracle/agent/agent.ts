@@ -3,6 +3,7 @@ import { isError, type Provider, type TransactionResponse } from "ethers";
 import {
   EndReason,
   LeaseStatus,
+  ManagedSigner,
   MarketRevertError,
   MinedRevertError,
   confirmed,
@@ -111,10 +112,12 @@ export class ProviderAgent {
   async start(): Promise<void> {
     const { contracts, deployment, store } = this.#deps;
     const runner = contracts.leases.runner;
-    if (runner === null || !("getAddress" in runner) || typeof runner.getAddress !== "function") {
-      throw new Error("the agent's contracts need a signer");
+    // A ManagedSigner pads gas estimates (a report sent with a bare estimate can run out of gas
+    // once mined a block later) and hands out nonces in turn, however many leases report at once.
+    if (!(runner instanceof ManagedSigner)) {
+      throw new Error("the agent's contracts need a signer, bound through a ManagedSigner");
     }
-    this.#address = String(await runner.getAddress());
+    this.#address = await runner.getAddress();
     // The deployment block's hash tells a reset local chain from the one the data came from: a
     // redeployment there reuses the same addresses.
     const deployedIn = await this.#deps.provider.getBlock(deployment.blockNumber);
@@ -448,13 +451,18 @@ export class ProviderAgent {
       {
         name: "close-lease",
         run: async () => {
-          const status = await this.#leaseStatus(leaseId);
-          if (status !== LeaseStatus.Pending && status !== LeaseStatus.Active) return undefined;
+          if (!(await this.#isLive(leaseId))) return undefined;
           const failure =
             lease.endCause?.startsWith("Failed: ") === true ? lease.endCause.slice("Failed: ".length) : undefined;
-          return failure === undefined
-            ? this.#send(() => contracts.leases.settle(leaseId))
-            : this.#send(() => contracts.leases.reportFailed(leaseId, failure.slice(0, 200)));
+          try {
+            return await (failure === undefined
+              ? this.#send(() => contracts.leases.settle(leaseId))
+              : this.#send(() => contracts.leases.reportFailed(leaseId, failure.slice(0, 200))));
+          } catch (error) {
+            // Settling is anyone's to do (a keeper, the buyer): one that came first leaves nothing to close.
+            if (error instanceof MarketRevertError && !(await this.#isLive(leaseId))) return undefined;
+            throw error;
+          }
         },
       },
       ...endSequence(system, this.options.wipe, { power: this.options.power }),
@@ -501,7 +509,12 @@ export class ProviderAgent {
     return Number((await this.#deps.contracts.leases.leaseOf(leaseId)).status);
   }
 
-  /** Sends a report and waits for it to be mined; answers 1, a mined transaction's status. */
+  /** True while the lease is Pending or Active: not yet ended on-chain. */
+  async #isLive(leaseId: number): Promise<boolean> {
+    const status = await this.#leaseStatus(leaseId);
+    return status === LeaseStatus.Pending || status === LeaseStatus.Active;
+  }
+
   /**
    * True when the lease's node still holds an earlier lease's machine that was never reported
    * wiped (the chain says which): the lease is then refused, not provisioned onto another
@@ -539,7 +552,11 @@ export class ProviderAgent {
     }
   }
 
-  /** Sends and waits; a mined revert caused by gas or timing is a `MinedRevertError`: transient. */
+  /**
+   * Sends a report and waits for it to be mined; answers 1, a mined transaction's status. A mined
+   * revert caused by gas or timing is a `MinedRevertError`: transient, so the step looks at the
+   * lease again and sends anew.
+   */
   async #send(action: () => Promise<TransactionResponse>): Promise<number> {
     const receipt = await confirmed(await withDecodedRevert(action));
     return receipt.status ?? 0;

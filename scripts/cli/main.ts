@@ -4,6 +4,7 @@ import { agentCommand } from "./agent.js";
 import { bmcSimCommand } from "./bmc-sim.js";
 import { chainCommand } from "./chain.js";
 import { gatewayCommand } from "./gateway.js";
+import { keeperCommand } from "./keeper.js";
 import { auditCommand, pricesCommand } from "./market/audit.js";
 import { bidsCommand } from "./market/bids.js";
 import { creditsCommand } from "./market/credits.js";
@@ -36,6 +37,7 @@ const program = new Command("market")
   .addCommand(auditCommand())
   .addCommand(gatewayCommand())
   .addCommand(agentCommand())
+  .addCommand(keeperCommand())
   .addCommand(redfishCommand())
   .addCommand(bmcSimCommand())
   .addCommand(chainCommand());

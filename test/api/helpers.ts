@@ -90,6 +90,9 @@ export function gatewaySettings(chain: Chain, overrides: Partial<GatewaySettings
     bids: { pollIntervalMs: 100 },
     // Test receivers listen on loopback, which a production gateway refuses to call.
     webhooks: { backoffMs: 100, allowInternalNetworks: true },
+    // Tests move the chain's clock by hand and look at leases and bids in between; a keeper on a
+    // clock of its own would settle them under their feet. Tests of the keeper turn it on.
+    keeper: { enabled: false },
     ...overrides,
   });
 }

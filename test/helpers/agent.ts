@@ -1,8 +1,18 @@
+import {
+  AbstractSigner,
+  type Provider,
+  type Signer,
+  type TransactionRequest,
+  type TransactionResponse,
+  type TypedDataDomain,
+  type TypedDataField,
+} from "ethers";
+
 import { BmcFleet, type FleetOptions } from "../../oracle/bmc-sim/fleet.js";
 import type { SimulatedBmc } from "../../oracle/bmc-sim/bmc.js";
 import { ProviderAgent, type AgentOptions, type OperatedNode } from "../../oracle/agent/agent.js";
 import { AgentStore, type LeaseRow } from "../../oracle/agent/store.js";
-import { PriceModel, parseCredits } from "../../sdk/index.js";
+import { ManagedSigner, PriceModel, attach, parseCredits } from "../../sdk/index.js";
 import { waitFor } from "./wait.js";
 import { CALENDAR_UNIT, createOffer, offerTerms, only, type World } from "./world.js";
 
@@ -48,13 +58,21 @@ export function operated(nodeId: number, bmc: SimulatedBmc): OperatedNode {
   };
 }
 
-/** A running agent for the world's `agent` account, over an in-memory store. */
-export async function startAgent(world: World, nodes: OperatedNode[], options: Partial<AgentOptions> = {}) {
+/**
+ * A running agent for the world's `agent` account (or `signer`, which signs for it), over an
+ * in-memory store. It sends through a `ManagedSigner`, as `market agent run` does.
+ */
+export async function startAgent(
+  world: World,
+  nodes: OperatedNode[],
+  options: Partial<AgentOptions> = {},
+  signer: Signer = world.agent,
+) {
   const store = await AgentStore.open(":memory:");
   const agent = new ProviderAgent({
     provider: world.connection.ethers.provider,
     deployment: world.deployment,
-    contracts: world.as(world.agent),
+    contracts: attach(world.deployment, new ManagedSigner(signer)),
     store,
     nodes,
     options: { ...FAST_AGENT, ...options },
@@ -108,4 +126,55 @@ export function waitForPhase(
     },
     timeoutMs,
   );
+}
+
+/**
+ * A signer that meddles with the first transaction it sends to `selector` (a function's selector):
+ * `meddle` may change it (too little gas) or act before it goes (another account settles the
+ * lease). Behind a `ManagedSigner`, it stands where the node would be: the meddled transaction is
+ * sent after the estimate, and `meddled` is its hash.
+ */
+export class MeddlingSigner extends AbstractSigner {
+  meddled: string | undefined;
+  readonly #inner: Signer;
+  readonly #selector: string;
+  readonly #meddle: (tx: TransactionRequest) => Promise<TransactionRequest>;
+
+  constructor(inner: Signer, selector: string, meddle: (tx: TransactionRequest) => Promise<TransactionRequest>) {
+    super(inner.provider);
+    this.#inner = inner;
+    this.#selector = selector;
+    this.#meddle = meddle;
+  }
+
+  override getAddress(): Promise<string> {
+    return this.#inner.getAddress();
+  }
+
+  override connect(provider: Provider | null): MeddlingSigner {
+    return new MeddlingSigner(this.#inner.connect(provider), this.#selector, this.#meddle);
+  }
+
+  override signTransaction(tx: TransactionRequest): Promise<string> {
+    return this.#inner.signTransaction(tx);
+  }
+
+  override signMessage(message: string | Uint8Array): Promise<string> {
+    return this.#inner.signMessage(message);
+  }
+
+  override signTypedData(
+    domain: TypedDataDomain,
+    types: Record<string, TypedDataField[]>,
+    value: Record<string, unknown>,
+  ): Promise<string> {
+    return this.#inner.signTypedData(domain, types, value);
+  }
+
+  override async sendTransaction(tx: TransactionRequest): Promise<TransactionResponse> {
+    const mine = this.meddled === undefined && typeof tx.data === "string" && tx.data.startsWith(this.#selector);
+    const response = await this.#inner.sendTransaction(mine ? await this.#meddle(tx) : tx);
+    if (mine) this.meddled = response.hash;
+    return response;
+  }
 }

@@ -78,9 +78,21 @@ export async function openWorld(
     schedule?: { commitSeconds: number; revealSeconds: number };
     /** Where the chain's clock starts; a fixed moment by default, so every run is the same run. */
     initialDate?: string;
+    /**
+     * False to take a transaction that fails (out of gas, a revert) and mine it, answering its
+     * hash, as a real node does; Hardhat's default answers its send with the error instead.
+     */
+    throwOnTransactionFailures?: boolean;
   } = {},
 ): Promise<World> {
-  const connection = await network.create({ override: { initialDate: options.initialDate ?? WORLD_START } });
+  const connection = await network.create({
+    override: {
+      initialDate: options.initialDate ?? WORLD_START,
+      ...(options.throwOnTransactionFailures === undefined
+        ? {}
+        : { throwOnTransactionFailures: options.throwOnTransactionFailures }),
+    },
+  });
   const [admin, seller, agent, buyer, rival, outsider, treasury] = await accounts(connection, 7);
   const { deployment, contracts: c } = await deployMarket(admin, {
     treasury: treasury.address,

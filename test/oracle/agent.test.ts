@@ -1,13 +1,15 @@
+import type { TransactionRequest } from "ethers";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 import type { BmcFleet } from "../../oracle/bmc-sim/fleet.js";
 import { ProviderAgent } from "../../oracle/agent/agent.js";
 import { AgentStore } from "../../oracle/agent/store.js";
 import { usageRecordHash } from "../../sdk/usage-record.js";
-import { EndReason, LeaseStatus, NodeStatus } from "../../sdk/index.js";
+import { EndReason, LeaseStatus, ManagedSigner, NodeStatus, attach } from "../../sdk/index.js";
 import type { LogFields, Logger } from "../../sdk/log.js";
 import {
   FAST_AGENT,
+  MeddlingSigner,
   SLICE_SECONDS,
   LEASE_IMAGE,
   WIPE_IMAGE,
@@ -222,7 +224,7 @@ describe("the provider agent's start-up check of node addresses", () => {
     const agent = new ProviderAgent({
       provider: world.connection.ethers.provider,
       deployment: world.deployment,
-      contracts: world.as(world.agent),
+      contracts: attach(world.deployment, new ManagedSigner(world.agent)),
       store,
       // The small node has its address configured: nothing to learn, nothing to say.
       nodes: [
@@ -253,5 +255,93 @@ describe("the provider agent's start-up check of node addresses", () => {
       await fleet.close();
       await world.connection.close();
     }
+  });
+});
+
+describe("the provider agent, when a report's transaction is mined but fails", () => {
+  /** Enough for any report's calldata, far too little to run it: mined, it runs out of gas. */
+  const STARVED_GAS = 32_000n;
+  let world: World;
+  let fleet: BmcFleet;
+  let agent: ProviderAgent;
+  let store: AgentStore;
+  let signer: MeddlingSigner;
+
+  /** An agent whose first `report` transaction is meddled with; the chain mines failed sends, as a node does. */
+  async function open(
+    report: "reportProvisioned" | "settle" | "reportFailed",
+    meddle: (tx: TransactionRequest) => Promise<TransactionRequest> = async (tx) => ({ ...tx, gasLimit: STARVED_GAS }),
+  ): Promise<void> {
+    world = await openWorld({ throwOnTransactionFailures: false });
+    fleet = await startFleet(1);
+    signer = new MeddlingSigner(world.agent, world.c.leases.interface.getFunction(report).selector, meddle);
+    ({ agent, store } = await startAgent(world, [operated(world.nodes.small, fleet.bmc(0))], {}, signer));
+  }
+
+  afterEach(async () => {
+    await agent.stop();
+    store.close();
+    await fleet.close();
+    await world.connection.close();
+  });
+
+  const leaseOf = (leaseId: number) => world.c.leases.leaseOf(leaseId);
+  /** The meddled transaction was mined and failed for want of gas: not refused before it was sent. */
+  const expectStarved = async () => {
+    const receipt = await world.connection.ethers.provider.getTransactionReceipt(signer.meddled ?? "");
+    expect(receipt?.status).toBe(0);
+    expect(receipt?.gasUsed).toBe(STARVED_GAS);
+  };
+
+  it("sends reportProvisioned again after it ran out of gas, and the lease runs", async () => {
+    await open("reportProvisioned");
+    const leaseId = await bookNow(world, await listNow(world, world.nodes.small), 2);
+
+    await waitForPhase(store, leaseId, "running");
+    await expectStarved();
+    expect((await leaseOf(leaseId)).status).toBe(BigInt(LeaseStatus.Active));
+  });
+
+  it("settles a lease at its end after the settle ran out of gas, and cleans the node", async () => {
+    await open("settle");
+    const leaseId = await bookNow(world, await listNow(world, world.nodes.small), 1);
+    await waitForPhase(store, leaseId, "running");
+    await world.connection.networkHelpers.time.increase(120);
+
+    await waitForPhase(store, leaseId, "done");
+    await expectStarved();
+    const lease = await leaseOf(leaseId);
+    expect([lease.status, lease.endReason]).toEqual([BigInt(LeaseStatus.Cleaned), BigInt(EndReason.Expired)]);
+  });
+
+  it("reports a failed lease again after the report ran out of gas, refunding the buyer", async () => {
+    await open("reportFailed");
+    fleet.bmc(0).faults = { failAll: true };
+    const leaseId = await bookNow(world, await listNow(world, world.nodes.small), 1);
+
+    await waitFor("the failure on-chain", async () => (await leaseOf(leaseId)).status === BigInt(LeaseStatus.Ended));
+    await expectStarved();
+    expect((await leaseOf(leaseId)).endReason).toBe(BigInt(EndReason.Failed));
+    fleet.bmc(0).faults = {};
+    await waitForPhase(store, leaseId, "done");
+    expect((await leaseOf(leaseId)).status).toBe(BigInt(LeaseStatus.Cleaned));
+  });
+
+  it("closes a lease someone else settled between its check and its send, instead of holding the node", async () => {
+    await open("settle", async (tx) => {
+      // A keeper's settle lands first; the agent's own is mined after it and refused.
+      const [leaseId] = world.c.leases.interface.decodeFunctionData("settle", String(tx.data));
+      await world.send(world.as(world.outsider).leases.settle(Number(leaseId)));
+      return tx;
+    });
+    const leaseId = await bookNow(world, await listNow(world, world.nodes.small), 1);
+    await waitForPhase(store, leaseId, "running");
+    await world.connection.networkHelpers.time.increase(120);
+
+    await waitForPhase(store, leaseId, "done");
+    const receipt = await world.connection.ethers.provider.getTransactionReceipt(signer.meddled ?? "");
+    expect(receipt?.status).toBe(0);
+    expect((await leaseOf(leaseId)).status).toBe(BigInt(LeaseStatus.Cleaned));
+    expect((await world.c.nodes.node(world.nodes.small)).status).toBe(BigInt(NodeStatus.Available));
   });
 });
