@@ -90,6 +90,7 @@ export {
 export { createKeystore, loadWallet, readPassword, type KeySource } from "./keys.js";
 export { chainClock, type ChainNow } from "./chain-clock.js";
 export { createProvider, latestBlockTime } from "./provider.js";
+export { DroppedTransactionError, receiptOf } from "./receipt-watcher.js";
 export { MinedRevertError, confirmed } from "./receipts.js";
 export { ManagedSigner, isNonceConflict, withGasHeadroom, type TransactionDefaults } from "./signer.js";
 export { CREDIT_DECIMALS, SECONDS_PER_HOUR, formatCredits, parseCredits } from "./units.js";

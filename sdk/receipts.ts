@@ -1,6 +1,7 @@
 import type { TransactionReceipt, TransactionResponse } from "ethers";
 
 import { MarketRevertError, withDecodedRevert } from "./errors.js";
+import { receiptOf } from "./receipt-watcher.js";
 
 /**
  * A transaction mined but reverted for a reason that is not final: it ran out of gas, or replayed
@@ -33,8 +34,7 @@ const OUT_OF_GAS_DENOMINATOR = 64n;
 export async function confirmed(response: TransactionResponse): Promise<TransactionReceipt> {
   // The plain receipt: a contract's `wait()` decodes every log again, and throws on a revert
   // without saying why.
-  const receipt = await response.provider.waitForTransaction(response.hash);
-  if (receipt === null) throw new Error(`transaction ${response.hash} was not mined`);
+  const receipt = await receiptOf(response.provider, response.hash);
   if (receipt.status === 1) return receipt;
   throw await minedRevertOf(response, receipt);
 }

@@ -5,6 +5,7 @@ import {
   LeaseStatus,
   ManagedSigner,
   MarketRevertError,
+  DroppedTransactionError,
   MinedRevertError,
   confirmed,
   fetchEvents,
@@ -614,7 +615,7 @@ function endReasonName(reason: number): string {
 function transient(error: unknown): boolean {
   if (error instanceof FinalStepError) return false;
   // Out of gas, or overtaken by its block: the step checks the lease again and sends anew.
-  if (error instanceof MinedRevertError) return true;
+  if (error instanceof MinedRevertError || error instanceof DroppedTransactionError) return true;
   if (error instanceof MarketRevertError) return error.revert.name === "NotDue";
   if (isError(error, "NETWORK_ERROR") || isError(error, "TIMEOUT") || isError(error, "SERVER_ERROR")) return true;
   if (error instanceof Error && "code" in error && ["ECONNREFUSED", "ECONNRESET"].includes(String(error.code)))
