@@ -83,7 +83,19 @@ export async function startGateway(settings: GatewaySettings, options: GatewayOp
   const clock = chainClock(provider, settings.chain.blockSeconds);
   const chainTime = chainTimeOf(clock);
   const bids = await SealedBids.open(
-    { db, master, users, deployment, market, provider, clock, send, submit, logger },
+    {
+      db,
+      master,
+      users,
+      deployment,
+      market,
+      provider,
+      clock,
+      send,
+      submit,
+      logger,
+      clearsRounds: !settings.keeper.enabled,
+    },
     settings.bids.minCommitSecondsLeft,
   );
   const { operator, bootstrapApiKey } = await bootstrap(settings, users, wallets, deployment);

@@ -90,6 +90,8 @@ export interface SealedBidDeps {
   send: Send;
   submit: Submit;
   logger: Logger;
+  /** Whether these bids' rounds are cleared here; false where the gateway's keeper clears them. */
+  clearsRounds: boolean;
 }
 
 /** A reveal ready to submit: its row, owner, terms and the transaction's hint and gas. */
@@ -393,18 +395,21 @@ export class SealedBids {
   async #clear(roundId: number, rows: Row[]): Promise<void> {
     const { market } = this.#deps.market;
     if (!(await market.isRoundCleared(roundId))) {
+      // Where the gateway runs a keeper, the keeper clears: two clearers would race chunk for chunk.
+      if (!this.#deps.clearsRounds) return;
       const user = await this.#firstUser(rows);
       if (user === undefined) return;
       for (let cleared = false; !cleared; cleared = await market.isRoundCleared(roundId)) {
-        const chunk = await clearingChunk(
-          (maxBids) => withDecodedRevert(() => market.clearRound.estimateGas(roundId, maxBids, { from: user.address })),
-          await this.#blockGasLimit(),
-          CLEARING_CHUNK,
-        );
         try {
+          const chunk = await clearingChunk(
+            (maxBids) =>
+              withDecodedRevert(() => market.clearRound.estimateGas(roundId, maxBids, { from: user.address })),
+            await this.#blockGasLimit(),
+            CLEARING_CHUNK,
+          );
           await this.#deps.send(user, (c) => c.market.clearRound(roundId, chunk.maxBids, { gasLimit: chunk.gasLimit }));
         } catch (error) {
-          // The keeper (or another bidder) cleared it first: what counts is that it is cleared.
+          // Someone else (a bidder's wallet, another keeper) cleared it first: what counts is that it is cleared.
           if (!(error instanceof MarketRevertError && error.revert.name === "RoundAlreadyCleared")) throw error;
         }
       }
