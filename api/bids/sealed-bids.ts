@@ -122,6 +122,8 @@ export class SealedBids {
   readonly #minCommitSecondsLeft: number;
   /** Bids whose commit or reveal is on its way: left alone by passes until its outcome is known. */
   readonly #inFlight = new Set<string>();
+  /** Reveals on their way, per round. */
+  readonly #revealingRounds = new Map<number, number>();
   /** Outcomes of reveals on their way; a pass does not wait for them. */
   readonly #outcomes = new Set<Promise<void>>();
   #loop: Repeating | undefined;
@@ -285,7 +287,10 @@ export class SealedBids {
   }
 
   /** Prepares every due reveal at once, then submits them in one burst, cheapest first. */
-  async #revealAll(rows: Row[]): Promise<void> {
+  async #revealAll(due: Row[]): Promise<void> {
+    // A round's burst is planned from its count of revealed bids: not while reveals of an earlier
+    // burst are still on their way, which that count does not hold yet.
+    const rows = due.filter((row) => !this.#revealingRounds.has(Number(row.round_id)));
     const prepared: PreparedReveal[] = [];
     for (let i = 0; i < rows.length; i += PREPARE_CONCURRENCY) {
       const batch = rows.slice(i, i + PREPARE_CONCURRENCY);
@@ -297,7 +302,9 @@ export class SealedBids {
     }
     const rounds = new Map<number, PreparedReveal[]>();
     for (const reveal of prepared) {
-      rounds.set(reveal.terms.roundId, [...(rounds.get(reveal.terms.roundId) ?? []), reveal]);
+      const reveals = rounds.get(reveal.terms.roundId) ?? [];
+      reveals.push(reveal);
+      rounds.set(reveal.terms.roundId, reveals);
     }
     for (const [roundId, reveals] of rounds) {
       const { revealed } = await this.#deps.market.market.roundOf(roundId);
@@ -310,18 +317,24 @@ export class SealedBids {
    * they reach the chain in the planned order; their outcomes are tracked in the background.
    */
   async #submitBurst(burst: readonly PreparedReveal[]): Promise<void> {
+    // One gas limit for the whole burst: a block filled up to a smaller limit than the next
+    // reveal's would take a later one first, and every id the plan predicted after it would shift.
+    const gasLimit = burst.reduce((most, reveal) => (reveal.gasLimit > most ? reveal.gasLimit : most), 0n);
     // Planned hints assume every reveal before lands in order; after a refusal, the chain's own.
     let inOrder = true;
     for (const reveal of burst) {
+      const roundId = reveal.terms.roundId;
       this.#inFlight.add(reveal.row.bid_ref);
+      this.#revealingRounds.set(roundId, (this.#revealingRounds.get(roundId) ?? 0) + 1);
       const hint = inOrder ? reveal.hint : reveal.chainHint;
       let submitted: Submitted;
       try {
         submitted = await this.#deps.submit(reveal.user, (c) =>
-          c.market.revealBid(reveal.terms, reveal.salt, hint, reveal.row.image ?? "", { gasLimit: reveal.gasLimit }),
+          c.market.revealBid(reveal.terms, reveal.salt, hint, reveal.row.image ?? "", { gasLimit }),
         );
       } catch (error) {
         inOrder = false;
+        this.#landed(roundId);
         this.#inFlight.delete(reveal.row.bid_ref);
         await this.#revealFailed(reveal.row, error);
         continue;
@@ -332,8 +345,16 @@ export class SealedBids {
           (error: unknown) => this.#revealFailed(reveal.row, error),
         ),
         reveal.row.bid_ref,
+        roundId,
       );
     }
+  }
+
+  /** One reveal of `roundId` is no longer on its way. */
+  #landed(roundId: number): void {
+    const left = (this.#revealingRounds.get(roundId) ?? 1) - 1;
+    if (left > 0) this.#revealingRounds.set(roundId, left);
+    else this.#revealingRounds.delete(roundId);
   }
 
   /** The reveal's hint and gas; undefined when it is not to be sent (its user is gone). */
@@ -448,11 +469,12 @@ export class SealedBids {
     return block.gasLimit;
   }
 
-  #track(outcome: Promise<void>, bidRef: string): void {
+  #track(outcome: Promise<void>, bidRef: string, roundId: number): void {
     const tracked = outcome
       .catch((error: unknown) => this.#deps.logger.warn("sealed bid: reveal outcome unknown", { bidRef, error }))
       .finally(() => {
         this.#inFlight.delete(bidRef);
+        this.#landed(roundId);
         this.#outcomes.delete(tracked);
       });
     this.#outcomes.add(tracked);
