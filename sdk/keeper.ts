@@ -37,6 +37,8 @@ export interface KeeperDependencies {
   options?: Partial<KeeperOptions>;
 }
 
+/** The first chunk a round's clearing is tried with; later ones follow what fitted. */
+const FIRST_CLEARING_CHUNK = 64;
 /** What this keeper did since it was made: its own transactions only. */
 export interface KeeperCounters {
   /** Unrevealed bids forfeited (penalty to the treasury, the rest back to the bidder). */
@@ -256,11 +258,14 @@ export class Keeper {
   async #clear(task: Extract<KeeperTask, { kind: "clear" }>, blockGasLimit: bigint): Promise<boolean> {
     const { market } = this.#deps.contracts;
     let left = task.bids;
+    // Each chunk is tried at twice the last one's size: starting from the whole round would
+    // estimate (execute) thousands of bids for every chunk before halving down to what fits.
+    let upTo = Math.min(left, FIRST_CLEARING_CHUNK);
     for (let chunks = 1; !this.#stopping; chunks += 1) {
       const chunk = await clearingChunk(
         (maxBids) => withDecodedRevert(() => market.clearRound.estimateGas(task.roundId, maxBids)),
         blockGasLimit,
-        left,
+        upTo,
       );
       const receipt = await this.#send(() =>
         market.clearRound(task.roundId, chunk.maxBids, { gasLimit: chunk.gasLimit }),
@@ -278,6 +283,7 @@ export class Keeper {
         return true;
       }
       left = Math.max(1, left - chunk.maxBids);
+      upTo = Math.min(left, chunk.maxBids * 2);
     }
     return false;
   }
