@@ -292,9 +292,11 @@ export class SealedBids {
     // burst are still on their way, which that count does not hold yet.
     const rows = due.filter((row) => !this.#revealingRounds.has(Number(row.round_id)));
     const prepared: PreparedReveal[] = [];
+    // Read once for the whole burst, not once per reveal: the limit moves slowly, if at all.
+    const blockGasLimit = rows.length === 0 ? 0n : await this.#blockGasLimit();
     for (let i = 0; i < rows.length; i += PREPARE_CONCURRENCY) {
       const batch = rows.slice(i, i + PREPARE_CONCURRENCY);
-      const results = await Promise.allSettled(batch.map((row) => this.#prepareReveal(row)));
+      const results = await Promise.allSettled(batch.map((row) => this.#prepareReveal(row, blockGasLimit)));
       results.forEach((result, j) => {
         if (result.status === "fulfilled" && result.value !== undefined) prepared.push(result.value);
         else if (result.status === "rejected") void this.#revealFailed(batch[j] as Row, result.reason);
@@ -358,7 +360,7 @@ export class SealedBids {
   }
 
   /** The reveal's hint and gas; undefined when it is not to be sent (its user is gone). */
-  async #prepareReveal(row: Row): Promise<PreparedReveal | undefined> {
+  async #prepareReveal(row: Row, blockGasLimit: bigint): Promise<PreparedReveal | undefined> {
     const user = await this.#deps.users.byId(row.user_id);
     if (user === undefined) return undefined;
     const { terms, salt } = this.#open(row);
@@ -367,7 +369,7 @@ export class SealedBids {
     const estimate = await withDecodedRevert(() =>
       market.revealBid.estimateGas(terms, salt, hint, row.image ?? "", { from: user.address }),
     );
-    const gasLimit = withGasHeadroom(estimate, await this.#blockGasLimit());
+    const gasLimit = withGasHeadroom(estimate, blockGasLimit);
     return { row, user, terms, salt, pricePerHour: terms.pricePerHour, hint, chainHint: hint, gasLimit };
   }
 
