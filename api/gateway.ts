@@ -17,6 +17,7 @@ import { Users, type User } from "./identity/users.js";
 import { Wallets, type GasAllowance } from "./identity/wallets.js";
 import { Indexer, dropReadModel } from "./indexer/indexer.js";
 import { NotificationStreams } from "./notify/streams.js";
+import { ReadModelAnswers } from "./readmodel/answers.js";
 import { Webhooks } from "./notify/webhooks.js";
 import { apiRoutes } from "./routes/index.js";
 import { type Services } from "./services.js";
@@ -98,6 +99,8 @@ export async function startGateway(settings: GatewaySettings, options: GatewayOp
     gas: freeGas ? { minimumWei: 0n, targetWei: 0n } : (settings.gas ?? DEFAULT_GAS),
     origin: settings.publicUrl ?? "",
     chainTime,
+    readModelTime: () => Math.max(indexer.status().indexedTime ?? 0, Math.floor(Date.now() / 1000)),
+    answers: new ReadModelAnswers(() => indexer.generation()),
     send,
   };
 

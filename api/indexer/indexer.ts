@@ -3,7 +3,9 @@ import type { Provider } from "ethers";
 import { fetchEvents, type Deployment, type MarketEvent } from "../../sdk/index.js";
 import type { Db } from "../db/database.js";
 import { repeat, type Repeating } from "../repeat.js";
+import type { AuditRecord } from "../records.js";
 import { argsToJson, project, type StoredEvent } from "./projection.js";
+import { auditRecordOf } from "./record.js";
 import { PROJECTED_TABLES, READ_MODEL_SCHEMA, READ_MODEL_TABLES, eventId } from "./schema.js";
 
 export interface IndexerOptions {
@@ -47,6 +49,8 @@ export class ReadModelMismatchError extends Error {
 export interface IndexerStatus {
   /** The last block indexed, or `undefined` before the first. */
   indexedBlock: number | undefined;
+  /** That block's time (unix seconds). */
+  indexedTime: number | undefined;
   chainHead: number | undefined;
   /** Blocks the read model is behind the chain's head. */
   lagBlocks: number;
@@ -69,7 +73,9 @@ export class Indexer {
   #stopping = false;
   #chainHead: number | undefined;
   #indexedBlock: number | undefined;
+  #indexedTime: number | undefined;
   #reorgs = 0;
+  #generation = 0;
 
   constructor(db: Db, provider: Provider, deployment: Deployment, options: Partial<IndexerOptions> = {}) {
     this.#db = db;
@@ -85,8 +91,11 @@ export class Indexer {
     const stored = await this.#state("identity");
     if (stored === undefined) await this.#setState("identity", expected);
     else if (stored !== expected) throw new ReadModelMismatchError(stored, expected);
-    const last = await this.#db.get<{ number: number | null }>("SELECT MAX(number) AS number FROM indexed_blocks");
-    this.#indexedBlock = last?.number ?? undefined;
+    const last = await this.#db.get<{ number: number; timestamp: number }>(
+      "SELECT number, timestamp FROM indexed_blocks ORDER BY number DESC LIMIT 1",
+    );
+    this.#indexedBlock = last === undefined ? undefined : Number(last.number);
+    this.#indexedTime = last === undefined ? undefined : Number(last.timestamp);
     await this.#requireSameHistory();
   }
 
@@ -148,10 +157,19 @@ export class Indexer {
     const target = head === undefined ? undefined : head - this.#options.confirmations;
     return {
       indexedBlock: indexed,
+      indexedTime: this.#indexedTime,
       chainHead: head,
       lagBlocks: target === undefined ? 0 : Math.max(0, target - (indexed ?? this.#deployment.blockNumber - 1)),
       reorgs: this.#reorgs,
     };
+  }
+
+  /**
+   * Moves on whenever the read model's content changes (events stored, or rolled back after a
+   * reorganisation): what was worked out from it before may be out of date.
+   */
+  generation(): number {
+    return this.#generation;
   }
 
   /** Waits until every block up to the chain's current head (less confirmations) is indexed. */
@@ -221,7 +239,7 @@ export class Indexer {
     await this.#db.transaction(async (tx) => {
       for (const event of indexed) {
         await tx.run(
-          `INSERT INTO events (id, block_number, log_index, tx_hash, block_hash, timestamp, contract, name, args)
+          `INSERT INTO events (id, block_number, log_index, tx_hash, block_hash, timestamp, contract, name, record)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
           [
             event.id,
@@ -232,7 +250,7 @@ export class Indexer {
             event.timestamp,
             event.contract,
             event.name,
-            argsToJson(event.args),
+            JSON.stringify(auditRecordOf(event, this.#deployment)),
           ],
         );
         await project(tx, event);
@@ -250,14 +268,18 @@ export class Indexer {
       ]);
     });
     this.#indexedBlock = to;
-    if (indexed.length > 0) for (const listener of this.#listeners) listener(indexed);
+    this.#indexedTime = blocks.get(to)?.timestamp;
+    if (indexed.length > 0) {
+      this.#generation += 1;
+      for (const listener of this.#listeners) listener(indexed);
+    }
     return to < target;
   }
 
   /** Finds whether the chain forked below what is indexed; if so, rolls the read model back. */
   async #handleReorg(): Promise<boolean> {
-    const kept = await this.#db.all<{ number: number; hash: string }>(
-      "SELECT number, hash FROM indexed_blocks ORDER BY number DESC",
+    const kept = await this.#db.all<{ number: number; hash: string; timestamp: number }>(
+      "SELECT number, hash, timestamp FROM indexed_blocks ORDER BY number DESC",
     );
     let fork: number | undefined;
     for (const block of kept) {
@@ -267,7 +289,8 @@ export class Indexer {
     }
     if (fork === undefined) return false;
     // Everything from the first block that no longer matches is orphaned: delete it and replay.
-    const keepBelow = kept.find((block) => block.number < (fork ?? 0))?.number ?? this.#deployment.blockNumber - 1;
+    const below = kept.find((block) => block.number < (fork ?? 0));
+    const keepBelow = below?.number ?? this.#deployment.blockNumber - 1;
     await this.#db.transaction(async (tx) => {
       await tx.run("DELETE FROM event_links WHERE event_id >= $1", [eventId(keepBelow + 1, 0)]);
       await tx.run("DELETE FROM events WHERE block_number > $1", [keepBelow]);
@@ -275,6 +298,8 @@ export class Indexer {
       await replay(tx);
     });
     this.#indexedBlock = keepBelow;
+    this.#indexedTime = below === undefined ? undefined : Number(below.timestamp);
+    this.#generation += 1;
     this.#reorgs += 1;
     return true;
   }
@@ -325,7 +350,8 @@ export interface EventRow {
   timestamp: number;
   contract: string;
   name: string;
-  args: string;
+  /** The event's audit record, as JSON (`auditRecordOf`). */
+  record: string;
 }
 
 export function storedEventOf(row: EventRow): IndexedEvent {
@@ -338,7 +364,7 @@ export function storedEventOf(row: EventRow): IndexedEvent {
     timestamp: Number(row.timestamp),
     contract: row.contract,
     name: row.name,
-    args: JSON.parse(row.args) as Record<string, unknown>,
+    args: (JSON.parse(row.record) as AuditRecord).args,
   };
 }
 
