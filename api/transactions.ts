@@ -1,9 +1,10 @@
-import type { ContractTransactionResponse, JsonRpcProvider } from "ethers";
+import { JsonRpcApiProvider, type ContractTransactionResponse, type JsonRpcProvider } from "ethers";
 
 import {
   MarketRevertError,
   eventsOfReceipt,
   latestBlockTime,
+  minedReceipt,
   withDecodedRevert,
   type Deployment,
   type MarketContracts,
@@ -63,15 +64,19 @@ export function sender(
     const contracts = await wallets.contractsOf(user.address);
     const response = await withDecodedRevert(() => action(contracts));
     await noteSent(response.hash);
-    // The plain receipt: a contract's receipt decodes every log again through ethers, at a cost the
-    // SDK's decoder (below) does not have.
-    const receipt = await response.provider.waitForTransaction(response.hash);
+    // The node's own receipt when the transaction is mined already (an automining or instant-
+    // finality chain answers the send once it is): ethers' receipt checksums every address and
+    // wraps every log, for the SDK's decoder (below) to decode them once more. Else, wait for it.
+    const provider = response.provider;
+    const receipt =
+      (provider instanceof JsonRpcApiProvider ? await minedReceipt(provider, response.hash) : null) ??
+      (await provider.waitForTransaction(response.hash));
     if (receipt === null) throw new Error(`transaction ${response.hash} was not mined`);
     if (receipt.status !== 1) {
       // Sent without an estimate (a fixed gas limit), a transaction can revert on-chain: replaying
       // it just before its block names the contract's error.
       await withDecodedRevert(() =>
-        response.provider.call({
+        provider.call({
           from: response.from,
           to: response.to,
           data: response.data,

@@ -148,11 +148,25 @@ export class SealedBids {
       const committed = sent.events.find((event) => event.name === "BidCommitted");
       const onChainRound = committed === undefined ? roundId : Number(committed.args.roundId);
       await this.#update(bidRef, { state: "committed", round_id: onChainRound });
+      // What the row now says, from what was just stored: not read back and its seal opened again.
+      return {
+        bidRef,
+        userId: user.userId,
+        bidder: user.address,
+        roundId: onChainRound,
+        commitment: bid.commitment,
+        deposit: bid.deposit,
+        state: "committed",
+        terms: full,
+        bidId: null,
+        leaseId: null,
+        error: null,
+        createdAt: at,
+      };
     } catch (error) {
       await this.#update(bidRef, { state: "failed", error: error instanceof Error ? error.message : String(error) });
       throw error;
     }
-    return this.#require(bidRef);
   }
 
   async get(bidRef: string): Promise<SealedBidView | undefined> {
@@ -288,12 +302,6 @@ export class SealedBids {
       error: row.error,
       createdAt: Number(row.created_at),
     };
-  }
-
-  async #require(bidRef: string): Promise<SealedBidView> {
-    const view = await this.get(bidRef);
-    if (view === undefined) throw new Error(`sealed bid ${bidRef} vanished`);
-    return view;
   }
 
   async #update(
