@@ -65,6 +65,9 @@ interface Row {
  */
 const COMMIT_GAS_LIMIT = 120_000n;
 
+/** A bid stored this long ago (wall clock) and not committed yet is looked for on-chain: its commit was lost. */
+const SEALED_GRACE_SECONDS = 60;
+
 /** Clearing is run in chunks of this many bids per transaction. */
 const CLEARING_CHUNK = 50;
 
@@ -205,11 +208,18 @@ export class SealedBids {
    */
   async advance(): Promise<void> {
     const now = await this.#deps.chainTime();
-    const open = await this.#deps.db.all<Row>(
-      `SELECT * FROM sealed_bids WHERE state IN ('sealed', 'committed', 'revealed')
-         OR (state = 'matched' AND image IS NOT NULL) ORDER BY round_id, created_at`,
+    // Only bids with something to do: a committed or revealed bid once its round's reveal window
+    // opened (when the next round takes commits), a stored bid once its commit had time to land.
+    // Reading every open bid each pass was thousands of rows while a round ran, and a chain call
+    // for every commit still in flight.
+    const due = await this.#deps.db.all<Row>(
+      `SELECT * FROM sealed_bids
+       WHERE (state = 'sealed' AND created_at <= $1) OR (state IN ('committed', 'revealed') AND round_id < $2)
+         OR (state = 'matched' AND image IS NOT NULL)
+       ORDER BY round_id, created_at`,
+      [Math.floor(Date.now() / 1000) - SEALED_GRACE_SECONDS, this.roundAt(now)],
     );
-    for (const row of open) {
+    for (const row of due) {
       const { opensAt, closesAt } = this.revealWindow(Number(row.round_id));
       // One bid's trouble (a node down, a refused transaction) must not hold up the others.
       try {
