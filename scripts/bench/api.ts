@@ -6,7 +6,8 @@
  * - writes: instant bookings and bid commits per second through the gateway and, in the same run,
  *   through the SDK straight to the same chain (`writeRatio` = gateway / direct), with every write
  *   counted on-chain: none lost, none duplicated. Both sign with keys of their own (the gateway
- *   with custodial keys, the SDK's users with wallets), 8 senders each, 64 writes in flight.
+ *   with custodial keys, the SDK's users with wallets), 8 senders each, 64 writes in flight, the
+ *   two taking turns in rounds.
  * Prints a table, says which targets were missed, and writes bench/results/api.json.
  */
 import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
@@ -26,7 +27,7 @@ import { load, type LoadFigures } from "./api/load.js";
 import { DAY, HOUR, IMAGE, setUpMarket, startChain, stop } from "./api/market.js";
 import { TARGETS, pair, printReport, targetsMet } from "./api/report.js";
 import { seedBookings } from "./api/seed.js";
-import { api, bookDirect, commitDirect, timed } from "./api/writes.js";
+import { api, bookDirect, commitDirect, compared } from "./api/writes.js";
 
 /** At least this many events in the read model; `BENCH_API_EVENTS` lowers it for a quick look. */
 const MIN_EVENTS = Number(process.env.BENCH_API_EVENTS ?? 1_000_000);
@@ -36,6 +37,8 @@ const READ_REQUESTS = { 1: 300, 16: 3000, 64: 6000 } as const;
 const WINDOWS = 600;
 const WRITES = 2000;
 const WRITE_CONCURRENCY = 64;
+/** Direct and gateway writes alternate in this many rounds each (see `compared`). */
+const WRITE_ROUNDS = 4;
 const ACCOUNTS = 8;
 const SEED_NODES = 60;
 const WRITE_NODES = 8;
@@ -128,23 +131,28 @@ for (let i = 0; i < ACCOUNTS; i += 1) {
   apiBuyers.push({ token: body.apiKey, address: body.user.address });
 }
 
-const directBookings = await timed(WRITES, WRITE_CONCURRENCY, async (i) => {
-  const { offerId, start } = slotOf(directOffers, i);
-  const buyer = buyers[i % ACCOUNTS];
-  if (buyer === undefined) return false;
-  await bookDirect(market, buyer, offerId, start);
-  return true;
-});
-const gatewayBookings = await timed(WRITES, WRITE_CONCURRENCY, async (i) => {
-  const { offerId, start } = slotOf(gatewayOffers, i);
-  const buyer = apiBuyers[i % ACCOUNTS];
-  if (buyer === undefined) return false;
-  const answer = await api(gateway, "POST", `/timeslots/${offerId}-${start}/request`, buyer.token, {
-    duration: 60,
-    image: IMAGE,
-  });
-  return answer.status === 201;
-});
+const bookings = await compared(
+  WRITES,
+  WRITE_ROUNDS,
+  WRITE_CONCURRENCY,
+  async (i) => {
+    const { offerId, start } = slotOf(directOffers, i);
+    const buyer = buyers[i % ACCOUNTS];
+    if (buyer === undefined) return false;
+    await bookDirect(market, buyer, offerId, start);
+    return true;
+  },
+  async (i) => {
+    const { offerId, start } = slotOf(gatewayOffers, i);
+    const buyer = apiBuyers[i % ACCOUNTS];
+    if (buyer === undefined) return false;
+    const answer = await api(gateway, "POST", `/timeslots/${offerId}-${start}/request`, buyer.token, {
+      duration: 60,
+      image: IMAGE,
+    });
+    return answer.status === 201;
+  },
+);
 
 const round = Number(await op.market.currentRound());
 const bidTerms = (i: number) => ({
@@ -156,23 +164,28 @@ const bidTerms = (i: number) => ({
   pricePerHour: parseCredits("2"),
   replacesLease: 0,
 });
-const directCommits = await timed(WRITES, WRITE_CONCURRENCY, async (i) => {
-  const buyer = buyers[i % ACCOUNTS];
-  if (buyer === undefined) return false;
-  await commitDirect(market, buyer, bidTerms(i), parseCredits("2"));
-  return true;
-});
-const gatewayCommits = await timed(WRITES, WRITE_CONCURRENCY, async (i) => {
-  const buyer = apiBuyers[i % ACCOUNTS];
-  if (buyer === undefined) return false;
-  const terms = bidTerms(i);
-  const answer = await api(gateway, "POST", "/bids", buyer.token, {
-    start: terms.start,
-    duration: 60,
-    pricePerHour: "2",
-  });
-  return answer.status === 201;
-});
+const commits = await compared(
+  WRITES,
+  WRITE_ROUNDS,
+  WRITE_CONCURRENCY,
+  async (i) => {
+    const buyer = buyers[i % ACCOUNTS];
+    if (buyer === undefined) return false;
+    await commitDirect(market, buyer, bidTerms(i), parseCredits("2"));
+    return true;
+  },
+  async (i) => {
+    const buyer = apiBuyers[i % ACCOUNTS];
+    if (buyer === undefined) return false;
+    const terms = bidTerms(i);
+    const answer = await api(gateway, "POST", "/bids", buyer.token, {
+      start: terms.start,
+      duration: 60,
+      pricePerHour: "2",
+    });
+    return answer.status === 201;
+  },
+);
 
 // Every write is counted on-chain: one lease per booking answered, one commit per bid answered.
 const apiAddresses = new Set(apiBuyers.map((b) => b.address.toLowerCase()));
@@ -188,9 +201,9 @@ const commitsByGateway = onChain.filter(
 );
 const slots = new Set(leasesByGateway.map((e) => `${e.args.nodeId}-${e.args.start}`));
 const writeCheck = {
-  bookingsAnswered: gatewayBookings.succeeded,
+  bookingsAnswered: bookings.gateway.succeeded,
   leasesOnChain: leasesByGateway.length,
-  commitsAnswered: gatewayCommits.succeeded,
+  commitsAnswered: commits.gateway.succeeded,
   commitsOnChain: commitsByGateway.length,
   duplicatedLeases: leasesByGateway.length - slots.size,
 };
@@ -203,7 +216,7 @@ const noLostWrites =
 
 // ---------------------------------------------------------------- report
 
-const writes = { bookings: pair(directBookings, gatewayBookings), bidCommits: pair(directCommits, gatewayCommits) };
+const writes = { bookings: pair(bookings.direct, bookings.gateway), bidCommits: pair(commits.direct, commits.gateway) };
 // Below a million events (a quick look), the figures are not the benchmark's.
 const met = targetsMet(reads, writes, noLostWrites, seeded.events >= 1_000_000);
 const results = {
@@ -225,6 +238,7 @@ await mkdir("bench/results", { recursive: true });
 await writeFile("bench/results/api.json", `${JSON.stringify(results, null, 2)}\n`);
 log("written to bench/results/api.json");
 
+gateway.client.close();
 await stop(gateway.process);
 provider.destroy();
 await stop(chain);

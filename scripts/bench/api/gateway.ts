@@ -3,13 +3,18 @@ import { randomBytes } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
+import { httpClient, type HttpClient } from "./http.js";
 import { keyOf } from "./market.js";
 
 export interface BenchGateway {
   url: string;
   adminKey: string;
   process: ChildProcess;
+  /** Kept-alive connections to it, enough for the writes in flight. */
+  client: HttpClient;
 }
+
+const CONNECTIONS = 64;
 
 /**
  * Runs `market gateway run` in a process of its own against the chain at `rpcUrl`, with its state in
@@ -52,7 +57,12 @@ export async function startGateway(
     });
     child.once("exit", (code) => reject(new Error(`the gateway exited (${code})`)));
   });
-  return { url, adminKey: (await readFile(keyFile, "utf8")).trim(), process: child };
+  return {
+    url,
+    adminKey: (await readFile(keyFile, "utf8")).trim(),
+    process: child,
+    client: httpClient(url, CONNECTIONS),
+  };
 }
 
 /**
@@ -61,10 +71,8 @@ export async function startGateway(
  */
 export async function indexedUpTo(gateway: BenchGateway, blockNumber: number): Promise<void> {
   for (;;) {
-    const response = await fetch(`${gateway.url}/metrics`, {
-      headers: { authorization: `Bearer ${gateway.adminKey}` },
-    });
-    const indexed = Number(/^indexer_indexed_block (\d+)$/m.exec(await response.text())?.[1] ?? 0);
+    const { text } = await gateway.client.send("GET", "/metrics", { authorization: `Bearer ${gateway.adminKey}` });
+    const indexed = Number(/^indexer_indexed_block (\d+)$/m.exec(text)?.[1] ?? 0);
     if (indexed >= blockNumber) return;
     await new Promise((resolve) => setTimeout(resolve, 500));
   }

@@ -1,4 +1,4 @@
-import { Agent, request } from "node:http";
+import { httpClient } from "./http.js";
 
 export interface LoadFigures {
   concurrency: number;
@@ -12,28 +12,7 @@ export interface LoadFigures {
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
 
-/** One GET on a kept-alive connection: its status once the whole body is in. */
-function get(agent: Agent, url: URL, path: string, token: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { agent, host: url.hostname, port: url.port, path, headers: { authorization: `Bearer ${token}` } },
-      (res) => {
-        res.on("data", () => undefined);
-        res.on("end", () => resolve(res.statusCode ?? 0));
-        res.on("error", reject);
-      },
-    );
-    req.on("error", reject);
-    req.end();
-  });
-}
-
-/**
- * `requests` GETs of `pathOf(i)` with `concurrency` in flight: throughput and latency. The client is
- * Node's own HTTP agent, one kept-alive connection per request in flight: `fetch` costs about as much
- * CPU per request as the gateway does, and on a machine of two cores that load would be measured
- * as the gateway's latency.
- */
+/** `requests` GETs of `pathOf(i)` with `concurrency` in flight, each on a connection of its own: throughput and latency. */
 export async function load(
   baseUrl: string,
   token: string,
@@ -41,8 +20,8 @@ export async function load(
   requests: number,
   pathOf: (i: number) => string,
 ): Promise<LoadFigures> {
-  const url = new URL(baseUrl);
-  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  const client = httpClient(baseUrl, concurrency);
+  const headers = { authorization: `Bearer ${token}` };
   const latencies: number[] = [];
   let next = 0;
   let errors = 0;
@@ -52,14 +31,14 @@ export async function load(
       while (next < requests) {
         const i = next++;
         const t0 = performance.now();
-        const status = await get(agent, url, pathOf(i), token);
+        const { status } = await client.send("GET", pathOf(i), headers);
         latencies.push(performance.now() - t0);
         if (status !== 200) errors += 1;
       }
     }),
   );
   const seconds = (performance.now() - started) / 1000;
-  agent.destroy();
+  client.close();
   latencies.sort((a, b) => a - b);
   return {
     concurrency,
