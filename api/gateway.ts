@@ -100,7 +100,10 @@ export async function startGateway(settings: GatewaySettings, options: GatewayOp
     origin: settings.publicUrl ?? "",
     chainTime,
     readModelTime: () => Math.max(indexer.status().indexedTime ?? 0, Math.floor(Date.now() / 1000)),
-    answers: new ReadModelAnswers(() => indexer.generation()),
+    answers: {
+      timeslots: new ReadModelAnswers(() => indexer.generation()),
+      audit: new ReadModelAnswers(() => indexer.generation()),
+    },
     send,
   };
 

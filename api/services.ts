@@ -42,8 +42,11 @@ export interface Services {
    * no round trip; it may trail the chain by the blocks not indexed yet.
    */
   readModelTime(): number;
-  /** Answers worked out from the read model, kept until it changes. */
-  answers: ReadModelAnswers;
+  /**
+   * Answers worked out from the read model, kept until it changes: one store per endpoint, so that
+   * one's many answers asked once (audit pages after arbitrary cursors) do not push out another's.
+   */
+  answers: { timeslots: ReadModelAnswers; audit: ReadModelAnswers };
   send: Send;
 }
 

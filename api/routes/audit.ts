@@ -173,7 +173,7 @@ export const auditRoutes = [
         };
         // A verified page is the chain's word now, so it is never kept; any other is the read model's.
         if (verify) return new JsonText(await page());
-        return new JsonText(await services.answers.get(JSON.stringify(["audit", query]), page));
+        return new JsonText(await services.answers.audit.get(JSON.stringify(query), page));
       }
       res.status(200).type(format === "csv" ? "text/csv" : "application/x-ndjson");
       res.set("Content-Disposition", `attachment; filename="audit.${format === "csv" ? "csv" : "ndjson"}"`);

@@ -112,7 +112,6 @@ export const timeslotRoutes = [
       // then the answer is the same all along, and so is its key.
       const clock = Math.max(start, now);
       const key = JSON.stringify([
-        "timeslots",
         query.cpu,
         query.ram,
         start,
@@ -123,7 +122,7 @@ export const timeslotRoutes = [
         query.after ?? null,
         query.limit,
       ]);
-      const answer = services.answers.get(key, async () => {
+      const answer = services.answers.timeslots.get(key, async () => {
         const found = await findFreeSlices(services.db, {
           cpu: query.cpu,
           ramGiB: Math.ceil(query.ram),
