@@ -14,6 +14,7 @@ import { createApp } from "./http/app.js";
 import { IdempotencyKeys, type TransactionOutcome } from "./http/idempotency.js";
 import { loadMasterKey } from "./identity/secrets.js";
 import { Users, type User } from "./identity/users.js";
+import { SigningThread } from "./identity/signing.js";
 import { Wallets, type GasAllowance } from "./identity/wallets.js";
 import { Indexer, dropReadModel } from "./indexer/indexer.js";
 import { NotificationStreams } from "./notify/streams.js";
@@ -59,7 +60,8 @@ export async function startGateway(settings: GatewaySettings, options: GatewayOp
 
   const binding = await ChainBinding.open(db, provider);
   const users = await Users.open(db);
-  const wallets = await Wallets.open(db, master, provider, deployment, defaults);
+  const signing = new SigningThread();
+  const wallets = await Wallets.open(db, master, provider, deployment, defaults, signing);
   const idempotency = new IdempotencyKeys(db, master, (txHash) => transactionOutcome(provider, txHash));
   const streams = new NotificationStreams(db, users);
   const webhooks = new Webhooks(db, users, master, settings.webhooks);
@@ -162,6 +164,7 @@ export async function startGateway(settings: GatewaySettings, options: GatewayOp
       await webhooks.stop();
       await bids.stop();
       await indexer.stop();
+      await signing.close();
       await publishing;
       provider.destroy();
       await db.close();
