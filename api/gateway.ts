@@ -21,12 +21,14 @@ import { createApp } from "./http/app.js";
 import { IdempotencyKeys, type TransactionOutcome } from "./http/idempotency.js";
 import { loadMasterKey } from "./identity/secrets.js";
 import { Users, type User } from "./identity/users.js";
+import { SigningThread } from "./identity/signing.js";
 import { Wallets, type GasAllowance } from "./identity/wallets.js";
 import { Indexer, dropReadModel } from "./indexer/indexer.js";
 import { Leadership } from "./leadership.js";
 import { EventFeed } from "./notify/feed.js";
 import { keeperGauges, operatorKeeper } from "./keeper.js";
 import { NotificationStreams } from "./notify/streams.js";
+import { ReadModelAnswers } from "./readmodel/answers.js";
 import { Webhooks } from "./notify/webhooks.js";
 import { apiRoutes } from "./routes/index.js";
 import { type Services } from "./services.js";
@@ -72,7 +74,8 @@ export async function startGateway(settings: GatewaySettings, options: GatewayOp
 
   const binding = await ChainBinding.open(db, provider);
   const users = await Users.open(db);
-  const wallets = await Wallets.open(db, master, provider, deployment, defaults);
+  const signing = new SigningThread();
+  const wallets = await Wallets.open(db, master, provider, deployment, defaults, signing);
   const idempotency = new IdempotencyKeys(db, master, (txHash) => transactionOutcome(provider, txHash));
   const streams = new NotificationStreams(db, users);
   const webhooks = new Webhooks(db, users, master, settings.webhooks);
@@ -116,6 +119,11 @@ export async function startGateway(settings: GatewaySettings, options: GatewayOp
     gas: freeGas ? { minimumWei: 0n, targetWei: 0n } : (settings.gas ?? DEFAULT_GAS),
     origin: settings.publicUrl ?? "",
     chainTime,
+    readModelTime: () => Math.max(indexer.status().indexedTime ?? 0, Math.floor(Date.now() / 1000)),
+    answers: {
+      timeslots: new ReadModelAnswers(() => indexer.generation()),
+      audit: new ReadModelAnswers(() => indexer.generation()),
+    },
     send,
   };
 
@@ -200,6 +208,7 @@ export async function startGateway(settings: GatewaySettings, options: GatewayOp
       streams.close();
       await leadership.stop();
       await feed.close();
+      await signing.close();
       provider.destroy();
       await db.close();
     },

@@ -10,6 +10,7 @@ import type { GasAllowance, Wallets } from "./identity/wallets.js";
 import type { Indexer } from "./indexer/indexer.js";
 import { refusedImage } from "./notify/destinations.js";
 import type { NotificationStreams } from "./notify/streams.js";
+import type { ReadModelAnswers } from "./readmodel/answers.js";
 import { leaseRow } from "./readmodel/leases.js";
 import type { Webhooks } from "./notify/webhooks.js";
 import type { Send } from "./transactions.js";
@@ -35,6 +36,17 @@ export interface Services {
   origin: string;
   /** The chain's notion of now, in unix seconds (never behind the latest block). */
   chainTime(): Promise<number>;
+  /**
+   * Now as the read model knows it, in unix seconds: its newest block's time, or the wall clock
+   * when that is later. Asks the chain nothing, so a read answered from the read model alone costs
+   * no round trip; it may trail the chain by the blocks not indexed yet.
+   */
+  readModelTime(): number;
+  /**
+   * Answers worked out from the read model, kept until it changes: one store per endpoint, so that
+   * one's many answers asked once (audit pages after arbitrary cursors) do not push out another's.
+   */
+  answers: { timeslots: ReadModelAnswers; audit: ReadModelAnswers };
   send: Send;
 }
 

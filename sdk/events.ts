@@ -1,4 +1,4 @@
-import { JsonRpcApiProvider, toQuantity, type EventFragment, type Interface, type Log, type Provider } from "ethers";
+import { EventFragment, JsonRpcApiProvider, toQuantity, type Interface, type Log, type Provider } from "ethers";
 
 import type { TypedContractEvent } from "../typechain-types/common.js";
 import { plainArgs, type Decoded } from "./abi-values.js";
@@ -46,13 +46,18 @@ const topicMaps = new Map<ContractName, Map<string, EventFragment>>();
 
 /**
  * A contract's events by topic hash, worked out once: ethers hashes every event signature again
- * on each `parseLog`, which made decoding the indexer's and the gateway's busiest work.
+ * on each `parseLog`, which made decoding the indexer's and the gateway's busiest work. Each is
+ * kept as an anonymous twin, decoded from the topics after the first: the topic is matched here
+ * already, and `decodeEventLog` would hash the signature once more to check it.
  */
 function eventsByTopic(contract: ContractName): Map<string, EventFragment> {
   let byTopic = topicMaps.get(contract);
   if (byTopic === undefined) {
     byTopic = new Map();
-    contractInterfaces[contract].forEachEvent((fragment) => byTopic?.set(fragment.topicHash, fragment));
+    contractInterfaces[contract].forEachEvent((fragment) => {
+      const twin = EventFragment.from({ ...(JSON.parse(fragment.format("json")) as object), anonymous: true });
+      byTopic?.set(fragment.topicHash, twin);
+    });
     topicMaps.set(contract, byTopic);
   }
   return byTopic;
@@ -76,7 +81,7 @@ export function createEventDecoder(deployment: Deployment): (log: LogLike) => Ma
     if (contract === undefined) return undefined;
     const fragment = eventsByTopic(contract).get(log.topics[0] ?? "");
     if (fragment === undefined) return undefined;
-    const values = contractInterfaces[contract].decodeEventLog(fragment, log.data, log.topics);
+    const values = contractInterfaces[contract].decodeEventLog(fragment, log.data, log.topics.slice(1));
     const record: EventRecord<ContractName, string, Record<string, unknown>> = {
       contract,
       name: fragment.name,
@@ -152,7 +157,11 @@ async function rawLogs(
       toBlock: query.toBlock === "latest" ? "latest" : toQuantity(query.toBlock),
     },
   ])) as RawLog[];
-  return raw.map((log) => ({
+  return raw.map(logOf);
+}
+
+function logOf(log: RawLog): LogLike {
+  return {
     address: log.address,
     topics: log.topics,
     data: log.data,
@@ -161,7 +170,40 @@ async function rawLogs(
     transactionHash: log.transactionHash,
     index: Number(log.logIndex),
     ...(log.blockTimestamp === undefined ? {} : { blockTimestamp: Number(log.blockTimestamp) }),
-  }));
+  };
+}
+
+/** What a sender reads of a mined transaction's receipt. */
+export interface MinedReceipt {
+  hash: string;
+  blockNumber: number;
+  blockHash: string;
+  /** 1: succeeded, 0: reverted. */
+  status: number | null;
+  logs: LogLike[];
+}
+
+/**
+ * `eth_getTransactionReceipt` as the node answers it, or `null` while the transaction is not
+ * mined. ethers' own receipt checksums every address and wraps every log in objects of its own:
+ * work a sender wanting only the status and the events need not pay for on every write.
+ */
+export async function minedReceipt(provider: JsonRpcApiProvider, hash: string): Promise<MinedReceipt | null> {
+  const raw = (await provider.send("eth_getTransactionReceipt", [hash])) as {
+    transactionHash: string;
+    blockNumber: string;
+    blockHash: string;
+    status?: string | null;
+    logs: RawLog[];
+  } | null;
+  if (raw === null) return null;
+  return {
+    hash: raw.transactionHash,
+    blockNumber: Number(raw.blockNumber),
+    blockHash: raw.blockHash,
+    status: raw.status === undefined || raw.status === null ? null : Number(raw.status),
+    logs: raw.logs.map(logOf),
+  };
 }
 
 function topicOf(contract: ContractName, name: string): string {

@@ -9,13 +9,13 @@ export interface Logger {
   info(message: string, fields?: LogFields): void;
   warn(message: string, fields?: LogFields): void;
   error(message: string, fields?: LogFields): void;
-  /** The pino logger underneath, for its HTTP access log (pino-http); absent when nothing is logged. */
+  /** The pino logger underneath, for the gateway's HTTP access log; absent when nothing is logged. */
   readonly pino?: PinoLogger;
 }
 
 type Level = "debug" | "info" | "warn" | "error";
 const SECRET_KEYS = /pass(word)?|secret|token|authorization|cookie|private|credential/i;
-/** Where credentials sit in pino-http's serialised requests and responses. */
+/** Where credentials sit in the access log's requests and responses. */
 const ACCESS_LOG_SECRETS = [
   "req.headers.authorization",
   "req.headers.cookie",

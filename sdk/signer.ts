@@ -6,6 +6,8 @@ import {
   TransactionResponse,
   isError,
   type Provider,
+  keccak256,
+  type SignatureLike,
   type Signer,
   type TransactionRequest,
   type TypedDataDomain,
@@ -61,13 +63,23 @@ export function withGasHeadroom(estimate: bigint, blockGasLimit: bigint | undefi
 export class ManagedSigner extends AbstractSigner {
   readonly #signer: Signer;
   readonly #defaults: TransactionDefaults;
+  readonly #signDigest: ((digest: string) => Promise<SignatureLike>) | undefined;
   #nextNonce: number | undefined;
   #tail: Promise<unknown> = Promise.resolve();
 
-  constructor(signer: Signer, defaults: TransactionDefaults = {}) {
+  /**
+   * `signDigest`, for a local wallet: signs its transactions' digests elsewhere than on this
+   * thread (the gateway signs on a thread of its own); without it the wallet signs in-line.
+   */
+  constructor(
+    signer: Signer,
+    defaults: TransactionDefaults = {},
+    signDigest?: (digest: string) => Promise<SignatureLike>,
+  ) {
     super(signer.provider);
     this.#signer = signer;
     this.#defaults = defaults;
+    this.#signDigest = signDigest;
   }
 
   override getAddress(): Promise<string> {
@@ -75,7 +87,7 @@ export class ManagedSigner extends AbstractSigner {
   }
 
   override connect(provider: Provider | null): ManagedSigner {
-    return new ManagedSigner(this.#signer.connect(provider), this.#defaults);
+    return new ManagedSigner(this.#signer.connect(provider), this.#defaults, this.#signDigest);
   }
 
   override signTransaction(tx: TransactionRequest): Promise<string> {
@@ -142,10 +154,16 @@ export class ManagedSigner extends AbstractSigner {
     // Signed here rather than by `signTransaction`, so the signed transaction need not be parsed
     // again to answer its response.
     const tx = Transaction.from({ ...(await this.#signer.populateTransaction(request)), from: undefined });
-    tx.signature = this.#signer.signingKey.sign(tx.unsignedHash);
+    tx.signature =
+      this.#signDigest === undefined
+        ? this.#signer.signingKey.sign(tx.unsignedHash)
+        : await this.#signDigest(tx.unsignedHash);
     const from = this.#signer.address;
-    const sent = provider.send("eth_sendRawTransaction", [tx.serialized]) as Promise<string>;
-    return { response: sent.then((hash) => responseOf(provider, from, tx, hash)) };
+    // Serialised once: the transaction's hash is that of these bytes.
+    const serialized = tx.serialized;
+    const expected = keccak256(serialized);
+    const sent = provider.send("eth_sendRawTransaction", [serialized]) as Promise<string>;
+    return { response: sent.then((hash) => responseOf(provider, from, tx, hash, expected)) };
   }
 
   /** An estimate with headroom: never a bare estimate (see `withGasHeadroom`). */
@@ -190,8 +208,14 @@ export function isNonceConflict(error: unknown): boolean {
 }
 
 /** The response to a transaction this process signed and the node took, built from what was signed. */
-function responseOf(provider: JsonRpcApiProvider, from: string, tx: Transaction, hash: string): TransactionResponse {
-  if (hash !== tx.hash) throw new Error(`the node answered hash ${hash} for transaction ${tx.hash}`);
+function responseOf(
+  provider: JsonRpcApiProvider,
+  from: string,
+  tx: Transaction,
+  hash: string,
+  expected: string,
+): TransactionResponse {
+  if (hash !== expected) throw new Error(`the node answered hash ${hash} for transaction ${expected}`);
   const signature = tx.signature;
   if (signature === null) throw new Error("the signed transaction has no signature");
   return new TransactionResponse(

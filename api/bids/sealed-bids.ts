@@ -74,6 +74,9 @@ interface Row {
  * revert is replayed to name its error).
  */
 const COMMIT_GAS_LIMIT = 120_000n;
+/** A bid stored this long ago (wall clock) and still not committed is looked for on-chain: its commit was lost. */
+const SEALED_GRACE_SECONDS = 60;
+
 /** The most bids a clearing transaction is tried with; `clearingChunk` halves it to fit a block. */
 const CLEARING_CHUNK = 64;
 /** Reveals prepared (hint and gas estimate) at once; they are then submitted one after another. */
@@ -202,7 +205,21 @@ export class SealedBids {
     } finally {
       this.#inFlight.delete(bidRef);
     }
-    return this.#require(bidRef);
+    // What the row now says, from what was just stored: not read back and its seal opened again.
+    return {
+      bidRef,
+      userId: user.userId,
+      bidder: user.address,
+      roundId,
+      commitment: bid.commitment,
+      deposit: bid.deposit,
+      state: "committed",
+      terms: full,
+      bidId: null,
+      leaseId: null,
+      error: null,
+      createdAt: at,
+    };
   }
 
   async get(bidRef: string): Promise<SealedBidView | undefined> {
@@ -242,10 +259,16 @@ export class SealedBids {
    * reveal window closed. Each bid is judged against the chain's clock as of its own step.
    */
   async advance(): Promise<void> {
-    const open = await this.#deps.db.all<Row>(
-      "SELECT * FROM sealed_bids WHERE state IN ('sealed', 'committed', 'revealed') ORDER BY round_id, created_at",
-    );
     const now = await this.#deps.clock();
+    // Only bids with something to do: a committed or revealed bid once its round's reveal window
+    // opened (the next round takes commits), a stored bid once its commit had time to land.
+    // Reading every open bid each pass was thousands of rows while a round took commits.
+    const open = await this.#deps.db.all<Row>(
+      `SELECT * FROM sealed_bids
+       WHERE (state = 'sealed' AND created_at <= $1) OR (state IN ('committed', 'revealed') AND round_id < $2)
+       ORDER BY round_id, created_at`,
+      [Math.floor(Date.now() / 1000) - SEALED_GRACE_SECONDS, this.roundAt(now.head)],
+    );
     const due: Row[] = [];
     const clearing = new Map<number, Row[]>();
     for (const row of open) {
@@ -505,12 +528,6 @@ export class SealedBids {
       error: row.error,
       createdAt: Number(row.created_at),
     };
-  }
-
-  async #require(bidRef: string): Promise<SealedBidView> {
-    const view = await this.get(bidRef);
-    if (view === undefined) throw new Error(`sealed bid ${bidRef} vanished`);
-    return view;
   }
 
   async #update(

@@ -73,6 +73,32 @@ export const GATEWAY_MIGRATIONS: readonly Migration<Db>[] = [
       await db.run("UPDATE webhook_deliveries SET status = 'dead' WHERE status = 'failed'");
     },
   },
+  {
+    // The read model at a million events: events keep their audit record as JSON, events and
+    // leases are keyed by their own ids (SQLite's rowid), and a covering index serves free-slice
+    // searches. The read model is rebuilt from the chain, not altered: it is dropped here and the
+    // indexer starts it again in the new shape (event ids, and so webhook cursors, stay the same).
+    name: "0005_read-model-at-scale",
+    up: async (db) => {
+      for (const table of [
+        "indexer_state",
+        "indexed_blocks",
+        "events",
+        "event_links",
+        "tenants",
+        "members",
+        "nodes",
+        "offers",
+        "leases",
+        "bids",
+        "commits",
+        "rounds",
+        "credit_requests",
+      ]) {
+        await db.exec(`DROP TABLE IF EXISTS ${table}`);
+      }
+    },
+  },
 ];
 
 /** Opens the gateway's database (a SQLite path or a `postgres://` URL) and migrates it to this release. */

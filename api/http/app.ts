@@ -6,11 +6,11 @@ import { dirname, join } from "node:path";
 import express, { type Express, type Request } from "express";
 import { rateLimit } from "express-rate-limit";
 import helmet from "helmet";
-import { pinoHttp } from "pino-http";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
 import type { Logger } from "../../sdk/log.js";
 import type { User, Users } from "../identity/users.js";
+import { accessLog } from "./access-log.js";
 import type { IdempotencyKeys } from "./idempotency.js";
 import { API_INFO, openApiDocument } from "./openapi.js";
 import { problemOf, sendProblem } from "./problem.js";
@@ -50,6 +50,8 @@ const DOCS_INIT = `window.ui = SwaggerUIBundle({ url: "/openapi.json", dom_id: "
 export function createApp<S>(options: AppOptions<S>): Express {
   const app = express();
   app.disable("x-powered-by");
+  // Answers are `no-store`: no cache keeps an ETag to send back, and hashing every body costs.
+  app.set("etag", false);
   app.set("trust proxy", "loopback");
 
   const registry = new Registry();
@@ -88,18 +90,7 @@ export function createApp<S>(options: AppOptions<S>): Express {
     next();
   });
   // The access log: one line per answer, under the request's id (credentials masked by the logger).
-  if (options.logger.pino !== undefined) {
-    app.use(
-      pinoHttp({
-        logger: options.logger.pino,
-        genReqId: (_req, res) => String(res.getHeader("x-request-id")),
-        customLogLevel: (_req, res, error) =>
-          error !== undefined || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "warn" : "info",
-        customSuccessMessage: (req, res) => `${req.method} ${req.url} ${res.statusCode}`,
-        customErrorMessage: (req, res) => `${req.method} ${req.url} ${res.statusCode}`,
-      }),
-    );
-  }
+  if (options.logger.pino !== undefined) app.use(accessLog(options.logger.pino));
   app.use((req, res, next) => {
     const stop = latency.startTimer();
     // "close" comes for every response, also for streams the client hung up on.

@@ -20,6 +20,11 @@ export interface RouteInput<P, Q, B, S> {
 /** Marks that a handler wrote the response itself (a stream, an export). */
 export const STREAMED = Symbol("streamed");
 
+/** An answer already serialised (kept from an earlier request, or stored as JSON): sent as it is. */
+export class JsonText {
+  constructor(readonly text: string) {}
+}
+
 /**
  * One endpoint, declared once: its schemas validate requests and generate the OpenAPI document,
  * its `access` drives both the check and the authorization-matrix test.
@@ -57,7 +62,7 @@ export interface RouteSpec<
   query?: Q;
   body?: B;
   response: R;
-  handler(input: RouteInput<z.infer<P>, z.infer<Q>, z.infer<B>, S>): Promise<z.infer<R> | typeof STREAMED>;
+  handler(input: RouteInput<z.infer<P>, z.infer<Q>, z.infer<B>, S>): Promise<z.infer<R> | typeof STREAMED | JsonText>;
 }
 
 /** Route declarations for handlers that get services `S`: `const route = routesOf<Services>()`. */

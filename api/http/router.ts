@@ -6,7 +6,7 @@ import { recordingSent } from "../sent-transactions.js";
 import type { IdempotencyKeys } from "./idempotency.js";
 import { forbidden, unauthenticated } from "../errors.js";
 import { ApiError, problemOf, sendProblem } from "./problem.js";
-import { STREAMED, allows, type Access, type Route } from "./route.js";
+import { JsonText, STREAMED, allows, type Access, type Route } from "./route.js";
 
 export const SESSION_COOKIE = "mm_session";
 
@@ -126,7 +126,7 @@ export function routerOf<S>(
           ? await run()
           : await recordingSent((txHash) => deps.idempotency.recordTransaction(owner, key, txHash), run);
       if (result === STREAMED) return;
-      text = JSON.stringify(result);
+      text = result instanceof JsonText ? result.text : JSON.stringify(result);
     } catch (error) {
       const problem = problemOf(error);
       status = problem.status;

@@ -27,6 +27,14 @@ const API_KEY_PATTERN = /^mm_([A-Za-z0-9]{12})_([A-Za-z0-9_-]{43})$/;
 const SESSION_SECONDS = 12 * 60 * 60;
 /** How long a wallet has to sign a sign-in challenge. */
 const CHALLENGE_SECONDS = 5 * 60;
+/**
+ * How long a credential, once found valid, is taken as valid without asking the database again.
+ * Changes made here (a key revoked, a user disabled, a role changed, a logout) apply at once; one
+ * made by another gateway sharing the database applies here within this time.
+ */
+const CREDENTIAL_CACHE_MS = 1000;
+/** Past this many remembered credentials, all are forgotten (a bound, not a policy). */
+const CREDENTIAL_CACHE_SIZE = 10_000;
 
 interface UserRow {
   user_id: string;
@@ -70,6 +78,14 @@ export interface NewUser {
 export class Users {
   readonly #db: Db;
   #decoy: Promise<string> | undefined;
+  /**
+   * Credentials found valid a moment ago: by API key id (with the secret's hash, still checked on
+   * every request) and by session token hash. Looking them up and hashing on every request cost
+   * two queries each, most of an authenticated read's database work.
+   */
+  readonly #recent = new Map<string, { user: User; secretHash?: string; until: number }>();
+  /** Counts the changes that void remembered credentials: a look-up begun before one is not remembered. */
+  #epoch = 0;
 
   private constructor(db: Db) {
     this.#db = db;
@@ -135,6 +151,7 @@ export class Users {
 
   async setRoles(userId: string, roles: Role[]): Promise<void> {
     await this.#db.run("UPDATE users SET roles = $2 WHERE user_id = $1", [userId, roles.join(",")]);
+    this.#forget();
   }
 
   /** Disables a user and, in the same transaction, revokes their keys and ends their sessions. */
@@ -144,6 +161,7 @@ export class Users {
       await tx.run("UPDATE api_keys SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL", [userId, now()]);
       await tx.run("DELETE FROM sessions WHERE user_id = $1", [userId]);
     });
+    this.#forget();
   }
 
   /** Issues an API key; the returned token is shown once and only its hash is kept. */
@@ -162,6 +180,7 @@ export class Users {
       "UPDATE api_keys SET revoked_at = $3 WHERE key_id = $1 AND user_id = $2 AND revoked_at IS NULL",
       [keyId, userId, now()],
     );
+    this.#forget();
     return changed > 0;
   }
 
@@ -170,12 +189,17 @@ export class Users {
     const match = API_KEY_PATTERN.exec(token);
     if (match === null) return undefined;
     const [, keyId = "", secret = ""] = match;
+    const recent = this.#remembered(`key:${keyId}`);
+    if (recent?.secretHash !== undefined) return tokenMatches(secret, recent.secretHash) ? recent.user : undefined;
+    const epoch = this.#epoch;
     const key = await this.#db.get<{ user_id: string; secret_hash: string }>(
       "SELECT user_id, secret_hash FROM api_keys WHERE key_id = $1 AND revoked_at IS NULL",
       [keyId],
     );
     if (key === undefined || !tokenMatches(secret, key.secret_hash)) return undefined;
-    return this.#active(key.user_id);
+    const user = await this.#active(key.user_id);
+    if (user !== undefined) this.#remember(epoch, `key:${keyId}`, { user, secretHash: key.secret_hash });
+    return user;
   }
 
   /** Checks a password and opens a session; the token is returned once, its hash kept. */
@@ -288,15 +312,46 @@ export class Users {
   }
 
   async bySession(token: string): Promise<User | undefined> {
-    const session = await this.#db.get<{ user_id: string }>(
-      "SELECT user_id FROM sessions WHERE token_hash = $1 AND expires_at > $2",
-      [hashToken(token), now()],
+    const tokenHash = hashToken(token);
+    const recent = this.#remembered(`session:${tokenHash}`);
+    if (recent !== undefined) return recent.user;
+    const epoch = this.#epoch;
+    const session = await this.#db.get<{ user_id: string; expires_at: number }>(
+      "SELECT user_id, expires_at FROM sessions WHERE token_hash = $1 AND expires_at > $2",
+      [tokenHash, now()],
     );
-    return session === undefined ? undefined : this.#active(session.user_id);
+    const user = session === undefined ? undefined : await this.#active(session.user_id);
+    if (session !== undefined && user !== undefined) {
+      this.#remember(epoch, `session:${tokenHash}`, { user }, Number(session.expires_at) * 1000);
+    }
+    return user;
+  }
+
+  #forget(): void {
+    this.#epoch += 1;
+    this.#recent.clear();
+  }
+
+  #remembered(key: string): { user: User; secretHash?: string } | undefined {
+    const entry = this.#recent.get(key);
+    if (entry === undefined || entry.until > Date.now()) return entry;
+    this.#recent.delete(key);
+    return undefined;
+  }
+
+  /**
+   * Remembers a credential found valid for a moment, never past `expiresAtMs` (a session's end),
+   * unless something changed since its look-up began at `epoch`.
+   */
+  #remember(epoch: number, key: string, entry: { user: User; secretHash?: string }, expiresAtMs = Infinity): void {
+    if (epoch !== this.#epoch) return;
+    if (this.#recent.size >= CREDENTIAL_CACHE_SIZE) this.#recent.clear();
+    this.#recent.set(key, { ...entry, until: Math.min(Date.now() + CREDENTIAL_CACHE_MS, expiresAtMs) });
   }
 
   async logout(token: string): Promise<void> {
     await this.#db.run("DELETE FROM sessions WHERE token_hash = $1", [hashToken(token)]);
+    this.#forget();
   }
 
   async #active(userId: string): Promise<User | undefined> {

@@ -9,6 +9,7 @@ import {
 } from "../../sdk/index.js";
 import type { Db } from "../db/database.js";
 import type { MasterKey } from "./secrets.js";
+import type { SigningThread } from "./signing.js";
 
 /** Native currency a custodial account gets for gas, on chains where gas costs something. */
 export interface GasAllowance {
@@ -20,8 +21,9 @@ export interface GasAllowance {
 
 /**
  * Custodial keys: generated here, kept only sealed with the master key (bound to their address),
- * opened in memory to sign, never logged or returned. One `ManagedSigner` per account hands out its
- * nonces, so concurrent requests of one user neither collide nor leave gaps.
+ * opened in memory to sign (on a thread of their own, `signing.ts`), never logged or returned. One
+ * `ManagedSigner` per account hands out its nonces, so concurrent requests of one user neither
+ * collide nor leave gaps.
  */
 export class Wallets {
   readonly #db: Db;
@@ -29,6 +31,7 @@ export class Wallets {
   readonly #provider: Provider;
   readonly #deployment: Deployment;
   readonly #defaults: TransactionDefaults;
+  readonly #signing: SigningThread | undefined;
   readonly #signers = new Map<string, Promise<ManagedSigner>>();
   readonly #contracts = new Map<string, Promise<MarketContracts>>();
 
@@ -38,22 +41,26 @@ export class Wallets {
     provider: Provider,
     deployment: Deployment,
     defaults: TransactionDefaults,
+    signing: SigningThread | undefined,
   ) {
     this.#db = db;
     this.#master = master;
     this.#provider = provider;
     this.#deployment = deployment;
     this.#defaults = defaults;
+    this.#signing = signing;
   }
 
+  /** `signing`: where custodial transactions are signed; in-line when not given. */
   static async open(
     db: Db,
     master: MasterKey,
     provider: Provider,
     deployment: Deployment,
     defaults: TransactionDefaults = {},
+    signing?: SigningThread,
   ): Promise<Wallets> {
-    return new Wallets(db, master, provider, deployment, defaults);
+    return new Wallets(db, master, provider, deployment, defaults, signing);
   }
 
   /** A new custodial account; returns its address. */
@@ -118,6 +125,6 @@ export class Wallets {
     ]);
     if (row === undefined) throw new Error(`the gateway holds no key for ${address}`);
     const wallet = new Wallet(this.#master.open("wallet", address, row.sealed_key), this.#provider);
-    return new ManagedSigner(wallet, this.#defaults);
+    return new ManagedSigner(wallet, this.#defaults, this.#signing?.signerOf(wallet.privateKey));
   }
 }

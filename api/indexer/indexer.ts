@@ -3,7 +3,9 @@ import type { Provider } from "ethers";
 import { fetchEvents, type Deployment, type MarketEvent } from "../../sdk/index.js";
 import type { Db } from "../db/database.js";
 import { repeat, type Repeating } from "../repeat.js";
+import type { AuditRecord } from "../records.js";
 import { argsToJson, project, type StoredEvent } from "./projection.js";
+import { auditRecordOf } from "./record.js";
 import { PROJECTED_TABLES, READ_MODEL_SCHEMA, READ_MODEL_TABLES, eventId } from "./schema.js";
 
 export interface IndexerOptions {
@@ -49,6 +51,8 @@ export class ReadModelMismatchError extends Error {
 export interface IndexerStatus {
   /** The last block indexed, or `undefined` before the first. */
   indexedBlock: number | undefined;
+  /** That block's time (unix seconds). */
+  indexedTime: number | undefined;
   chainHead: number | undefined;
   /** Blocks the read model is behind the chain's head. */
   lagBlocks: number;
@@ -77,7 +81,9 @@ export class Indexer {
   #leading = false;
   #chainHead: number | undefined;
   #indexedBlock: number | undefined;
+  #indexedTime: number | undefined;
   #reorgs = 0;
+  #generation = 0;
 
   constructor(db: Db, provider: Provider, deployment: Deployment, options: Partial<IndexerOptions> = {}) {
     this.#db = db;
@@ -173,10 +179,19 @@ export class Indexer {
     const target = head === undefined ? undefined : head - this.#options.confirmations;
     return {
       indexedBlock: indexed,
+      indexedTime: this.#indexedTime,
       chainHead: head,
       lagBlocks: target === undefined ? 0 : Math.max(0, target - (indexed ?? this.#deployment.blockNumber - 1)),
       reorgs: this.#reorgs,
     };
+  }
+
+  /**
+   * Moves on whenever the read model's content changes (events stored, or rolled back after a
+   * reorganisation): what was worked out from it before may be out of date.
+   */
+  generation(): number {
+    return this.#generation;
   }
 
   /** Waits until every block up to the chain's current head (less confirmations) is indexed. */
@@ -206,8 +221,19 @@ export class Indexer {
   }
 
   async #readIndexedBlock(): Promise<void> {
-    const last = await this.#db.get<{ number: number | null }>("SELECT MAX(number) AS number FROM indexed_blocks");
-    this.#indexedBlock = last?.number ?? undefined;
+    const last = await this.#db.get<IndexedBlock>(
+      "SELECT number, hash, timestamp FROM indexed_blocks ORDER BY number DESC LIMIT 1",
+    );
+    this.#noteIndexed(last);
+  }
+
+  /** Where the read model stands, as read from it: another replica may have indexed since. */
+  #noteIndexed(newest: IndexedBlock | undefined): void {
+    const number = newest === undefined ? undefined : Number(newest.number);
+    // Answers worked out from the read model before another replica's writes are stale.
+    if (number !== this.#indexedBlock) this.#generation += 1;
+    this.#indexedBlock = number;
+    this.#indexedTime = newest === undefined ? undefined : Number(newest.timestamp);
   }
 
   /**
@@ -228,11 +254,10 @@ export class Indexer {
   async #sync(): Promise<boolean> {
     const head = await this.#provider.getBlockNumber();
     this.#chainHead = head;
-    const kept = await this.#db.all<{ number: number; hash: string }>(
-      "SELECT number, hash FROM indexed_blocks ORDER BY number DESC",
+    const kept = await this.#db.all<IndexedBlock>(
+      "SELECT number, hash, timestamp FROM indexed_blocks ORDER BY number DESC",
     );
-    // Where indexing stands is read, not remembered: another replica may have led since this one did.
-    this.#indexedBlock = kept[0]?.number;
+    this.#noteIndexed(kept[0]);
     if (await this.#handleReorg(kept)) return true;
     const target = head - this.#options.confirmations;
     const from = (this.#indexedBlock ?? this.#deployment.blockNumber - 1) + 1;
@@ -264,7 +289,7 @@ export class Indexer {
     await this.#db.transaction(async (tx) => {
       for (const event of indexed) {
         await tx.run(
-          `INSERT INTO events (id, block_number, log_index, tx_hash, block_hash, timestamp, contract, name, args)
+          `INSERT INTO events (id, block_number, log_index, tx_hash, block_hash, timestamp, contract, name, record)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
           [
             event.id,
@@ -275,7 +300,7 @@ export class Indexer {
             event.timestamp,
             event.contract,
             event.name,
-            argsToJson(event.args),
+            JSON.stringify(auditRecordOf(event, this.#deployment)),
           ],
         );
         await project(tx, event);
@@ -293,12 +318,16 @@ export class Indexer {
       ]);
     });
     this.#indexedBlock = to;
-    if (indexed.length > 0) for (const listener of this.#listeners) listener(indexed);
+    this.#indexedTime = blocks.get(to)?.timestamp;
+    if (indexed.length > 0) {
+      this.#generation += 1;
+      for (const listener of this.#listeners) listener(indexed);
+    }
     return to < target;
   }
 
   /** Finds whether the chain forked below the `kept` blocks' hashes; if so, rolls the read model back. */
-  async #handleReorg(kept: readonly { number: number; hash: string }[]): Promise<boolean> {
+  async #handleReorg(kept: readonly IndexedBlock[]): Promise<boolean> {
     let fork: number | undefined;
     for (const block of kept) {
       const onChain = await this.#provider.getBlock(block.number);
@@ -307,7 +336,8 @@ export class Indexer {
     }
     if (fork === undefined) return false;
     // Everything from the first block that no longer matches is orphaned: delete it and replay.
-    const keepBelow = kept.find((block) => block.number < (fork ?? 0))?.number ?? this.#deployment.blockNumber - 1;
+    const below = kept.find((block) => block.number < (fork ?? 0));
+    const keepBelow = below?.number ?? this.#deployment.blockNumber - 1;
     await this.#db.transaction(async (tx) => {
       await tx.run("DELETE FROM event_links WHERE event_id >= $1", [eventId(keepBelow + 1, 0)]);
       await tx.run("DELETE FROM events WHERE block_number > $1", [keepBelow]);
@@ -315,6 +345,8 @@ export class Indexer {
       await replay(tx);
     });
     this.#indexedBlock = keepBelow;
+    this.#indexedTime = below === undefined ? undefined : Number(below.timestamp);
+    this.#generation += 1;
     this.#reorgs += 1;
     return true;
   }
@@ -356,6 +388,13 @@ export async function dropReadModel(db: Db): Promise<void> {
 }
 
 /** An `events` row as the database returns it. */
+/** A block the read model holds the hash of, to notice a reorganisation. */
+interface IndexedBlock {
+  number: number;
+  hash: string;
+  timestamp: number;
+}
+
 export interface EventRow {
   id: number;
   block_number: number;
@@ -365,7 +404,8 @@ export interface EventRow {
   timestamp: number;
   contract: string;
   name: string;
-  args: string;
+  /** The event's audit record, as JSON (`auditRecordOf`). */
+  record: string;
 }
 
 export function storedEventOf(row: EventRow): IndexedEvent {
@@ -378,7 +418,7 @@ export function storedEventOf(row: EventRow): IndexedEvent {
     timestamp: Number(row.timestamp),
     contract: row.contract,
     name: row.name,
-    args: JSON.parse(row.args) as Record<string, unknown>,
+    args: (JSON.parse(row.record) as AuditRecord).args,
   };
 }
 

@@ -4,15 +4,22 @@
  * rebuild gives exactly what incremental indexing gave. Amounts and prices are decimal strings of
  * base units, since they may exceed 64 bits. An event's id is its place on the chain
  * (`eventId`), so ids, cursors and links are the same however often the model is rebuilt.
+ *
+ * Ids given by the chain are `{{serial}}` keys, always given, never generated: on SQLite that
+ * makes them the rowid, so a look-up by id (every event a link points at, every lease an event
+ * updates) searches one B-tree, not an index and then the table. Each event keeps its audit record
+ * as JSON (`record`); `leases_calendar` covers what a free-slice search reads of a node's bookings.
+ * A change here is also a gateway migration that drops the read model (see `0005_`), so that an
+ * existing database is rebuilt in the new shape rather than left in the old one.
  */
 export const READ_MODEL_SCHEMA = `
   CREATE TABLE IF NOT EXISTS indexer_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
   CREATE TABLE IF NOT EXISTS indexed_blocks (
     number BIGINT PRIMARY KEY, hash TEXT NOT NULL, timestamp BIGINT NOT NULL);
   CREATE TABLE IF NOT EXISTS events (
-    id BIGINT PRIMARY KEY, block_number BIGINT NOT NULL, log_index INTEGER NOT NULL, tx_hash TEXT NOT NULL,
+    id {{serial}}, block_number BIGINT NOT NULL, log_index INTEGER NOT NULL, tx_hash TEXT NOT NULL,
     block_hash TEXT NOT NULL, timestamp BIGINT NOT NULL, contract TEXT NOT NULL, name TEXT NOT NULL,
-    args TEXT NOT NULL, UNIQUE (block_number, log_index));
+    record TEXT NOT NULL, UNIQUE (block_number, log_index));
   CREATE INDEX IF NOT EXISTS events_by_name ON events (name, id);
   CREATE INDEX IF NOT EXISTS events_by_time ON events (timestamp, id);
   CREATE TABLE IF NOT EXISTS event_links (
@@ -35,12 +42,12 @@ export const READ_MODEL_SCHEMA = `
     booked_slices BIGINT NOT NULL, created_at BIGINT NOT NULL, last_sold_at BIGINT);
   CREATE INDEX IF NOT EXISTS offers_by_node ON offers (node_id);
   CREATE TABLE IF NOT EXISTS leases (
-    lease_id BIGINT PRIMARY KEY, buyer TEXT NOT NULL, node_id BIGINT NOT NULL, offer_id BIGINT NOT NULL,
+    lease_id {{serial}}, buyer TEXT NOT NULL, node_id BIGINT NOT NULL, offer_id BIGINT NOT NULL,
     starts_at BIGINT NOT NULL, ends_at BIGINT NOT NULL, booked_until BIGINT NOT NULL, cost TEXT NOT NULL,
     price_per_hour TEXT, replaces_lease BIGINT NOT NULL, status INTEGER NOT NULL, end_reason INTEGER NOT NULL,
     paid TEXT, refund TEXT, image TEXT, node_address TEXT, failure TEXT, usage_hash TEXT, metered_until BIGINT,
     created_at BIGINT NOT NULL, provisioned_at BIGINT, ended_at BIGINT, cleaned_at BIGINT);
-  CREATE INDEX IF NOT EXISTS leases_by_node ON leases (node_id, starts_at);
+  CREATE INDEX IF NOT EXISTS leases_calendar ON leases (node_id, starts_at, booked_until);
   CREATE INDEX IF NOT EXISTS leases_by_buyer ON leases (buyer, lease_id);
   CREATE TABLE IF NOT EXISTS bids (
     round_id BIGINT NOT NULL, bid_id BIGINT NOT NULL, bidder TEXT NOT NULL, offer_id BIGINT NOT NULL,

@@ -20,8 +20,14 @@ export interface AuditFilter {
   after?: number;
 }
 
-/** One page of events matching `query`, in chain order after `query.after`. */
-export async function auditPage(db: Db, query: AuditFilter, limit: number): Promise<IndexedEvent[]> {
+/** An event's id and its audit record, as the JSON text the read model keeps. */
+export interface AuditRow {
+  id: number;
+  record: string;
+}
+
+/** One page of the audit records of events matching `query`, in chain order after `query.after`. */
+export async function auditPage(db: Db, query: AuditFilter, limit: number): Promise<AuditRow[]> {
   const links: [LinkKind, string][] = [];
   if (query.account !== undefined) links.push(["account", query.account]);
   if (query.tenant !== undefined) links.push(["tenant", String(query.tenant)]);
@@ -53,11 +59,11 @@ export async function auditPage(db: Db, query: AuditFilter, limit: number): Prom
   if (query.from !== undefined) where.push(`e.timestamp >= $${params.push(query.from)}`);
   if (query.to !== undefined) where.push(`e.timestamp < $${params.push(query.to)}`);
   const order = driver === undefined ? "e.id" : "d.event_id";
-  const rows = await db.all<EventRow>(
-    `SELECT e.* FROM ${from} WHERE ${where.join(" AND ")} ORDER BY ${order} LIMIT $${params.push(limit)}`,
+  const rows = await db.all<AuditRow>(
+    `SELECT e.id, e.record FROM ${from} WHERE ${where.join(" AND ")} ORDER BY ${order} LIMIT $${params.push(limit)}`,
     params,
   );
-  return rows.map(storedEventOf);
+  return rows.map((row) => ({ id: Number(row.id), record: row.record }));
 }
 
 /** Events named `names` after event `afterEventId`, in chain order, `limit` at most. */

@@ -2,12 +2,11 @@ import type { Provider, TransactionReceipt } from "ethers";
 import { z } from "zod";
 
 import { createEventDecoder, type Deployment } from "../../sdk/index.js";
-import { STREAMED } from "../http/route.js";
+import { JsonText, STREAMED } from "../http/route.js";
 import { address, instant } from "../http/schemas.js";
 import type { User } from "../identity/users.js";
 import { argsToJson } from "../indexer/projection.js";
-import type { IndexedEvent } from "../indexer/indexer.js";
-import { auditPage } from "../readmodel/events.js";
+import { auditPage, type AuditRow } from "../readmodel/events.js";
 import { route } from "./define.js";
 
 const EXPORT_PAGE = 1000;
@@ -68,21 +67,6 @@ function scoped(query: AuditQuery, caller: User): AuditQuery {
 
 /** A tenant id no tenant has: matches nothing. */
 const NO_TENANT = 0;
-
-export function auditRecord(event: IndexedEvent, deployment: Deployment): AuditRecord {
-  return {
-    id: event.id,
-    blockNumber: event.blockNumber,
-    blockHash: event.blockHash,
-    logIndex: event.logIndex,
-    txHash: event.transactionHash,
-    timestamp: new Date(event.timestamp * 1000).toISOString(),
-    contract: event.contract,
-    address: deployment.contracts[event.contract as keyof Deployment["contracts"]],
-    event: event.name,
-    args: event.args,
-  };
-}
 
 /**
  * Checks records against the chain: the transaction's receipt must hold a log at the same index,
@@ -174,13 +158,22 @@ export const auditRoutes = [
             : accept.includes("text/csv")
               ? "csv"
               : "json";
-      const present = async (events: IndexedEvent[]) => {
-        const records = events.map((event) => auditRecord(event, services.deployment));
-        return query.verify === "true" ? verifyRecords(services.provider, services.deployment, records) : records;
+      const verify = query.verify === "true";
+      // Records are kept as JSON text: parsed only to be verified or put in CSV cells.
+      const present = (rows: AuditRow[]) => {
+        const records = rows.map((row) => JSON.parse(row.record) as AuditRecord);
+        return verify ? verifyRecords(services.provider, services.deployment, records) : records;
       };
       if (format === "json") {
-        const events = await present(await auditPage(services.db, query, query.limit));
-        return { events, next: events.length === query.limit ? (events.at(-1)?.id ?? null) : null };
+        const page = async () => {
+          const rows = await auditPage(services.db, query, query.limit);
+          const next = rows.length === query.limit ? (rows.at(-1)?.id ?? null) : null;
+          if (verify) return JSON.stringify({ events: await present(rows), next });
+          return `{"events":[${rows.map((row) => row.record).join(",")}],"next":${JSON.stringify(next)}}`;
+        };
+        // A verified page is the chain's word now, so it is never kept; any other is the read model's.
+        if (verify) return new JsonText(await page());
+        return new JsonText(await services.answers.audit.get(JSON.stringify(query), page));
       }
       res.status(200).type(format === "csv" ? "text/csv" : "application/x-ndjson");
       res.set("Content-Disposition", `attachment; filename="audit.${format === "csv" ? "csv" : "ndjson"}"`);
@@ -188,8 +181,11 @@ export const auditRoutes = [
       let after = query.after;
       for (;;) {
         const page = await auditPage(services.db, { ...query, after }, EXPORT_PAGE);
-        const records = await present(page);
-        const text = records.map((r) => (format === "csv" ? csvLine(r) : JSON.stringify(r))).join("\n");
+        const lines =
+          format === "ndjson" && !verify
+            ? page.map((row) => row.record)
+            : (await present(page)).map((r) => (format === "csv" ? csvLine(r) : JSON.stringify(r)));
+        const text = lines.join("\n");
         if (text !== "" && !res.write(`${text}\n`)) await new Promise((resolve) => res.once("drain", resolve));
         if (page.length < EXPORT_PAGE) break;
         after = page.at(-1)?.id;

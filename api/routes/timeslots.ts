@@ -3,6 +3,7 @@ import { z } from "zod";
 import { PriceModel } from "../../sdk/index.js";
 import { conflict, forbidden, invalidInput, notFound } from "../errors.js";
 import { route } from "./define.js";
+import { JsonText } from "../http/route.js";
 import {
   chainIdInput,
   credits,
@@ -103,36 +104,56 @@ export const timeslotRoutes = [
       .strict(),
     response: z.object({ slices: z.array(sliceSchema), next: z.string().nullable() }),
     async handler({ query, services }) {
-      const now = await services.chainTime();
+      const now = services.readModelTime();
       const start = query.start ?? now;
       const end = query.end ?? start + 7 * 86_400;
       if (end <= start) throw invalidInput("query.end", "must be after start");
-      const found = await findFreeSlices(services.db, {
-        cpu: query.cpu,
-        ramGiB: Math.ceil(query.ram),
+      // The clock matters once the range has begun (slices already under way are left out); until
+      // then the answer is the same all along, and so is its key.
+      const clock = Math.max(start, now);
+      const key = JSON.stringify([
+        query.cpu,
+        query.ram,
         start,
         end,
-        now,
-        model: query.model,
-        maxPricePerHour: query.maxPrice,
-        limit: query.limit,
-        after: query.after === undefined ? undefined : parseSliceId(query.after),
+        clock,
+        query.model ?? null,
+        query.maxPrice?.toString() ?? null,
+        query.after ?? null,
+        query.limit,
+      ]);
+      const answer = services.answers.timeslots.get(key, async () => {
+        const found = await findFreeSlices(services.db, {
+          cpu: query.cpu,
+          ramGiB: Math.ceil(query.ram),
+          start,
+          end,
+          now,
+          model: query.model,
+          maxPricePerHour: query.maxPrice,
+          limit: query.limit,
+          after: query.after === undefined ? undefined : parseSliceId(query.after),
+        });
+        const slices = found.map(({ sliceId, offer, start: s, end: e }) => ({
+          sliceId,
+          offerId: Number(offer.offer_id),
+          nodeId: Number(offer.node_id),
+          start: isoTime(s) ?? "",
+          end: isoTime(e) ?? "",
+          sliceSeconds: Number(offer.slice_seconds),
+          minSlices: Number(offer.min_slices),
+          maxSlices: Number(offer.max_slices),
+          model: modelName(Number(offer.model)),
+          pricePerHour: credits(postedPrice(offer)),
+          roundId: Number(offer.model) === PriceModel.Auction ? Number(offer.round_id) : null,
+          resources: resourcesOf(offer),
+        }));
+        return JSON.stringify({
+          slices,
+          next: slices.length === query.limit ? (slices.at(-1)?.sliceId ?? null) : null,
+        });
       });
-      const slices = found.map(({ sliceId, offer, start: s, end: e }) => ({
-        sliceId,
-        offerId: Number(offer.offer_id),
-        nodeId: Number(offer.node_id),
-        start: isoTime(s) ?? "",
-        end: isoTime(e) ?? "",
-        sliceSeconds: Number(offer.slice_seconds),
-        minSlices: Number(offer.min_slices),
-        maxSlices: Number(offer.max_slices),
-        model: modelName(Number(offer.model)),
-        pricePerHour: credits(postedPrice(offer)),
-        roundId: Number(offer.model) === PriceModel.Auction ? Number(offer.round_id) : null,
-        resources: resourcesOf(offer),
-      }));
-      return { slices, next: slices.length === query.limit ? (slices.at(-1)?.sliceId ?? null) : null };
+      return new JsonText(await answer);
     },
   }),
 

@@ -75,14 +75,15 @@ describe("audit queries", () => {
     const record = events[0];
     if (record === undefined) throw new Error("no LeaseCreated");
     const { db } = m.gateway.services;
-    const row = await db.get<{ args: string }>("SELECT args FROM events WHERE id = $1", [record.id]);
-    const args = JSON.parse(row?.args ?? "{}") as Record<string, unknown>;
-    await db.run("UPDATE events SET args = $2 WHERE id = $1", [record.id, JSON.stringify({ ...args, cost: "1" })]);
+    const row = await db.get<{ record: string }>("SELECT record FROM events WHERE id = $1", [record.id]);
+    const stored = JSON.parse(row?.record ?? "{}") as Record_;
+    const tampered = JSON.stringify({ ...stored, args: { ...stored.args, cost: "1" } });
+    await db.run("UPDATE events SET record = $2 WHERE id = $1", [record.id, tampered]);
     try {
       const checked = await audit(`lease=${leaseId}&type=LeaseCreated&verify=true`);
       expect(checked.events[0]).toMatchObject({ verified: false, verifyError: "the log's event or arguments differ" });
     } finally {
-      await db.run("UPDATE events SET args = $2 WHERE id = $1", [record.id, row?.args ?? "{}"]);
+      await db.run("UPDATE events SET record = $2 WHERE id = $1", [record.id, row?.record ?? "{}"]);
     }
   });
 

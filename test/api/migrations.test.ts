@@ -9,6 +9,7 @@ import { openDatabase, type Db } from "../../api/db/database.js";
 import { GATEWAY_MIGRATIONS, openGatewayDatabase } from "../../api/db/migrations.js";
 import { IdempotencyKeys, type TransactionOutcome } from "../../api/http/idempotency.js";
 import { MasterKey } from "../../api/identity/secrets.js";
+import { READ_MODEL_SCHEMA } from "../../api/indexer/schema.js";
 import { Users } from "../../api/identity/users.js";
 import { NewerSchemaError, migrate } from "../../sdk/migrations.js";
 import { postgresBin, startPostgres } from "../helpers/postgres.js";
@@ -27,6 +28,15 @@ async function previousRelease(url: string): Promise<void> {
     `INSERT INTO idempotency (owner, idem_key, fingerprint, status, response, created_at)
      VALUES ('u-1', 'k-1', 'abc', 201, '{"apiKey":"mm_cleartext_secret"}', ${Math.floor(Date.now() / 1000)})`,
   );
+  // The read model as the indexer of that release made it: events with their arguments only.
+  await db.exec(`CREATE TABLE events (
+    id BIGINT PRIMARY KEY, block_number BIGINT NOT NULL, log_index INTEGER NOT NULL, tx_hash TEXT NOT NULL,
+    block_hash TEXT NOT NULL, timestamp BIGINT NOT NULL, contract TEXT NOT NULL, name TEXT NOT NULL,
+    args TEXT NOT NULL, UNIQUE (block_number, log_index))`);
+  await db.run(
+    "INSERT INTO events (id, block_number, log_index, tx_hash, block_hash, timestamp, contract, name, args) " +
+      "VALUES (100000, 1, 0, '0x', '0x', 1, 'market', 'TenantCreated', '{}')",
+  );
   await db.close();
 }
 
@@ -40,6 +50,13 @@ async function upgradesThePreviousRelease(url: string): Promise<void> {
     expect(await db.all("SELECT * FROM idempotency")).toEqual([]);
     await db.run(
       "INSERT INTO idempotency (owner, idem_key, fingerprint, created_at, tx_hashes) VALUES ('a','b','c',1,'[]')",
+    );
+    // The old read model is gone, to be built again by the indexer in this release's shape.
+    await db.exec(READ_MODEL_SCHEMA);
+    expect(await db.all("SELECT * FROM events")).toEqual([]);
+    await db.run(
+      "INSERT INTO events (id, block_number, log_index, tx_hash, block_hash, timestamp, contract, name, record) " +
+        "VALUES (100000, 1, 0, '0x', '0x', 1, 'market', 'TenantCreated', '{}')",
     );
     const applied = await db.all<{ name: string }>("SELECT name FROM schema_migrations ORDER BY name");
     expect(applied.map((row) => row.name)).toEqual(GATEWAY_MIGRATIONS.map((m) => m.name));
