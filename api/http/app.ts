@@ -5,7 +5,6 @@ import { dirname, join } from "node:path";
 
 import express, { type Express, type Request } from "express";
 import { rateLimit } from "express-rate-limit";
-import helmet from "helmet";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
 import type { Logger } from "../../sdk/log.js";
@@ -16,6 +15,7 @@ import { API_INFO, openApiDocument } from "./openapi.js";
 import { problemOf, sendProblem } from "./problem.js";
 import type { Access, Route } from "./route.js";
 import { callerOf, problemHandler, requireAccess, routerOf } from "./router.js";
+import { securityHeaders } from "./security-headers.js";
 
 /** Where `npm run build` puts the portal. */
 const PORTAL_DIR = join(import.meta.dirname, "../../web/dist");
@@ -80,27 +80,25 @@ export function createApp<S>(options: AppOptions<S>): Express {
     });
   }
 
-  app.use(helmet());
+  app.use(securityHeaders());
   // Every answer carries its request's id, the one an unexpected failure is logged under; answers
   // are personal (balances, keys shown once) and never stored by a cache unless a route says so.
+  // Each is counted and timed by route.
   app.use((req, res, next) => {
-    const given = req.header("x-request-id");
-    res.set("X-Request-Id", given !== undefined && REQUEST_ID.test(given) ? given : randomUUID());
-    res.set("Cache-Control", "no-store");
-    next();
-  });
-  // The access log: one line per answer, under the request's id (credentials masked by the logger).
-  if (options.logger.pino !== undefined) app.use(accessLog(options.logger.pino));
-  app.use((req, res, next) => {
-    const stop = latency.startTimer();
+    const given = req.headers["x-request-id"];
+    res.setHeader("X-Request-Id", typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID());
+    res.setHeader("Cache-Control", "no-store");
+    const started = performance.now();
     // "close" comes for every response, also for streams the client hung up on.
-    res.on("close", () => {
+    res.once("close", () => {
       const route = (req.route as { path?: string } | undefined)?.path ?? "unmatched";
-      stop({ method: req.method, route });
+      latency.observe({ method: req.method, route }, (performance.now() - started) / 1000);
       requests.inc({ method: req.method, route, status: String(res.statusCode) });
     });
     next();
   });
+  // The access log: one line per answer, under the request's id (credentials masked by the logger).
+  if (options.logger.pino !== undefined) app.use(accessLog(options.logger.pino));
   app.use(
     rateLimit({
       windowMs: 60_000,

@@ -23,7 +23,7 @@ import {
   type MarketEventNamed,
 } from "../../sdk/index.js";
 import { indexedUpTo, startGateway } from "./api/gateway.js";
-import { load, type LoadFigures } from "./api/load.js";
+import { floorServer, load, type LoadFigures } from "./api/load.js";
 import { DAY, HOUR, IMAGE, setUpMarket, startChain, stop } from "./api/market.js";
 import { TARGETS, pair, printReport, targetsMet } from "./api/report.js";
 import { seedBookings } from "./api/seed.js";
@@ -90,16 +90,31 @@ const auditPaths = [
   (i: number) => `/audit/events?after=${(i * 104_729) % lastEvent}&limit=100`,
 ];
 const auditPath = (i: number) => auditPaths[i % auditPaths.length]?.(i) ?? "";
+const adminHeaders = { authorization: `Bearer ${gateway.adminKey}` };
 const reads: Record<"timeslots" | "audit", LoadFigures[]> = { timeslots: [], audit: [] };
+// The floor beside each: a plain HTTP server answering the same bytes (an audit page, a search).
+const floor: Record<"timeslots" | "audit", LoadFigures[]> = { timeslots: [], audit: [] };
+const floorServers = {
+  timeslots: await floorServer((await gateway.client.send("GET", timeslotPath(0), adminHeaders)).text),
+  audit: await floorServer((await gateway.client.send("GET", auditPath(0), adminHeaders)).text),
+};
 for (const concurrency of CONCURRENCY) {
   const requests = READ_REQUESTS[concurrency];
   reads.timeslots.push(await load(gateway.url, gateway.adminKey, concurrency, requests, timeslotPath));
+  floor.timeslots.push(await load(floorServers.timeslots.url, "", concurrency, requests, timeslotPath));
   reads.audit.push(await load(gateway.url, gateway.adminKey, concurrency, requests, auditPath));
-  for (const [endpoint, figures] of Object.entries(reads)) {
-    const f = figures.at(-1);
-    log(`  ${endpoint} at concurrency ${concurrency}: ${f?.rps} requests/s, p50 ${f?.p50Ms} ms, p99 ${f?.p99Ms} ms`);
+  floor.audit.push(await load(floorServers.audit.url, "", concurrency, requests, auditPath));
+  for (const endpoint of ["timeslots", "audit"] as const) {
+    const f = reads[endpoint].at(-1);
+    const b = floor[endpoint].at(-1);
+    log(
+      `  ${endpoint} at concurrency ${concurrency}: ${f?.rps} requests/s, p50 ${f?.p50Ms} ms, p99 ${f?.p99Ms} ms` +
+        ` (floor: ${b?.rps} requests/s, p99 ${b?.p99Ms} ms)`,
+    );
   }
 }
+floorServers.timeslots.stop();
+floorServers.audit.stop();
 
 // ---------------------------------------------------------------- writes
 
@@ -226,12 +241,13 @@ const results = {
   seed: { bookings: seeded.bookings, nodes: seeded.nodes, seconds: Number(seeded.seconds.toFixed(1)) },
   indexSeconds: Number(indexSeconds.toFixed(1)),
   reads,
+  floor,
   writes,
   writeCheck,
   targets: TARGETS,
   met,
 };
-printReport(log, reads, writes, met);
+printReport(log, reads, floor, writes, met);
 log(`on-chain check: ${JSON.stringify(writeCheck)}`);
 
 await mkdir("bench/results", { recursive: true });

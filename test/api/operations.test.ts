@@ -63,6 +63,8 @@ describe("operating the gateway", () => {
     const response = await fetch(`${gateway.url}/healthz`);
     expect(response.headers.get("x-content-type-options")).toBe("nosniff");
     expect(response.headers.get("content-security-policy")).toContain("default-src 'self'");
+    expect(response.headers.get("strict-transport-security")).toContain("max-age=");
+    expect(response.headers.get("cross-origin-opener-policy")).toBe("same-origin");
     expect(response.headers.get("x-powered-by")).toBeNull();
   });
 

@@ -46,14 +46,22 @@ export function targetsMet(
 export function printReport(
   log: (line: string) => void,
   reads: Record<string, LoadFigures[]>,
+  floor: Record<string, LoadFigures[]>,
   writes: Record<"bookings" | "bidCommits", WritePair>,
   met: Record<string, boolean>,
 ): void {
-  log("\nreads (requests/s, p50 ms, p99 ms)");
-  log("| endpoint | concurrency | rps | p50 ms | p99 ms | errors |\n| --- | ---: | ---: | ---: | ---: | ---: |");
+  log("\nreads (requests/s, p50 ms, p99 ms; the floor: a plain HTTP server answering the same bytes)");
+  log(
+    "| endpoint | concurrency | rps | p50 ms | p99 ms | errors | floor rps | floor p99 ms |\n" +
+      "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+  );
   for (const [endpoint, figures] of Object.entries(reads)) {
-    for (const f of figures)
-      log(`| ${endpoint} | ${f.concurrency} | ${f.rps} | ${f.p50Ms} | ${f.p99Ms} | ${f.errors} |`);
+    for (const f of figures) {
+      const b = floor[endpoint]?.find((x) => x.concurrency === f.concurrency);
+      log(
+        `| ${endpoint} | ${f.concurrency} | ${f.rps} | ${f.p50Ms} | ${f.p99Ms} | ${f.errors} | ${b?.rps} | ${b?.p99Ms} |`,
+      );
+    }
   }
   log("\nwrites (transactions/s)");
   log("| write | direct (SDK) | gateway | writeRatio |\n| --- | ---: | ---: | ---: |");
