@@ -3,7 +3,9 @@ pragma solidity 0.8.28;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {ERC1363} from "@openzeppelin/contracts/token/ERC20/extensions/ERC1363.sol";
+import {ERC1363Utils} from "@openzeppelin/contracts/token/ERC20/utils/ERC1363Utils.sol";
 
 import {IMemberDirectory} from "./interfaces/IMarket.sol";
 
@@ -66,6 +68,11 @@ contract Credits is ERC20, ERC1363, AccessControl {
     error AlreadyConnected();
     /// @notice An address given is the zero address.
     error ZeroAddress();
+    /// @notice Credits held by the market are its members' (available or in escrow): no admin takes them.
+    error MarketHeld();
+    /// @notice Credits reach the market only as a deposit (`transferAndCall`, or the market's
+    /// `deposit`), which credits the sender's account; a plain transfer would be lost to everyone.
+    error DepositThroughMarket();
 
     /// @param admin Operator account: gets the admin and credit admin roles.
     constructor(address admin) ERC20("Metalmarket Credit", "MMC") {
@@ -101,13 +108,16 @@ contract Credits is ERC20, ERC1363, AccessControl {
     /// @param memo Why, for the audit trail.
     function take(address from, uint256 amount, string calldata memo) external onlyRole(CREDIT_ADMIN_ROLE) {
         if (amount == 0) revert InvalidAmount(amount);
+        if (from == address(directory)) revert MarketHeld();
         _burn(from, amount);
         emit CreditsTaken(from, amount, msg.sender, memo);
     }
 
-    /// @notice Approves a pending request, minting its credits to the requester.
+    /// @notice Approves a pending request, minting its credits to the requester, who must still be a
+    /// member of an active tenant (one removed since asking gets nothing).
     function approveRequest(uint32 requestId) external onlyRole(CREDIT_ADMIN_ROLE) {
         CreditRequest storage request = _requirePending(requestId);
+        _requireActiveMember(request.requester);
         request.status = RequestStatus.Approved;
         emit CreditRequestApproved(requestId, msg.sender);
         _mint(request.requester, request.amount);
@@ -126,8 +136,7 @@ contract Credits is ERC20, ERC1363, AccessControl {
     /// @return requestId The request's id, counting from 1.
     function requestCredits(uint256 amount, string calldata reason) external returns (uint32 requestId) {
         if (amount == 0 || amount > type(uint88).max) revert InvalidAmount(amount);
-        (uint32 tenantId, ) = directory.memberOf(msg.sender);
-        if (!directory.isActiveTenant(tenantId)) revert NotActiveMember(msg.sender);
+        _requireActiveMember(msg.sender);
         requestId = ++_requestCount;
         _requests[requestId] = CreditRequest({
             requester: msg.sender,
@@ -143,6 +152,44 @@ contract Credits is ERC20, ERC1363, AccessControl {
         if (request.requester != msg.sender) revert NotRequester(msg.sender, requestId);
         request.status = RequestStatus.Cancelled;
         emit CreditRequestCancelled(requestId);
+    }
+
+    // ---------------------------------------------------------------- transfers
+
+    /// @inheritdoc ERC20
+    /// @dev Not to the market: see `DepositThroughMarket`.
+    function transfer(address to, uint256 value) public override(ERC20, IERC20) returns (bool) {
+        if (to == address(directory)) revert DepositThroughMarket();
+        return super.transfer(to, value);
+    }
+
+    /// @inheritdoc ERC20
+    /// @dev To the market only when the market itself pulls a deposit.
+    function transferFrom(address from, address to, uint256 value) public override(ERC20, IERC20) returns (bool) {
+        if (to == address(directory) && msg.sender != to) revert DepositThroughMarket();
+        return super.transferFrom(from, to, value);
+    }
+
+    /// @inheritdoc ERC1363
+    /// @dev Moves the credits without `transfer`, which refuses the market, then calls the receiver.
+    function transferAndCall(address to, uint256 value, bytes memory data) public override returns (bool) {
+        _transfer(_msgSender(), to, value);
+        ERC1363Utils.checkOnERC1363TransferReceived(_msgSender(), _msgSender(), to, value, data);
+        return true;
+    }
+
+    /// @inheritdoc ERC1363
+    /// @dev As `transferAndCall`, from `from` with the caller's allowance.
+    function transferFromAndCall(
+        address from,
+        address to,
+        uint256 value,
+        bytes memory data
+    ) public override returns (bool) {
+        _spendAllowance(from, _msgSender(), value);
+        _transfer(from, to, value);
+        ERC1363Utils.checkOnERC1363TransferReceived(_msgSender(), from, to, value, data);
+        return true;
     }
 
     // ---------------------------------------------------------------- views
@@ -162,6 +209,11 @@ contract Credits is ERC20, ERC1363, AccessControl {
     /// @inheritdoc ERC1363
     function supportsInterface(bytes4 interfaceId) public view override(ERC1363, AccessControl) returns (bool) {
         return super.supportsInterface(interfaceId);
+    }
+
+    function _requireActiveMember(address account) private view {
+        (uint32 tenantId, ) = directory.memberOf(account);
+        if (!directory.isActiveTenant(tenantId)) revert NotActiveMember(account);
     }
 
     function _requirePending(uint32 requestId) private view returns (CreditRequest storage request) {

@@ -54,6 +54,8 @@ contract Leases is ReentrancyGuard, ILeases {
     mapping(uint32 leaseId => string) private _nodeAddresses;
     mapping(uint32 leaseId => bytes32) private _usageRecords;
     mapping(uint32 leaseId => uint32) private _replaces;
+    /// @dev The provisioned lease, reported ahead of its start, that takes over from a lease at that start.
+    mapping(uint32 leaseId => uint32 replacement) private _replacedBy;
     /// @dev The lease each node last ran for a buyer (provisioned, or failed by its agent) and that
     /// its agent has not reported wiped: no other lease is provisioned on the node until it is.
     mapping(uint32 nodeId => uint32 leaseId) private _unwiped;
@@ -181,7 +183,10 @@ contract Leases is ReentrancyGuard, ILeases {
     // ---------------------------------------------------------------- agent
 
     /// @notice Reports the node booted for the lease and where the buyer reaches it. Releases the
-    /// lease this one replaces, if any.
+    /// lease this one replaces, if any, once this one has started: reported early (a move prepared
+    /// ahead, with no gap), the replaced lease runs on until the start, and is then released by
+    /// `settle`. Another provider's agent thus cannot end the buyer's running lease early and then
+    /// back out of its own before the start.
     function reportProvisioned(uint32 leaseId, string calldata nodeAddress) external nonReentrant {
         Lease storage lease = _requireAgent(leaseId);
         if (lease.status != LeaseStatus.Pending) revert InvalidLeaseStatus(leaseId, lease.status);
@@ -196,7 +201,8 @@ contract Leases is ReentrancyGuard, ILeases {
 
         uint32 replaced = _replaces[leaseId];
         if (replaced != 0 && isReplaceable(replaced, lease.buyer)) {
-            _end(replaced, _leases[replaced], Settlement.EndReason.Released);
+            if (block.timestamp >= lease.start) _end(replaced, _leases[replaced], Settlement.EndReason.Released);
+            else _replacedBy[replaced] = leaseId;
         }
     }
 
@@ -235,12 +241,23 @@ contract Leases is ReentrancyGuard, ILeases {
 
     // ---------------------------------------------------------------- anyone
 
-    /// @notice Settles a lease that is due: one that ran to its end, or one whose agent did not report
-    /// it provisioned within `provisionGrace` of its start (the buyer then gets everything back).
+    /// @notice Settles a lease that is due: one that ran to its end; one whose replacement (provisioned
+    /// ahead) has started, released as the buyer asked; or one whose agent did not report it
+    /// provisioned within `provisionGrace` of its start (the buyer then gets everything back).
     function settle(uint32 leaseId) external nonReentrant {
         Lease storage lease = _requireLive(leaseId);
         if (lease.status == LeaseStatus.Active) {
-            if (block.timestamp < lease.end) revert NotDue(leaseId, lease.end);
+            if (block.timestamp < lease.end) {
+                Lease storage next = _leases[_replacedBy[leaseId]];
+                // Provisioned, and running at its start (or ended only after it).
+                bool replaced =
+                    next.provisionedAt != 0 &&
+                        block.timestamp >= next.start &&
+                        (next.endedAt == 0 || next.endedAt >= next.start);
+                if (!replaced) revert NotDue(leaseId, lease.end);
+                _end(leaseId, lease, Settlement.EndReason.Released);
+                return;
+            }
             _end(leaseId, lease, Settlement.EndReason.Expired);
         } else {
             uint256 deadline = uint256(lease.start) + provisionGrace;

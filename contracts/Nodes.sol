@@ -51,6 +51,8 @@ contract Nodes is INodes {
 
     /// @notice `account` is not an active member with role `roles`.
     error NotActiveMember(address account, uint8 roles);
+    /// @notice Only the marketplace's operator may do this.
+    error NotOperator(address caller);
     /// @notice No node has id `nodeId`.
     error UnknownNode(uint32 nodeId);
     /// @notice `caller` may not manage node `nodeId`.
@@ -156,11 +158,12 @@ contract Nodes is INodes {
 
     // ---------------------------------------------------------------- profiles
 
-    /// @notice Defines a named profile of needs that pool bids and searches can refer to.
+    /// @notice Defines a named profile of needs that pool bids and searches can refer to. Only the
+    /// operator: profiles are one catalogue for every tenant, and their ids (16 bits) are few enough
+    /// that any member defining them could use them all up.
     /// @return profileId The new profile's id.
     function defineProfile(string calldata name, Resources calldata needs) external returns (uint16 profileId) {
-        (uint32 tenantId, ) = directory.memberOf(msg.sender);
-        if (!directory.isActiveTenant(tenantId)) revert NotActiveMember(msg.sender, 0);
+        if (!directory.isOperator(msg.sender)) revert NotOperator(msg.sender);
         return _defineProfile(name, needs);
     }
 
@@ -203,11 +206,13 @@ contract Nodes is INodes {
 
     /// @inheritdoc INodes
     function canManage(uint32 nodeId, address account) public view returns (bool) {
-        (uint32 tenantId, uint8 roles) = directory.memberOf(account);
+        // A member who left, or a tenant suspended or deleted, manages nothing any more.
         return
-            tenantId != 0 &&
-            tenantId == _nodes[nodeId].tenantId &&
-            roles & (MemberRoles.PROVIDER | MemberRoles.TENANT_ADMIN) != 0;
+            directory.isActiveMemberOf(
+                account,
+                _nodes[nodeId].tenantId,
+                MemberRoles.PROVIDER | MemberRoles.TENANT_ADMIN
+            );
     }
 
     /// @notice The node's free-form attributes.

@@ -102,6 +102,11 @@ contract Offers is ReentrancyGuard, IOffers {
     /// @notice The lease registry.
     ILeases public immutable leases;
 
+    /// @dev How long after its start a slice may still be booked: half the agent's provisioning
+    /// grace, so that the agent always has the other half (a booking whose grace ran out at once
+    /// could be voided by anyone in the next block), and never longer than a slice.
+    uint32 private immutable _lateStartSeconds;
+
     uint32 private _offerCount;
     mapping(uint32 offerId => Offer) private _offers;
     mapping(uint32 offerId => bytes32) private _sealedReserves;
@@ -167,6 +172,7 @@ contract Offers is ReentrancyGuard, IOffers {
         market = market_;
         nodes = nodes_;
         leases = leases_;
+        _lateStartSeconds = leases_.provisionGrace() / 2;
     }
 
     // ---------------------------------------------------------------- listing
@@ -291,9 +297,12 @@ contract Offers is ReentrancyGuard, IOffers {
         if (price > maxPricePerHour) revert PriceAboveLimit(price, maxPricePerHour);
         if (replacesLease != 0 && !leases.isReplaceable(replacesLease, msg.sender))
             revert NotReplaceable(replacesLease);
-        // Bounded by the offer's window once the slice count is checked, so it fits 32 bits.
         if (slices > offer.maxSlices) revert OfferUnfit(offerId, Unfit.SliceCount);
-        uint32 duration = uint32(slices) * offer.sliceSeconds;
+        // Worked out wide: `maxSlices` may promise more slices than the window holds, and
+        // slices x sliceSeconds can exceed 32 bits. What fits the window fits 32 bits.
+        uint256 length = uint256(slices) * offer.sliceSeconds;
+        if (length > offer.end - offer.start) revert OfferUnfit(offerId, Unfit.OutsideWindow);
+        uint32 duration = uint32(length);
         Unfit reason = _tryBook(offerId, offer, start, duration);
         if (reason != Unfit.None) revert OfferUnfit(offerId, reason);
 
@@ -309,7 +318,10 @@ contract Offers is ReentrancyGuard, IOffers {
     function matchBid(BidRequest calldata bid) external returns (uint32 leaseId, uint256 cost) {
         if (msg.sender != address(market)) revert UnauthorizedCaller(msg.sender);
         BidTerms calldata terms = bid.terms;
-        if (terms.replacesLease != 0 && !leases.isReplaceable(terms.replacesLease, bid.buyer)) return (0, 0);
+        // Checked at reveal; a replaced lease the bidder released since (to void the bid for free)
+        // no longer binds the bid: it is matched as a plain bid.
+        uint32 replacesLease = terms.replacesLease;
+        if (replacesLease != 0 && !leases.isReplaceable(replacesLease, bid.buyer)) replacesLease = 0;
         uint32 offerId = terms.offerId;
         Offer memory offer;
         if (offerId != 0) {
@@ -328,16 +340,7 @@ contract Offers is ReentrancyGuard, IOffers {
         }
         cost = Pricing.cost(terms.pricePerHour, terms.duration);
         // LeaseCreated records the booking; the Market's BidMatched records the price.
-        leaseId = _createLease(
-            offerId,
-            offer,
-            bid.buyer,
-            terms.start,
-            terms.duration,
-            cost,
-            terms.replacesLease,
-            bid.image
-        );
+        leaseId = _createLease(offerId, offer, bid.buyer, terms.start, terms.duration, cost, replacesLease, bid.image);
     }
 
     /// @inheritdoc IOffers
@@ -512,7 +515,8 @@ contract Offers is ReentrancyGuard, IOffers {
         if (reason != Unfit.None) return (reason, 0);
         (uint32 tenantId, uint32 calendarUnit, INodes.NodeStatus status) = nodes.bookingInfo(offer.nodeId);
         if (status != INodes.NodeStatus.Available) return (Unfit.NodeUnavailable, 0);
-        if (!market.isActiveTenant(tenantId)) return (Unfit.SellerInactive, 0);
+        // The seller must still be a provider of the node's active tenant: one who left sells no more.
+        if (!market.isActiveMemberOf(offer.seller, tenantId, MemberRoles.PROVIDER)) return (Unfit.SellerInactive, 0);
         return (Unfit.None, calendarUnit);
     }
 
@@ -520,7 +524,8 @@ contract Offers is ReentrancyGuard, IOffers {
     function _fitTerms(Offer memory offer, uint32 start, uint32 duration) private view returns (Unfit) {
         if (offer.status != OfferStatus.Open) return Unfit.Closed;
         uint256 end = uint256(start) + duration;
-        if (uint256(start) + offer.sliceSeconds <= block.timestamp) return Unfit.Started;
+        uint256 lateBy = offer.sliceSeconds < _lateStartSeconds ? offer.sliceSeconds : _lateStartSeconds;
+        if (uint256(start) + lateBy <= block.timestamp) return Unfit.Started;
         if (start < offer.start || end > offer.end) return Unfit.OutsideWindow;
         if ((start - offer.start) % offer.sliceSeconds != 0 || duration % offer.sliceSeconds != 0) {
             return Unfit.Misaligned;
@@ -566,7 +571,8 @@ contract Offers is ReentrancyGuard, IOffers {
     function _requireOfferManager(uint32 offerId) private view returns (Offer storage offer) {
         offer = _offers[offerId];
         if (offer.status == OfferStatus.None) revert UnknownOffer(offerId);
-        if (offer.seller != msg.sender && !nodes.canManage(offer.nodeId, msg.sender)) {
+        // The seller too only while it is a provider of the node's active tenant.
+        if (!nodes.canManage(offer.nodeId, msg.sender)) {
             revert NotOfferManager(msg.sender, offerId);
         }
     }

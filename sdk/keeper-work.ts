@@ -12,7 +12,10 @@ import { revealWindow, type AuctionScheduleOf } from "./rounds.js";
 export type KeeperTask =
   /** `forfeitUnrevealed`: a commit whose reveal window closed; 90% back to the bidder by default. */
   | { kind: "forfeit"; roundId: number; bidder: string; commitment: string }
-  /** `settle`: an Active lease past its end (the seller is paid), or a Pending one past its grace (refund). */
+  /**
+   * `settle`: an Active lease past its end (the seller is paid) or past the start of a replacement
+   * provisioned ahead (released), or a Pending one past its grace (refund).
+   */
   | { kind: "settle"; leaseId: number }
   /** `clearRound`, in chunks: a round with revealed bids whose reveal window closed. */
   | { kind: "clear"; roundId: number; bids: number };
@@ -46,6 +49,10 @@ interface OpenLease {
   start: number;
   end: number;
   provisioned: boolean;
+  /** The lease this one replaces (0: none). */
+  replaces: number;
+  /** A replacement of this lease, provisioned ahead of its start, that takes over at that start. */
+  replacedBy?: { leaseId: number; start: number };
 }
 
 /** The keeper's open work: commits not yet known revealed, live leases, rounds not yet cleared. */
@@ -91,16 +98,28 @@ export class OpenWork {
           start: Number(event.args.start),
           end: Number(event.args.end),
           provisioned: false,
+          replaces: Number(event.args.replacesLease),
         });
         break;
       case "LeaseProvisioned": {
-        const lease = this.#leases.get(Number(event.args.leaseId));
-        if (lease !== undefined) lease.provisioned = true;
+        const leaseId = Number(event.args.leaseId);
+        const lease = this.#leases.get(leaseId);
+        if (lease === undefined) break;
+        lease.provisioned = true;
+        // Reported ahead of its start, it takes over from the lease it replaces then (`Leases.settle`).
+        const replaced = this.#leases.get(lease.replaces);
+        if (replaced?.provisioned === true) replaced.replacedBy = { leaseId, start: lease.start };
         break;
       }
-      case "LeaseEnded":
-        this.#leases.delete(Number(event.args.leaseId));
+      case "LeaseEnded": {
+        const leaseId = Number(event.args.leaseId);
+        const lease = this.#leases.get(leaseId);
+        this.#leases.delete(leaseId);
+        // A replacement that ended before its start takes over from nothing.
+        const replaced = lease === undefined ? undefined : this.#leases.get(lease.replaces);
+        if (replaced?.replacedBy?.leaseId === leaseId) delete replaced.replacedBy;
         break;
+      }
       default:
         break;
     }
@@ -165,9 +184,13 @@ export class OpenWork {
     return revealWindow(this.#rules.schedule, roundId).closesAt;
   }
 
-  /** As `Leases.settle`: an Active lease at its end; a Pending one at its grace's end, or its own end if sooner. */
+  /**
+   * As `Leases.settle`: an Active lease at its end, or at the start of its replacement if sooner; a
+   * Pending one at its grace's end, or its own end if sooner.
+   */
   #settlesAt(lease: OpenLease): number {
-    return lease.provisioned ? lease.end : Math.min(lease.start + this.#rules.provisionGraceSeconds, lease.end);
+    if (lease.provisioned) return Math.min(lease.end, lease.replacedBy?.start ?? lease.end);
+    return Math.min(lease.start + this.#rules.provisionGraceSeconds, lease.end);
   }
 }
 

@@ -63,6 +63,10 @@ export async function project(db: Db, event: StoredEvent): Promise<void> {
         [addr(a.account), num(a.tenantId), num(a.roles)],
       );
       break;
+    case "MemberInvited":
+      // No member until the account accepts (`MemberAdded`); the tenant's audit trail shows the invitation.
+      links.add("tenant", text(a.tenantId));
+      break;
     case "MemberRemoved":
       links.add("tenant", text(a.tenantId));
       await db.run("UPDATE members SET active = 0 WHERE account = $1", [addr(a.account)]);

@@ -125,7 +125,9 @@ async function createUser(
   const account = body.address ?? (await services.wallets.create());
   let txHash: string | null = null;
   if (tenantId !== null) {
-    txHash = (await services.send(caller, (c) => c.market.addMember(tenantId, account, memberBits(body.roles)))).txHash;
+    const enroller = await enrollerFor(services, caller);
+    txHash = (await services.send(enroller, (c) => c.market.addMember(tenantId, account, memberBits(body.roles))))
+      .txHash;
   } else if (body.roles.includes("admin")) {
     const operatorRole = await services.market.market.OPERATOR_ROLE();
     const creditAdminRole = await services.market.credits.CREDIT_ADMIN_ROLE();
@@ -144,6 +146,20 @@ async function createUser(
   });
   const { token } = await services.users.issueApiKey(user.userId, "created with the user");
   return { user: publicUser(user), apiKey: token, txHash };
+}
+
+/**
+ * Who sends a new member's `addMember`. On-chain only the operator enrols at once: a tenant admin's
+ * `addMember` is an invitation that the account must accept, since an account can belong to one
+ * tenant only. Here the account's consent is already given (a custodial account the gateway just
+ * made, or a wallet whose owner signed the link challenge), and the route checked the caller's
+ * authority over the tenant, so the operator enrols on a tenant admin's behalf.
+ */
+async function enrollerFor(services: Services, caller: User): Promise<User> {
+  if (await services.market.market.isOperator(caller.address)) return caller;
+  const operator = (await services.users.byAddress(services.operator))[0];
+  if (operator === undefined) throw new Error(`the gateway holds no user for the operator ${services.operator}`);
+  return operator;
 }
 
 /**

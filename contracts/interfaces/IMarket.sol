@@ -21,6 +21,13 @@ interface IMemberDirectory {
 
     /// @notice True when the tenant exists and is neither suspended nor deleted.
     function isActiveTenant(uint32 tenantId) external view returns (bool);
+
+    /// @notice True when `account` belongs to `tenantId`, that tenant is active, and `account` holds
+    /// at least one bit of `anyOfRoles`.
+    function isActiveMemberOf(address account, uint32 tenantId, uint8 anyOfRoles) external view returns (bool);
+
+    /// @notice True when `account` is the marketplace's operator.
+    function isOperator(address account) external view returns (bool);
 }
 
 /// @title ICreditLedger

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.28;
 
+import {ILeases} from "../interfaces/ILeases.sol";
 import {IOffers} from "../interfaces/IOffers.sol";
 import {IAuctionClock, MemberRoles} from "../interfaces/IMarket.sol";
 import {Pricing} from "../libraries/Pricing.sol";
@@ -137,6 +138,8 @@ abstract contract SealedBidAuction is TenantDirectory, CreditAccounts, IAuctionC
     error RevealWindowOpen(uint32 roundId, uint256 closesAt);
     /// @notice A bid needs a start, a duration and a price.
     error InvalidBidTerms();
+    /// @notice Lease `leaseId` is not the bidder's, or is over: a bid cannot replace it.
+    error NotReplaceable(uint32 leaseId);
     /// @notice The bid could cost `maxCost`, more than its `deposit`: it is invalid.
     error BidExceedsDeposit(uint256 maxCost, uint256 deposit);
     /// @notice `roundId` is cleared already.
@@ -201,9 +204,7 @@ abstract contract SealedBidAuction is TenantDirectory, CreditAccounts, IAuctionC
         if (block.timestamp < opensAt || block.timestamp >= closesAt) {
             revert OutsideRevealWindow(roundId, opensAt, closesAt);
         }
-        if (terms.duration == 0 || terms.pricePerHour == 0 || terms.start == 0) revert InvalidBidTerms();
-        uint256 maxCost = Pricing.cost(terms.pricePerHour, terms.duration);
-        if (maxCost > seal.deposit) revert BidExceedsDeposit(maxCost, seal.deposit);
+        _requireValidBid(terms, seal.deposit);
 
         delete _commits[msg.sender][commitment];
         Round storage round = _rounds[roundId];
@@ -409,12 +410,26 @@ abstract contract SealedBidAuction is TenantDirectory, CreditAccounts, IAuctionC
         }
     }
 
-    /// @dev Matches one bid (only while its bidder may still start leases) and releases what it does not pay.
+    /// @dev A bid the caller may reveal: sound terms within its deposit, and an eligible bidder.
+    /// Eligibility is fixed here: nothing the bidder undoes later (its role, its tenant, the lease it
+    /// replaces) takes a revealed bid out of clearing.
+    function _requireValidBid(IOffers.BidTerms calldata terms, uint96 deposit) private view {
+        if (terms.duration == 0 || terms.pricePerHour == 0 || terms.start == 0) revert InvalidBidTerms();
+        uint256 maxCost = Pricing.cost(terms.pricePerHour, terms.duration);
+        if (maxCost > deposit) revert BidExceedsDeposit(maxCost, deposit);
+        _requireActiveMember(_accounts[msg.sender], msg.sender, MemberRoles.BUYER);
+        uint32 replaced = terms.replacesLease;
+        if (replaced != 0 && !ILeases(leases).isReplaceable(replaced, msg.sender)) revert NotReplaceable(replaced);
+    }
+
+    /// @dev Matches one bid and releases what it does not pay. The bidder's eligibility was checked
+    /// at reveal: dropping its buyer role, or leaving its tenant, since then voids nothing. Only the
+    /// operator's suspension or deletion of its tenant (a sanction, not the bidder's choice) refunds it.
     function _settleBid(IOffers book, uint32 roundId, uint32 bidId, Bid memory bid) private returns (bool matched) {
         Account storage account = _accounts[bid.bidder];
         uint32 leaseId;
         uint256 cost;
-        if (_isActiveMember(account, MemberRoles.BUYER)) {
+        if (account.tenantId == 0 || isActiveTenant(account.tenantId)) {
             (leaseId, cost) = book.matchBid(
                 IOffers.BidRequest({
                     terms: IOffers.BidTerms({

@@ -30,6 +30,14 @@ abstract contract TenantDirectory is AccessControl, AccountLedger, IMemberDirect
     uint32 private _tenantCount;
     mapping(uint32 tenantId => Tenant) private _tenants;
     mapping(uint32 tenantId => string) private _tenantNames;
+    /// @dev Invitations a tenant admin made and the account has not yet accepted: tenant and roles.
+    mapping(address account => Invitation) private _invitations;
+
+    /// @notice A tenant admin's offer of membership, waiting for the account's consent.
+    struct Invitation {
+        uint32 tenantId;
+        uint8 roles;
+    }
 
     /// @notice A tenant was created.
     event TenantCreated(uint32 indexed tenantId, string name, address indexed by);
@@ -41,6 +49,8 @@ abstract contract TenantDirectory is AccessControl, AccountLedger, IMemberDirect
     event MemberRolesChanged(uint32 indexed tenantId, address indexed account, uint8 roles, address by);
     /// @notice `account` left `tenantId`. Its credits stay its own.
     event MemberRemoved(uint32 indexed tenantId, address indexed account, address by);
+    /// @notice A tenant admin invited `account` into `tenantId` with `roles`; it joins once it accepts.
+    event MemberInvited(uint32 indexed tenantId, address indexed account, uint8 roles, address by);
 
     /// @notice A tenant needs a name.
     error EmptyName();
@@ -60,6 +70,8 @@ abstract contract TenantDirectory is AccessControl, AccountLedger, IMemberDirect
     error NotTenantManager(address caller, uint32 tenantId);
     /// @notice `account` is not an active member with roles `roles`.
     error NotActiveMember(address account, uint8 roles);
+    /// @notice `account` has no invitation into `tenantId` to accept.
+    error NotInvited(address account, uint32 tenantId);
 
     // ---------------------------------------------------------------- tenants
 
@@ -95,7 +107,9 @@ abstract contract TenantDirectory is AccessControl, AccountLedger, IMemberDirect
 
     // ---------------------------------------------------------------- members
 
-    /// @notice Adds `account` to `tenantId` with `roles` (bits of MemberRoles).
+    /// @notice Adds `account` to `tenantId` with `roles` (bits of MemberRoles). The operator enrols
+    /// at once; a tenant admin invites, and the account joins when it accepts (`joinTenant`): an
+    /// account belongs to one tenant, so no tenant may take one without its consent.
     /// @dev The operator may add to any tenant that is not deleted; a tenant admin only to its own active tenant.
     function addMember(uint32 tenantId, address account, uint8 roles) external {
         _requireTenantManager(tenantId);
@@ -103,12 +117,32 @@ abstract contract TenantDirectory is AccessControl, AccountLedger, IMemberDirect
         if (status == TenantStatus.Deleted) revert InvalidTenantStatus(tenantId, status);
         if (account == address(0)) revert ZeroAccount();
         _requireValidRoles(roles);
-        Account storage member = _accounts[account];
-        if (member.tenantId != 0) revert AlreadyMember(account, member.tenantId);
-        member.tenantId = tenantId;
-        member.roles = roles;
-        ++_tenants[tenantId].memberCount;
-        emit MemberAdded(tenantId, account, roles, msg.sender);
+        uint32 current = _accounts[account].tenantId;
+        if (current != 0) revert AlreadyMember(account, current);
+        if (hasRole(OPERATOR_ROLE, msg.sender)) {
+            _enrol(tenantId, account, roles, msg.sender);
+        } else {
+            _invitations[account] = Invitation({tenantId: tenantId, roles: roles});
+            emit MemberInvited(tenantId, account, roles, msg.sender);
+        }
+    }
+
+    /// @notice Accepts the caller's invitation into `tenantId`, with the roles it offered.
+    function joinTenant(uint32 tenantId) external {
+        Invitation memory invitation = _invitations[msg.sender];
+        if (invitation.tenantId != tenantId || tenantId == 0) revert NotInvited(msg.sender, tenantId);
+        TenantStatus status = _tenants[tenantId].status;
+        if (status != TenantStatus.Active) revert InvalidTenantStatus(tenantId, status);
+        uint32 current = _accounts[msg.sender].tenantId;
+        if (current != 0) revert AlreadyMember(msg.sender, current);
+        delete _invitations[msg.sender];
+        _enrol(tenantId, msg.sender, invitation.roles, msg.sender);
+    }
+
+    /// @notice Leaves the caller's tenant. Its credits, bids and leases are untouched; it may join another.
+    function leaveTenant() external {
+        uint32 tenantId = _requireMember(msg.sender);
+        _unenrol(tenantId, msg.sender);
     }
 
     /// @notice Replaces the roles of member `account`.
@@ -124,11 +158,7 @@ abstract contract TenantDirectory is AccessControl, AccountLedger, IMemberDirect
     function removeMember(address account) external {
         uint32 tenantId = _requireMember(account);
         _requireTenantManager(tenantId);
-        Account storage member = _accounts[account];
-        member.tenantId = 0;
-        member.roles = 0;
-        --_tenants[tenantId].memberCount;
-        emit MemberRemoved(tenantId, account, msg.sender);
+        _unenrol(tenantId, account);
     }
 
     // ---------------------------------------------------------------- views
@@ -163,6 +193,23 @@ abstract contract TenantDirectory is AccessControl, AccountLedger, IMemberDirect
         return _tenants[tenantId].status == TenantStatus.Active;
     }
 
+    /// @inheritdoc IMemberDirectory
+    function isActiveMemberOf(address account, uint32 tenantId, uint8 anyOfRoles) external view returns (bool) {
+        Account storage member = _accounts[account];
+        return member.tenantId == tenantId && member.roles & anyOfRoles != 0 && isActiveTenant(tenantId);
+    }
+
+    /// @inheritdoc IMemberDirectory
+    function isOperator(address account) external view returns (bool) {
+        return hasRole(OPERATOR_ROLE, account);
+    }
+
+    /// @notice The invitation `account` has not accepted yet (tenant 0: none).
+    function invitationOf(address account) external view returns (uint32 tenantId, uint8 roles) {
+        Invitation memory invitation = _invitations[account];
+        return (invitation.tenantId, invitation.roles);
+    }
+
     // ---------------------------------------------------------------- internal
 
     function _isActiveMember(Account storage account, uint8 roles) internal view returns (bool) {
@@ -179,6 +226,22 @@ abstract contract TenantDirectory is AccessControl, AccountLedger, IMemberDirect
         if (status != from) revert InvalidTenantStatus(tenantId, status);
         _tenants[tenantId].status = to;
         emit TenantStatusChanged(tenantId, to, msg.sender);
+    }
+
+    function _enrol(uint32 tenantId, address account, uint8 roles, address by) private {
+        Account storage member = _accounts[account];
+        member.tenantId = tenantId;
+        member.roles = roles;
+        ++_tenants[tenantId].memberCount;
+        emit MemberAdded(tenantId, account, roles, by);
+    }
+
+    function _unenrol(uint32 tenantId, address account) private {
+        Account storage member = _accounts[account];
+        member.tenantId = 0;
+        member.roles = 0;
+        --_tenants[tenantId].memberCount;
+        emit MemberRemoved(tenantId, account, msg.sender);
     }
 
     function _requireTenantManager(uint32 tenantId) private view {

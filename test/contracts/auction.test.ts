@@ -12,7 +12,7 @@ import {
   PriceModel,
   NodeStatus,
   StandardProfile,
-  Unfit,
+  MemberRole,
 } from "../../sdk/index.js";
 import { clearAll, commit, currentRound, reveal, toClearing, toRevealWindow } from "../helpers/auction.js";
 import { expectRevert } from "../helpers/revert.js";
@@ -448,6 +448,68 @@ describe("Sealed-bid auction", () => {
       expect(await available(w.buyer.address)).toBe(STARTING_CREDITS);
     });
 
+    it("holds a revealed bid whose bidder dropped its buyer role or left its tenant: it wins and pays", async () => {
+      // A bidder who is its tenant's admin used to void a revealed bid for free this way.
+      await w.send(w.c.market.setMemberRoles(w.rival.address, MemberRole.Buyer | MemberRole.TenantAdmin));
+      const dropped = await commit(w, w.rival, terms({ pricePerHour: parseCredits("4") }), DEPOSIT);
+      const left = await commit(w, w.buyer, terms({ start: start + 2 * HOUR }), DEPOSIT);
+      await toRevealWindow(w, round);
+      await reveal(w, w.rival, dropped);
+      await reveal(w, w.buyer, left);
+      await w.send(w.as(w.rival).market.setMemberRoles(w.rival.address, MemberRole.TenantAdmin));
+      await w.send(w.as(w.buyer).market.leaveTenant());
+      await toClearing(w, round);
+      const events = await clearAll(w, round);
+      expect(names(events)).toEqual(["LeaseCreated", "BidMatched", "LeaseCreated", "BidMatched", "RoundCleared"]);
+      expect(await escrowed(w.rival.address)).toBe(leaseCost(parseCredits("4"), HOUR));
+    });
+
+    it("reveals no bid of a member without the buyer role, nor one replacing a lease that is not the bidder's", async () => {
+      const noRole = await commit(w, w.rival, terms(), DEPOSIT);
+      const booked = only(
+        await w.send(
+          w
+            .as(w.buyer)
+            .offers.bookInstant(
+              await createOffer({ c: w.as(w.seller), send: w.send }, offerTerms(w.nextHour, { nodeId: w.nodes.big })),
+              w.nextHour + 20 * HOUR,
+              1,
+              parseCredits("10"),
+              0,
+              "",
+            ),
+        ),
+        "LeaseCreated",
+      ).args.leaseId;
+      const notMine = await commit(w, w.rival, terms({ replacesLease: Number(booked), start: start + HOUR }), DEPOSIT);
+      await toRevealWindow(w, round);
+      await expectRevert(w.as(w.rival).market.revealBid(notMine.terms, notMine.salt, 0, ""), "NotReplaceable");
+      await w.send(w.c.market.setMemberRoles(w.rival.address, MemberRole.Provider));
+      await expectRevert(w.as(w.rival).market.revealBid(noRole.terms, noRole.salt, 0, ""), "NotActiveMember");
+    });
+
+    it("matches a bid whose replaced lease its bidder released after the reveal, as a plain bid", async () => {
+      const fixed = await createOffer(
+        { c: w.as(w.seller), send: w.send },
+        offerTerms(w.nextHour, { nodeId: w.nodes.big, end: w.nextHour + 48 * HOUR }),
+      );
+      // A throw-away far-future booking, named as the lease the bid replaces...
+      const throwAway = only(
+        await w.send(w.as(w.buyer).offers.bookInstant(fixed, w.nextHour + 40 * HOUR, 1, parseCredits("10"), 0, "")),
+        "LeaseCreated",
+      ).args.leaseId;
+      const bid = await commit(w, w.buyer, terms({ replacesLease: Number(throwAway) }), DEPOSIT);
+      await toRevealWindow(w, round);
+      await reveal(w, w.buyer, bid);
+      // ...released once every bid is public, used to make clearing refund the whole deposit.
+      await w.send(w.as(w.buyer).leases.release(throwAway));
+      await toClearing(w, round);
+      const events = await clearAll(w, round);
+      const created = only(events, "LeaseCreated");
+      expect(created.args.replacesLease).toBe(0n);
+      expect(names(events)).toContain("BidMatched");
+    });
+
     it("refunds a bid naming an offer outside the round, or a node taken meanwhile", async () => {
       const fixed = await createOffer({ c: w.as(w.seller), send: w.send }, offerTerms(w.nextHour));
       const wrongOffer = await commit(w, w.buyer, terms({ offerId: fixed }), DEPOSIT);
@@ -554,9 +616,11 @@ describe("Sealed-bid auction", () => {
     it("take no offer of a suspended seller into a new round", async () => {
       await toClearing(w, round);
       await w.send(w.c.market.suspendTenant(w.tenants.provider));
-      await expectRevert(w.as(w.seller).offers.enrollInRound(auctionOffer, 5n, `0x${"00".repeat(32)}`), "OfferUnfit", {
-        reason: BigInt(Unfit.SellerInactive),
-      });
+      // A suspended tenant manages nothing: not even its own offers.
+      await expectRevert(
+        w.as(w.seller).offers.enrollInRound(auctionOffer, 5n, `0x${"00".repeat(32)}`),
+        "NotOfferManager",
+      );
     });
 
     it("keep a round's offers in listing order when an older offer re-enrols", async () => {

@@ -7,6 +7,7 @@ import {
   STARTING_CREDITS,
   createOffer,
   offerTerms,
+  names,
   only,
   openWorld,
   type World,
@@ -294,7 +295,7 @@ describe("Leases", () => {
 
     it("releases the old lease only once the new one is provisioned", async () => {
       await provision(start);
-      const newLease = await bookElsewhere(start + SLICES * HOUR, 2, leaseId);
+      const newLease = await bookElsewhere(start + SLICES * HOUR - 3600, 2, leaseId);
       expect((await w.c.leases.detailsOf(newLease)).replacesLease).toBe(leaseId);
       expect((await w.c.leases.leaseOf(leaseId)).status).toBe(BigInt(LeaseStatus.Active));
 
@@ -303,6 +304,32 @@ describe("Leases", () => {
       const ended = only(events, "LeaseEnded");
       expect(ended.args).toMatchObject({ leaseId, reason: BigInt(EndReason.Released) });
       expect((await w.c.leases.leaseOf(leaseId)).status).toBe(BigInt(LeaseStatus.Ended));
+    });
+
+    it("prepared ahead, keeps the old lease running until the new one starts, then anyone releases it", async () => {
+      await provision(start);
+      const newStart = start + (SLICES - 1) * HOUR;
+      const newLease = await bookElsewhere(newStart, 2, leaseId);
+      await at(newStart - 1200);
+      const early = await w.send(agent().reportProvisioned(newLease, "10.0.0.9"));
+      expect(names(early)).not.toContain("LeaseEnded");
+      expect((await w.c.leases.leaseOf(leaseId)).status).toBe(BigInt(LeaseStatus.Active));
+      await expectRevert(w.c.leases.settle(leaseId), "NotDue");
+      await at(newStart);
+      const ended = only(await w.send(w.as(w.rival).leases.settle(leaseId)), "LeaseEnded");
+      expect(ended.args).toMatchObject({ leaseId, reason: BigInt(EndReason.Released) });
+    });
+
+    it("keeps the old lease when the new one's owner reports it early and then preempts it before its start", async () => {
+      await provision(start);
+      const newStart = start + (SLICES - 1) * HOUR;
+      const newLease = await bookElsewhere(newStart, 2, leaseId);
+      await at(newStart - 1200);
+      await w.send(agent().reportProvisioned(newLease, "10.0.0.9"));
+      await w.send(w.as(w.seller).leases.preempt(newLease));
+      await at(newStart + 60);
+      expect((await w.c.leases.leaseOf(leaseId)).status).toBe(BigInt(LeaseStatus.Active));
+      await expectRevert(w.c.leases.settle(leaseId), "NotDue");
     });
 
     it("keeps the old lease when the new one fails", async () => {

@@ -95,6 +95,7 @@ describe("Tenants and members", () => {
   it("lets a tenant admin manage its own tenant's members, and no other", async () => {
     const sellerMarket = w.as(w.seller).market;
     await w.send(sellerMarket.addMember(w.tenants.provider, w.outsider.address, MemberRole.Provider));
+    await w.send(w.as(w.outsider).market.joinTenant(w.tenants.provider));
     expect(await w.c.market.isActiveMember(w.outsider.address, MemberRole.Provider)).toBe(true);
     await expectRevert(sellerMarket.removeMember(w.buyer.address), "NotTenantManager", {
       caller: w.seller.address,
@@ -118,6 +119,43 @@ describe("Tenants and members", () => {
     const tenantId = await createTenant(w, "Fresh");
     await w.send(w.c.market.addMember(tenantId, w.outsider.address, MemberRole.TenantAdmin));
     await w.send(w.as(w.outsider).market.addMember(tenantId, w.treasury.address, MemberRole.Buyer));
+    await w.send(w.as(w.treasury).market.joinTenant(tenantId));
     expect(await w.c.market.memberOf(w.treasury.address)).toEqual([BigInt(tenantId), BigInt(MemberRole.Buyer)]);
+  });
+
+  describe("consent", () => {
+    it("lets a tenant admin only invite: the account is no member until it accepts, and may accept elsewhere", async () => {
+      const invited = only(
+        await w.send(w.as(w.seller).market.addMember(w.tenants.provider, w.outsider.address, MemberRole.Provider)),
+        "MemberInvited",
+      );
+      expect(invited.args).toMatchObject({ tenantId: BigInt(w.tenants.provider), by: w.seller.address });
+      // Enrolled without its consent, the account could join no other tenant and could not leave.
+      expect(await w.c.market.memberOf(w.outsider.address)).toEqual([0n, 0n]);
+      await expectRevert(w.as(w.outsider).market.joinTenant(w.tenants.rivals), "NotInvited");
+      await w.send(w.c.market.addMember(w.tenants.rivals, w.outsider.address, MemberRole.Buyer));
+      await expectRevert(w.as(w.outsider).market.joinTenant(w.tenants.provider), "AlreadyMember");
+      expect(await w.c.market.memberOf(w.outsider.address)).toEqual([
+        BigInt(w.tenants.rivals),
+        BigInt(MemberRole.Buyer),
+      ]);
+    });
+
+    it("lets a member leave its tenant, keeping its credits, and join another", async () => {
+      const [available] = await w.c.market.accountOf(w.buyer.address);
+      const left = only(await w.send(w.as(w.buyer).market.leaveTenant()), "MemberRemoved");
+      expect(left.args).toMatchObject({ account: w.buyer.address, by: w.buyer.address });
+      expect((await w.c.market.accountOf(w.buyer.address))[0]).toBe(available);
+      await expectRevert(w.as(w.buyer).market.leaveTenant(), "NotMember");
+      await w.send(w.as(w.seller).market.addMember(w.tenants.provider, w.buyer.address, MemberRole.Provider));
+      await w.send(w.as(w.buyer).market.joinTenant(w.tenants.provider));
+      expect((await w.c.market.memberOf(w.buyer.address))[0]).toBe(BigInt(w.tenants.provider));
+    });
+
+    it("takes no invitation into a tenant suspended since", async () => {
+      await w.send(w.as(w.seller).market.addMember(w.tenants.provider, w.outsider.address, MemberRole.Provider));
+      await w.send(w.c.market.suspendTenant(w.tenants.provider));
+      await expectRevert(w.as(w.outsider).market.joinTenant(w.tenants.provider), "InvalidTenantStatus");
+    });
   });
 });

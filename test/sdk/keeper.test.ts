@@ -330,4 +330,21 @@ describe("the keeper's open work", () => {
     work.apply(event("LeaseEnded", { leaseId: 1n }));
     expect(due(5000)).toEqual([2, 3]);
   });
+
+  it("releases a lease at the start of its replacement provisioned ahead, unless the replacement ended first", () => {
+    const work = new OpenWork(rules);
+    work.apply(event("LeaseCreated", { leaseId: 1n, start: 1000n, end: 9000n, replacesLease: 0n }));
+    work.apply(event("LeaseProvisioned", { leaseId: 1n }));
+    work.apply(event("LeaseCreated", { leaseId: 2n, start: 4000n, end: 8000n, replacesLease: 1n }));
+    work.apply(event("LeaseCreated", { leaseId: 3n, start: 5000n, end: 8000n, replacesLease: 1n }));
+    const due = (now: number) => work.due(now).map((task) => task.kind === "settle" && task.leaseId);
+    work.apply(event("LeaseProvisioned", { leaseId: 2n }));
+    expect(due(3999)).toEqual([]);
+    expect(due(4000)).toEqual([1]);
+    // Its owner backs out before the start: the buyer's lease runs on to its own end.
+    work.apply(event("LeaseEnded", { leaseId: 2n }));
+    expect(due(4000)).toEqual([]);
+    work.apply(event("LeaseProvisioned", { leaseId: 3n }));
+    expect(due(5000)).toEqual([1]);
+  });
 });
