@@ -7,6 +7,7 @@ import {ILeases} from "./interfaces/ILeases.sol";
 import {IMarket} from "./interfaces/IMarket.sol";
 import {INodes} from "./interfaces/INodes.sol";
 import {IOffers} from "./interfaces/IOffers.sol";
+import {Pricing} from "./libraries/Pricing.sol";
 import {Settlement} from "./libraries/Settlement.sol";
 
 /// @title Leases
@@ -42,8 +43,24 @@ contract Leases is ReentrancyGuard, ILeases {
     IMarket public immutable market;
     /// @notice The node registry, which names each node's agent and managers.
     INodes public immutable nodes;
+    /// @notice The rules a deployment sets for ending leases.
+    struct EndTerms {
+        /// Seconds after a lease's start within which its agent must report it provisioned.
+        uint32 provisionGrace;
+        /// Seconds between an owner's preemption of a lease and its end.
+        uint32 preemptionNotice;
+        /// Share of a lease's cost that backing out before its start costs, in basis points.
+        uint16 cancellationBps;
+    }
+
     /// @notice Seconds after a lease's start within which its agent must report it provisioned.
     uint32 public immutable provisionGrace;
+    /// @notice Seconds between an owner's preemption and the lease's end, as spot markets give notice.
+    uint32 public immutable preemptionNotice;
+    /// @notice What backing out of a lease before its start costs, in basis points of its cost: a
+    /// buyer's release pays it to the treasury (not to the seller, whom a shill of its own tenant
+    /// would pay), an owner's preemption pays it to the buyer.
+    uint16 public immutable cancellationBps;
     /// @notice The offer book; set once by the deployer.
     IOffers public offers;
     address private immutable _deployer;
@@ -56,6 +73,8 @@ contract Leases is ReentrancyGuard, ILeases {
     mapping(uint32 leaseId => uint32) private _replaces;
     /// @dev The provisioned lease, reported ahead of its start, that takes over from a lease at that start.
     mapping(uint32 leaseId => uint32 replacement) private _replacedBy;
+    /// @dev When a lease its owner preempted with notice ends.
+    mapping(uint32 leaseId => uint32 endsAt) private _preemptedUntil;
     /// @dev The lease each node last ran for a buyer (provisioned, or failed by its agent) and that
     /// its agent has not reported wiped: no other lease is provisioned on the node until it is.
     mapping(uint32 nodeId => uint32 leaseId) private _unwiped;
@@ -73,6 +92,10 @@ contract Leases is ReentrancyGuard, ILeases {
     );
     /// @notice The image the agent boots for the lease.
     event LeaseImageSet(uint32 indexed leaseId, string image);
+    /// @notice The node's owner preempted the lease: it ends at `endsAt`, after the notice.
+    event LeasePreempted(uint32 indexed leaseId, uint256 endsAt, address indexed by);
+    /// @notice Backing out of the lease before its start cost `fee`, from `payer` to `payee`.
+    event CancellationFeePaid(uint32 indexed leaseId, address indexed payer, address indexed payee, uint256 fee);
     /// @notice The agent booted the node for the lease; the buyer reaches it at `nodeAddress`.
     event LeaseProvisioned(uint32 indexed leaseId, address indexed agent, string nodeAddress);
     /// @notice The agent could not provision or keep the node running.
@@ -102,6 +125,12 @@ contract Leases is ReentrancyGuard, ILeases {
     error NotDue(uint32 leaseId, uint256 at);
     /// @notice Lease `leaseId` is over already.
     error LeaseOver(uint32 leaseId);
+    /// @notice Lease `leaseId` was preempted already; it ends at `endsAt`.
+    error AlreadyPreempted(uint32 leaseId, uint256 endsAt);
+    /// @notice Lease `leaseId` ends at `end`, within the preemption notice: there is nothing to take back.
+    error EndsWithinNotice(uint32 leaseId, uint256 end);
+    /// @notice The end terms are out of range (a cancellation fee above 100%).
+    error InvalidEndTerms();
     /// @notice Node `nodeId` still holds lease `previous`'s machine, not reported wiped: no tenant gets it so.
     error NodeNotWiped(uint32 nodeId, uint32 previous);
     /// @notice The offer book is connected already.
@@ -109,11 +138,14 @@ contract Leases is ReentrancyGuard, ILeases {
     /// @notice An address given is the zero address.
     error ZeroAddress();
 
-    constructor(IMarket market_, INodes nodes_, uint32 provisionGrace_) {
+    constructor(IMarket market_, INodes nodes_, EndTerms memory terms) {
         if (address(market_) == address(0) || address(nodes_) == address(0)) revert ZeroAddress();
+        if (terms.cancellationBps > Pricing.BPS) revert InvalidEndTerms();
         market = market_;
         nodes = nodes_;
-        provisionGrace = provisionGrace_;
+        provisionGrace = terms.provisionGrace;
+        preemptionNotice = terms.preemptionNotice;
+        cancellationBps = terms.cancellationBps;
         _deployer = msg.sender;
     }
 
@@ -163,21 +195,43 @@ contract Leases is ReentrancyGuard, ILeases {
     }
 
     /// @notice Ends the lease early. The buyer pays up to the end of the slice under way and gets the
-    /// rest back; before the start, everything comes back.
+    /// rest back; before the start, everything but the cancellation fee, which goes to the treasury
+    /// (a booking undone for free would let anyone hold slots, or push a dynamic price, at no cost).
     function release(uint32 leaseId) external nonReentrant {
         Lease storage lease = _requireRunning(leaseId);
-        if (msg.sender != lease.buyer) revert UnauthorizedCaller(msg.sender);
-        _end(leaseId, lease, Settlement.EndReason.Released);
+        address buyer = lease.buyer;
+        if (msg.sender != buyer) revert UnauthorizedCaller(msg.sender);
+        bool beforeStart = block.timestamp < lease.start;
+        uint256 cost = lease.cost;
+        _end(leaseId, lease, Settlement.EndReason.Released, block.timestamp);
+        if (beforeStart) _payCancellation(leaseId, buyer, market.treasury(), cost);
     }
 
     // ---------------------------------------------------------------- owner
 
-    /// @notice Takes the node back (e.g. for maintenance): the lease ends now and the buyer gets back
-    /// every second not delivered. Only a manager of the node.
+    /// @notice Takes the node back (e.g. for maintenance), with notice: the lease ends
+    /// `preemptionNotice` seconds from now (anyone then settles it) and the buyer pays only for the
+    /// time it ran. A lease that would not have started by then is cancelled at once, and the owner
+    /// pays the buyer the cancellation fee: backing out of a sale is never free. Only a manager of
+    /// the node.
     function preempt(uint32 leaseId) external nonReentrant {
         Lease storage lease = _requireRunning(leaseId);
         if (!nodes.canManage(lease.nodeId, msg.sender)) revert UnauthorizedCaller(msg.sender);
-        _end(leaseId, lease, Settlement.EndReason.Preempted);
+        uint256 noticed = _preemptedUntil[leaseId];
+        if (noticed != 0) revert AlreadyPreempted(leaseId, noticed);
+        uint256 endsAt = block.timestamp + preemptionNotice;
+        if (endsAt <= lease.start) {
+            address buyer = lease.buyer;
+            uint256 cost = lease.cost;
+            uint32 offerId = lease.offerId;
+            emit LeasePreempted(leaseId, block.timestamp, msg.sender);
+            _end(leaseId, lease, Settlement.EndReason.Preempted, block.timestamp);
+            _payCancellation(leaseId, offers.sellerOf(offerId), buyer, cost);
+            return;
+        }
+        if (endsAt >= lease.end) revert EndsWithinNotice(leaseId, lease.end);
+        _preemptedUntil[leaseId] = uint32(endsAt);
+        emit LeasePreempted(leaseId, endsAt, msg.sender);
     }
 
     // ---------------------------------------------------------------- agent
@@ -201,7 +255,8 @@ contract Leases is ReentrancyGuard, ILeases {
 
         uint32 replaced = _replaces[leaseId];
         if (replaced != 0 && isReplaceable(replaced, lease.buyer)) {
-            if (block.timestamp >= lease.start) _end(replaced, _leases[replaced], Settlement.EndReason.Released);
+            if (block.timestamp >= lease.start)
+                _end(replaced, _leases[replaced], Settlement.EndReason.Released, block.timestamp);
             else _replacedBy[replaced] = leaseId;
         }
     }
@@ -216,7 +271,7 @@ contract Leases is ReentrancyGuard, ILeases {
         // The agent may have booted the buyer's image before it failed: the node is wiped before the next lease.
         if (_unwiped[lease.nodeId] == 0) _unwiped[lease.nodeId] = leaseId;
         emit LeaseFailed(leaseId, msg.sender, reason);
-        _end(leaseId, lease, Settlement.EndReason.Failed);
+        _end(leaseId, lease, Settlement.EndReason.Failed, block.timestamp);
     }
 
     /// @notice Anchors the hash of the lease's metered usage record, kept by the agent, up to
@@ -246,6 +301,11 @@ contract Leases is ReentrancyGuard, ILeases {
     /// provisioned within `provisionGrace` of its start (the buyer then gets everything back).
     function settle(uint32 leaseId) external nonReentrant {
         Lease storage lease = _requireLive(leaseId);
+        uint256 preemptedAt = _preemptedUntil[leaseId];
+        if (preemptedAt != 0 && block.timestamp >= preemptedAt) {
+            _end(leaseId, lease, Settlement.EndReason.Preempted, preemptedAt);
+            return;
+        }
         if (lease.status == LeaseStatus.Active) {
             if (block.timestamp < lease.end) {
                 Lease storage next = _leases[_replacedBy[leaseId]];
@@ -255,15 +315,15 @@ contract Leases is ReentrancyGuard, ILeases {
                         block.timestamp >= next.start &&
                         (next.endedAt == 0 || next.endedAt >= next.start);
                 if (!replaced) revert NotDue(leaseId, lease.end);
-                _end(leaseId, lease, Settlement.EndReason.Released);
+                _end(leaseId, lease, Settlement.EndReason.Released, block.timestamp);
                 return;
             }
-            _end(leaseId, lease, Settlement.EndReason.Expired);
+            _end(leaseId, lease, Settlement.EndReason.Expired, block.timestamp);
         } else {
             uint256 deadline = uint256(lease.start) + provisionGrace;
             if (deadline > lease.end) deadline = lease.end;
             if (block.timestamp < deadline) revert NotDue(leaseId, deadline);
-            _end(leaseId, lease, Settlement.EndReason.TimedOut);
+            _end(leaseId, lease, Settlement.EndReason.TimedOut, block.timestamp);
         }
     }
 
@@ -304,7 +364,7 @@ contract Leases is ReentrancyGuard, ILeases {
         Settlement.EndReason reason
     ) external view returns (uint256 paid, uint256 refund) {
         Lease memory lease = _leases[leaseId];
-        (paid, ) = _divide(lease, reason);
+        (paid, ) = _divide(lease, reason, block.timestamp);
         refund = lease.cost - paid;
     }
 
@@ -319,10 +379,11 @@ contract Leases is ReentrancyGuard, ILeases {
 
     // ---------------------------------------------------------------- internal
 
-    /// @dev Ends a live lease: settles its escrow and frees the node's calendar from the stop on.
-    function _end(uint32 leaseId, Lease storage lease, Settlement.EndReason reason) private {
+    /// @dev Ends a live lease as of `at` (now, or a preemption's end that has passed): settles its
+    /// escrow and frees the node's calendar from the stop on.
+    function _end(uint32 leaseId, Lease storage lease, Settlement.EndReason reason, uint256 at) private {
         Lease memory terms = lease;
-        (uint256 paid, uint256 stop) = _divide(terms, reason);
+        (uint256 paid, uint256 stop) = _divide(terms, reason, at);
         uint256 refund = terms.cost - paid;
         lease.status = LeaseStatus.Ended;
         lease.endReason = reason;
@@ -354,18 +415,19 @@ contract Leases is ReentrancyGuard, ILeases {
 
     function _divide(
         Lease memory lease,
-        Settlement.EndReason reason
-    ) private view returns (uint256 paid, uint256 stop) {
+        Settlement.EndReason reason,
+        uint256 at
+    ) private pure returns (uint256 paid, uint256 stop) {
         return
-            Settlement.divide(
-                lease.start,
-                lease.end,
-                lease.sliceSeconds,
-                lease.cost,
-                lease.provisionedAt,
-                reason,
-                block.timestamp
-            );
+            Settlement.divide(lease.start, lease.end, lease.sliceSeconds, lease.cost, lease.provisionedAt, reason, at);
+    }
+
+    /// @dev Charges the cancellation fee of lease `leaseId` (of cost `cost`) from `payer` to `payee`.
+    function _payCancellation(uint32 leaseId, address payer, address payee, uint256 cost) private {
+        uint256 fee = Settlement.cancellationFee(cost, cancellationBps);
+        if (fee == 0) return;
+        emit CancellationFeePaid(leaseId, payer, payee, fee);
+        market.pay(payer, payee, fee);
     }
 
     function _requireLease(uint32 leaseId) private view returns (Lease storage lease) {

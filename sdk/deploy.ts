@@ -30,6 +30,10 @@ export interface DeployOptions {
   schedule?: Partial<AuctionSchedule>;
   /** Seconds after a lease's start within which its agent must report it provisioned. */
   provisionGraceSeconds?: number;
+  /** Seconds between an owner's preemption of a lease and its end. */
+  preemptionNoticeSeconds?: number;
+  /** What backing out of a lease before its start costs, in basis points of its cost. */
+  cancellationBps?: number;
   /** Called before each step, for progress display. */
   onStep?: (step: string) => void;
 }
@@ -46,11 +50,17 @@ const optionsSchema = z.object({
     })
     .optional(),
   provisionGraceSeconds: z.number().int().nonnegative().optional(),
+  preemptionNoticeSeconds: z.number().int().nonnegative().optional(),
+  cancellationBps: basisPointsSchema.optional(),
 });
 
 /** Ten-minute rounds with five minutes to reveal: far longer than any Quorum block time. */
 export const DEFAULT_SCHEDULE: Readonly<AuctionSchedule> = { commitSeconds: 600, revealSeconds: 300, penaltyBps: 1000 };
 export const DEFAULT_PROVISION_GRACE_SECONDS = 900;
+/** Two minutes' notice before a preempted lease ends, as the spot markets of Equinix Metal and AWS give. */
+export const DEFAULT_PREEMPTION_NOTICE_SECONDS = 120;
+/** Backing out of a lease before its start costs 10% of it, as not revealing a sealed bid does. */
+export const DEFAULT_CANCELLATION_BPS = 1000;
 
 const DEFAULT_ADMIN_ROLE = `0x${"00".repeat(32)}`;
 
@@ -79,6 +89,8 @@ export async function deployMarket(
     penaltyBps: options.schedule?.penaltyBps ?? DEFAULT_SCHEDULE.penaltyBps,
   };
   const provisionGraceSeconds = options.provisionGraceSeconds ?? DEFAULT_PROVISION_GRACE_SECONDS;
+  const preemptionNoticeSeconds = options.preemptionNoticeSeconds ?? DEFAULT_PREEMPTION_NOTICE_SECONDS;
+  const cancellationBps = options.cancellationBps ?? DEFAULT_CANCELLATION_BPS;
 
   step("Credits");
   const credits = await (await new Credits__factory(deployer).deploy(deployerAddress)).waitForDeployment();
@@ -90,7 +102,11 @@ export async function deployMarket(
   const nodes = await (await new Nodes__factory(deployer).deploy(market)).waitForDeployment();
   step("Leases");
   const leases = await (
-    await new Leases__factory(deployer).deploy(market, nodes, provisionGraceSeconds)
+    await new Leases__factory(deployer).deploy(market, nodes, {
+      provisionGrace: provisionGraceSeconds,
+      preemptionNotice: preemptionNoticeSeconds,
+      cancellationBps,
+    })
   ).waitForDeployment();
   step("Offers");
   const offers = await (await new Offers__factory(deployer).deploy(market, nodes, leases)).waitForDeployment();
@@ -129,6 +145,8 @@ export async function deployMarket(
     },
     schedule,
     provisionGraceSeconds,
+    preemptionNoticeSeconds,
+    cancellationBps,
   };
   return { deployment, contracts: attach(deployment, deployer) };
 }

@@ -25,6 +25,8 @@ export const deploymentSchema = z.object({
     penaltyBps: basisPointsSchema,
   }),
   provisionGraceSeconds: z.number().int().nonnegative(),
+  preemptionNoticeSeconds: z.number().int().nonnegative(),
+  cancellationBps: basisPointsSchema,
 });
 
 export type Deployment = z.infer<typeof deploymentSchema>;

@@ -97,6 +97,7 @@ export { MinedRevertError, confirmed } from "./receipts.js";
 export { ManagedSigner, isNonceConflict, withGasHeadroom, type TransactionDefaults } from "./signer.js";
 export { CREDIT_DECIMALS, SECONDS_PER_HOUR, formatCredits, parseCredits } from "./units.js";
 export {
+  cancellationFee,
   deliveredSoFar,
   divide,
   dynamicPrice,

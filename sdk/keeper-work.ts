@@ -23,7 +23,7 @@ export type KeeperTask =
 /** The events a keeper follows, by the contract emitting them (`fetchEvents` filters). */
 export const KEEPER_EVENTS = {
   market: ["BidCommitted", "BidRevealed", "BidForfeited", "RoundCleared"],
-  leases: ["LeaseCreated", "LeaseProvisioned", "LeaseEnded"],
+  leases: ["LeaseCreated", "LeaseProvisioned", "LeasePreempted", "LeaseEnded"],
 } as const;
 
 /** What due dates follow from: the deployment's round schedule and provisioning grace. */
@@ -53,6 +53,8 @@ interface OpenLease {
   replaces: number;
   /** A replacement of this lease, provisioned ahead of its start, that takes over at that start. */
   replacedBy?: { leaseId: number; start: number };
+  /** When the owner's preemption of this lease takes effect. */
+  preemptedUntil?: number;
 }
 
 /** The keeper's open work: commits not yet known revealed, live leases, rounds not yet cleared. */
@@ -109,6 +111,12 @@ export class OpenWork {
         // Reported ahead of its start, it takes over from the lease it replaces then (`Leases.settle`).
         const replaced = this.#leases.get(lease.replaces);
         if (replaced?.provisioned === true) replaced.replacedBy = { leaseId, start: lease.start };
+        break;
+      }
+      case "LeasePreempted": {
+        // Settled as preempted once the owner's notice has run.
+        const lease = this.#leases.get(Number(event.args.leaseId));
+        if (lease !== undefined) lease.preemptedUntil = Number(event.args.endsAt);
         break;
       }
       case "LeaseEnded": {
@@ -186,11 +194,12 @@ export class OpenWork {
 
   /**
    * As `Leases.settle`: an Active lease at its end, or at the start of its replacement if sooner; a
-   * Pending one at its grace's end, or its own end if sooner.
+   * Pending one at its grace's end, or its own end if sooner; either once a preemption's notice ran.
    */
   #settlesAt(lease: OpenLease): number {
-    if (lease.provisioned) return Math.min(lease.end, lease.replacedBy?.start ?? lease.end);
-    return Math.min(lease.start + this.#rules.provisionGraceSeconds, lease.end);
+    const preempted = lease.preemptedUntil ?? lease.end;
+    if (lease.provisioned) return Math.min(lease.end, lease.replacedBy?.start ?? lease.end, preempted);
+    return Math.min(lease.start + this.#rules.provisionGraceSeconds, lease.end, preempted);
   }
 }
 

@@ -84,6 +84,14 @@ export function divide(
 }
 
 /**
+ * `Settlement.cancellationFee`: what backing out of a lease of `cost` before its start costs, at
+ * `bps` basis points (the buyer pays it to the treasury, an owner who preempts pays it to the buyer).
+ */
+export function cancellationFee(cost: bigint, bps: bigint): bigint {
+  return (cost * bps) / BPS;
+}
+
+/**
  * What a running lease has delivered by `now` and what that costs, as settlement would pay it
  * were the lease to stop then: time counts from provisioning, never before the start.
  */

@@ -13,6 +13,7 @@ export const NOTIFICATION_TYPES = [
   "lease.created",
   "lease.provisioned",
   "lease.failed",
+  "lease.preempted",
   "lease.ended",
   "lease.refunded",
   "credits.granted",
@@ -37,6 +38,7 @@ export const NOTIFYING_EVENTS = [
   "LeaseCreated",
   "LeaseProvisioned",
   "LeaseFailed",
+  "LeasePreempted",
   "LeaseEnded",
   "CreditsGranted",
   "CreditRequestApproved",
@@ -106,6 +108,14 @@ export async function notificationsOf(
         {
           accounts: await leaseParties(db, Number(a.leaseId)),
           notification: make("lease.failed", { leaseId, reason: a.reason }),
+        },
+      ];
+    case "LeasePreempted":
+      // The owner takes the node back: the buyer has until `endsAt` (the notice) to save its work.
+      return [
+        {
+          accounts: await leaseParties(db, Number(a.leaseId)),
+          notification: make("lease.preempted", { leaseId, endsAt: new Date(Number(a.endsAt) * 1000).toISOString() }),
         },
       ];
     case "LeaseEnded": {

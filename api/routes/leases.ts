@@ -2,10 +2,11 @@ import { z } from "zod";
 
 import { LeaseStatus } from "../../sdk/index.js";
 import { forbidden, notFound } from "../errors.js";
-import { address, idParam } from "../http/schemas.js";
+import { address, idParam, isoTime } from "../http/schemas.js";
 import type { User } from "../identity/users.js";
 import { leaseRow, leaseSchema, leaseView, listLeases, usageSchema, type LeaseRow } from "../readmodel/leases.js";
 import type { Services } from "../services.js";
+import { eventOf } from "../transactions.js";
 import { route } from "./define.js";
 import { requireNodeManager } from "./nodes.js";
 import { usageWithSamples } from "./timeslots.js";
@@ -91,7 +92,9 @@ export const leaseRoutes = [
     method: "post",
     path: "/leases/:leaseId/release",
     tag: "leases",
-    summary: "Release your lease early: you pay for the time delivered, the rest is refunded",
+    summary:
+      "Release your lease early: you pay up to the end of the slice under way, the rest is refunded; before its " +
+      "start, all but the cancellation fee (default 10%, to the treasury)",
     access: ["buyer"],
     params: idParam("leaseId"),
     response: z.object({ txHash: z.string(), lease: leaseSchema }),
@@ -107,15 +110,28 @@ export const leaseRoutes = [
     method: "post",
     path: "/leases/:leaseId/preempt",
     tag: "leases",
-    summary: "Take a node back from a lease (e.g. for maintenance): the buyer is refunded the rest",
+    summary:
+      "Take a node back from a lease (e.g. for maintenance), with notice: the lease ends after the deployment's " +
+      "preemption notice (default 2 minutes) and its buyer pays only for the time it ran; a lease that would not " +
+      "have started by then is cancelled at once, and you pay its buyer the cancellation fee",
     access: ["provider", "tenantAdmin"],
     params: idParam("leaseId"),
-    response: z.object({ txHash: z.string(), lease: leaseSchema }),
+    response: z.object({
+      txHash: z.string(),
+      lease: leaseSchema,
+      endsAt: z
+        .string()
+        .describe("when the lease ends: the notice's end, or now for a lease cancelled before its start"),
+    }),
     async handler({ params, caller, services }) {
       const row = await visibleLease(services, caller, params.leaseId);
       requireNodeManager(caller, row);
       const sent = await services.send(caller, (c) => c.leases.preempt(params.leaseId));
-      return { txHash: sent.txHash, lease: leaseView((await leaseRow(services.db, params.leaseId)) ?? row) };
+      return {
+        txHash: sent.txHash,
+        lease: leaseView((await leaseRow(services.db, params.leaseId)) ?? row),
+        endsAt: isoTime(Number(eventOf(sent, "LeasePreempted").args.endsAt)) ?? "",
+      };
     },
   }),
 ];

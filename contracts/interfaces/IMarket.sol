@@ -38,6 +38,12 @@ interface ICreditLedger {
 
     /// @notice Settles escrow of `buyer`: `paid` goes to `seller`, `refund` back to the buyer.
     function settle(address buyer, address seller, uint256 paid, uint256 refund) external;
+
+    /// @notice Moves `amount` of `from`'s available credits to `to` (a cancellation fee).
+    function pay(address from, address to, uint256 amount) external;
+
+    /// @notice The account that receives penalties and the fees of buyers' cancellations.
+    function treasury() external view returns (address);
 }
 
 /// @title IAuctionClock

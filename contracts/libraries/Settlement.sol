@@ -47,4 +47,10 @@ library Settlement {
         if (stop <= deliveredFrom) return (0, stop);
         paid = Pricing.share(cost, stop - deliveredFrom, end - start);
     }
+
+    /// @dev What backing out of a lease before its start costs: `bps` of its cost, rounded down.
+    /// The buyer who releases pays it to the treasury; the owner who preempts pays it to the buyer.
+    function cancellationFee(uint256 cost, uint256 bps) internal pure returns (uint256) {
+        return (cost * bps) / Pricing.BPS;
+    }
 }

@@ -34,6 +34,8 @@ abstract contract CreditAccounts is AccessControl, ReentrancyGuard, AccountLedge
     event CreditsEscrowed(address indexed account, uint256 amount);
     /// @notice A lease's escrow was settled: `paid` to the seller, `refund` back to the buyer.
     event EscrowSettled(address indexed buyer, address indexed seller, uint256 paid, uint256 refund);
+    /// @notice `amount` of `from`'s available credits went to `to`: a fee for backing out of a lease.
+    event CreditsPaid(address indexed from, address indexed to, uint256 amount);
     /// @notice The treasury became `treasury`.
     event TreasuryChanged(address indexed treasury, address by);
     /// @notice The market was wired to its offer book and lease registry.
@@ -104,6 +106,17 @@ abstract contract CreditAccounts is AccessControl, ReentrancyGuard, AccountLedge
         _credit(buyerAccount, refund);
         _credit(_accounts[seller], paid);
         emit EscrowSettled(buyer, seller, paid, refund);
+    }
+
+    /// @inheritdoc ICreditLedger
+    function pay(address from, address to, uint256 amount) external {
+        if (msg.sender != leases) revert UnauthorizedCaller(msg.sender);
+        Account storage payer = _accounts[from];
+        uint256 available = payer.available;
+        if (available < amount) revert InsufficientCredits(from, available, amount);
+        payer.available = uint96(available - amount);
+        _credit(_accounts[to], amount);
+        emit CreditsPaid(from, to, amount);
     }
 
     // ---------------------------------------------------------------- administration

@@ -47,4 +47,9 @@ contract ProtocolMath {
     ) external pure returns (uint256 paid, uint256 stop) {
         return Settlement.divide(start, end, sliceSeconds, leaseCost, provisionedAt, reason, at);
     }
+
+    /// @notice `Settlement.cancellationFee`.
+    function cancellationFee(uint256 leaseCost, uint256 bps) external pure returns (uint256) {
+        return Settlement.cancellationFee(leaseCost, bps);
+    }
 }

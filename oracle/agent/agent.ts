@@ -200,7 +200,7 @@ export class ProviderAgent {
       const to = Math.min(safe, from + this.options.blockRange - 1);
       const events = await fetchEvents(provider, deployment, from, to, {
         contract: "leases",
-        events: ["LeaseCreated", "LeaseEnded"],
+        events: ["LeaseCreated", "LeasePreempted", "LeaseEnded"],
       });
       const mine = new Set<number>();
       const records: { record: LeaseEventRecord; event: MarketEvent }[] = [];
@@ -209,7 +209,7 @@ export class ProviderAgent {
           mine.add(Number(event.args.leaseId));
         const leaseId = "leaseId" in event.args ? Number(event.args.leaseId) : 0;
         if (
-          (event.name === "LeaseCreated" || event.name === "LeaseEnded") &&
+          (event.name === "LeaseCreated" || event.name === "LeasePreempted" || event.name === "LeaseEnded") &&
           (mine.has(leaseId) || store.lease(leaseId) !== undefined)
         ) {
           records.push({
@@ -250,6 +250,10 @@ export class ProviderAgent {
         start: Number(start),
         end: Number(end),
       });
+    } else if (typed?.name === "LeasePreempted") {
+      // The owner takes the node back after the notice: the lease's end comes forward to then.
+      store.endBy(Number(typed.args.leaseId), Number(typed.args.endsAt));
+      this.#log.info("lease preempted", { leaseId: Number(typed.args.leaseId), endsAt: Number(typed.args.endsAt) });
     } else if (typed?.name === "LeaseEnded") {
       const reason = endReasonName(Number(typed.args.reason));
       store.setEndCause(Number(typed.args.leaseId), reason);

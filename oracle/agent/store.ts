@@ -32,7 +32,7 @@ export interface LeaseEventRecord {
   transactionHash: string;
   logIndex: number;
   blockNumber: number;
-  name: "LeaseCreated" | "LeaseEnded";
+  name: "LeaseCreated" | "LeasePreempted" | "LeaseEnded";
   leaseId: number;
 }
 
@@ -204,6 +204,13 @@ export class AgentStore {
 
   leases(): LeaseRow[] {
     return this.#db.prepare("SELECT * FROM leases ORDER BY lease_id").all().map(leaseOf);
+  }
+
+  /** Brings the lease's end forward to `at` (a preemption with notice), never later than it was. */
+  endBy(leaseId: number, at: number): void {
+    this.#db
+      .prepare('UPDATE leases SET "end" = MIN("end", ?), updated_at = ? WHERE lease_id = ?')
+      .run(at, Date.now(), leaseId);
   }
 
   /** Records why the lease ends, unless a reason is already known. */

@@ -12,6 +12,8 @@ const settingsSchema = z.object({
   MARKET_REVEAL_SECONDS: seconds.optional(),
   MARKET_PENALTY_BPS: z.coerce.number().pipe(basisPointsSchema).optional(),
   MARKET_PROVISION_GRACE_SECONDS: seconds.optional(),
+  MARKET_PREEMPTION_NOTICE_SECONDS: z.coerce.number().int().nonnegative().optional(),
+  MARKET_CANCELLATION_BPS: z.coerce.number().pipe(basisPointsSchema).optional(),
 });
 
 /** Reads deployment options from environment variables, naming the variable at fault. */
@@ -26,6 +28,8 @@ export function deploySettingsFromEnv(env: NodeJS.ProcessEnv): DeployOptions {
       penaltyBps: s.MARKET_PENALTY_BPS,
     },
     provisionGraceSeconds: s.MARKET_PROVISION_GRACE_SECONDS,
+    preemptionNoticeSeconds: s.MARKET_PREEMPTION_NOTICE_SECONDS,
+    cancellationBps: s.MARKET_CANCELLATION_BPS,
   };
 }
 

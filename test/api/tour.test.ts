@@ -132,6 +132,7 @@ describe("a tour of every endpoint", () => {
     await buyer.client.must("GET", `/leases/${first.lease.leaseId}`);
     await buyer.client.must("GET", `/leases/${second.lease.leaseId}/usage`);
     await buyer.client.must("POST", `/leases/${second.lease.leaseId}/release`);
+    await admin.must("POST", "/credits/grant", { userId: seller.userId, amount: "10" });
     await seller.client.must("POST", `/leases/${third.lease.leaseId}/preempt`);
 
     // Bids.

@@ -144,10 +144,15 @@ describe("writes through the gateway", () => {
     const { offers } = await m.admin.must<{ offers: { offerId: number }[] }>("GET", "/offers?dormantFor=1h");
     expect(offers.map((o) => o.offerId)).toContain(dormant);
     expect(offers.map((o) => o.offerId)).not.toContain(offer);
-    const preempted = await m.seller.client.must<{ lease: { status: string; endReason: string; refund: string } }>(
-      "POST",
-      `/leases/${lease.lease.leaseId}/preempt`,
-    );
+    // Backing out before the start costs the owner the cancellation fee (10%), paid to the buyer.
+    const refused = await m.seller.client.post<{ revert: { name: string } }>(`/leases/${lease.lease.leaseId}/preempt`);
+    expect([refused.status, refused.body.revert.name]).toEqual([409, "InsufficientCredits"]);
+    await m.admin.must("POST", "/credits/grant", { userId: m.seller.userId, amount: "1" });
+    const preempted = await m.seller.client.must<{
+      lease: { status: string; endReason: string; refund: string };
+      endsAt: string;
+    }>("POST", `/leases/${lease.lease.leaseId}/preempt`);
     expect(preempted.lease).toMatchObject({ status: "ended", endReason: "preempted", refund: "2" });
+    expect(Date.parse(preempted.endsAt)).toBeLessThan(start * 1000);
   });
 });

@@ -193,6 +193,11 @@ async function runSequence(seed: number): Promise<void> {
           ledger.add(ledger.available, e.args.buyer, e.args.refund);
           ledger.add(ledger.available, e.args.seller, e.args.paid);
           break;
+        case "CreditsPaid":
+          // A cancellation fee: the buyer's to the treasury, or the owner's to the buyer.
+          ledger.add(ledger.available, e.args.from, -e.args.amount);
+          ledger.add(ledger.available, e.args.to, e.args.amount);
+          break;
         case "RoundCleared":
           cleared.add(Number(e.args.roundId));
           break;

@@ -1,6 +1,14 @@
 import { beforeEach, describe, expect, it } from "vitest";
 
-import { leaseCost, parseCredits, PriceModel, LeaseStatus, EndReason, NodeStatus } from "../../sdk/index.js";
+import {
+  cancellationFee,
+  leaseCost,
+  parseCredits,
+  PriceModel,
+  LeaseStatus,
+  EndReason,
+  NodeStatus,
+} from "../../sdk/index.js";
 import { expectRevert } from "../helpers/revert.js";
 import {
   HOUR,
@@ -203,23 +211,63 @@ describe("Leases", () => {
       await bookFor(w.rival, start + 2 * HOUR, 2);
     });
 
-    it("refunds everything when released before the start", async () => {
-      const ended = only(await w.send(w.as(w.buyer).leases.release(leaseId)), "LeaseEnded");
+    it("refunds all but the cancellation fee when released before the start: the fee to the treasury", async () => {
+      const fee = cancellationFee(cost, BigInt(await w.c.leases.cancellationBps()));
+      expect(fee).toBe(cost / 10n);
+      const [treasuryBefore] = await w.c.market.accountOf(w.treasury.address);
+      const events = await w.send(w.as(w.buyer).leases.release(leaseId));
+      const ended = only(events, "LeaseEnded");
       expect([ended.args.paid, ended.args.refund]).toEqual([0n, cost]);
-      expect(await account(w.buyer.address)).toEqual({ available: STARTING_CREDITS, escrowed: 0n });
+      // Not to the seller: a shill of the seller's own tenant would pay it to itself.
+      expect(only(events, "CancellationFeePaid").args).toMatchObject({
+        payer: w.buyer.address,
+        payee: w.treasury.address,
+        fee,
+      });
+      expect(await account(w.buyer.address)).toEqual({ available: STARTING_CREDITS - fee, escrowed: 0n });
+      expect((await w.c.market.accountOf(w.treasury.address))[0]).toBe(treasuryBefore + fee);
     });
 
-    it("lets the node's owner preempt, refunding every second not delivered", async () => {
+    it("charges the owner who preempts a lease well before its start: the buyer gets its cost and the fee", async () => {
+      const fee = cost / 10n;
+      await w.send(w.c.credits.grant(w.seller.address, fee, "float"));
+      await w.send(w.as(w.seller).credits["transferAndCall(address,uint256)"](w.deployment.contracts.market, fee));
+      const events = await w.send(w.as(w.seller).leases.preempt(leaseId));
+      expect(only(events, "LeaseEnded").args).toMatchObject({ reason: BigInt(EndReason.Preempted), refund: cost });
+      expect(only(events, "CancellationFeePaid").args).toMatchObject({
+        payer: w.seller.address,
+        payee: w.buyer.address,
+        fee,
+      });
+      expect(await account(w.buyer.address)).toEqual({ available: STARTING_CREDITS + fee, escrowed: 0n });
+    });
+
+    it("refuses the preemption of a lease not yet started by an owner who cannot pay the fee", async () => {
+      await expectRevert(w.as(w.seller).leases.preempt(leaseId), "InsufficientCredits", { account: w.seller.address });
+      expect((await w.c.leases.leaseOf(leaseId)).status).toBe(BigInt(LeaseStatus.Pending));
+    });
+
+    it("lets the node's owner preempt with notice: the lease runs on for it, and the buyer pays only the time it ran", async () => {
       await provision(start);
       await expectRevert(w.as(w.buyer).leases.preempt(leaseId), "UnauthorizedCaller");
       await at(start + 1000);
-      const ended = only(await w.send(w.as(w.seller).leases.preempt(leaseId)), "LeaseEnded");
-      expect(ended.args).toMatchObject({
-        reason: BigInt(EndReason.Preempted),
-        paid: leaseCost(PRICE, 1000),
-        by: w.seller.address,
-      });
-      expect(await w.c.offers.isFree(w.nodes.big, start + 1020, start + SLICES * HOUR)).toBe(true);
+      const notice = Number(await w.c.leases.preemptionNotice());
+      expect(notice).toBe(120);
+      const noticed = only(await w.send(w.as(w.seller).leases.preempt(leaseId)), "LeasePreempted");
+      expect(noticed.args).toMatchObject({ endsAt: BigInt(start + 1000 + notice), by: w.seller.address });
+      expect((await w.c.leases.leaseOf(leaseId)).status).toBe(BigInt(LeaseStatus.Active));
+      await expectRevert(w.as(w.seller).leases.preempt(leaseId), "AlreadyPreempted");
+      await expectRevert(w.c.leases.settle(leaseId), "NotDue");
+      await at(start + 1000 + notice + 30);
+      const ended = only(await w.send(w.as(w.outsider).leases.settle(leaseId)), "LeaseEnded");
+      expect(ended.args).toMatchObject({ reason: BigInt(EndReason.Preempted), paid: leaseCost(PRICE, 1000 + notice) });
+      expect(await w.c.offers.isFree(w.nodes.big, start + 1140, start + SLICES * HOUR)).toBe(true);
+    });
+
+    it("refuses a preemption within the notice of the lease's end: it ends by then anyway", async () => {
+      await provision(start);
+      await at(start + SLICES * HOUR - 60);
+      await expectRevert(w.as(w.seller).leases.preempt(leaseId), "EndsWithinNotice");
     });
 
     it("lets anyone claim the full refund when the agent never reports in time", async () => {
@@ -326,6 +374,9 @@ describe("Leases", () => {
       const newLease = await bookElsewhere(newStart, 2, leaseId);
       await at(newStart - 1200);
       await w.send(agent().reportProvisioned(newLease, "10.0.0.9"));
+      // Backing out costs the owner the cancellation fee, paid to the buyer.
+      await w.send(w.c.credits.grant(w.seller.address, PRICE, "float"));
+      await w.send(w.as(w.seller).credits["transferAndCall(address,uint256)"](w.deployment.contracts.market, PRICE));
       await w.send(w.as(w.seller).leases.preempt(newLease));
       await at(newStart + 60);
       expect((await w.c.leases.leaseOf(leaseId)).status).toBe(BigInt(LeaseStatus.Active));

@@ -317,9 +317,17 @@ async function journey(directory: string, options: { restartAgent: boolean }): P
     await advanceTo(auctionStart + HOUR);
     await leaseUntil(ray.key, pooled.leaseId ?? 0, (l) => l.nodeAddress !== null, "the pool lease");
 
-    // The owner needs the machine back: preempts Ray's lease and takes the node into maintenance.
-    const preempted = await market<{ lease: Lease }>(owner.key, "leases", "preempt", String(pooled.leaseId));
-    expect(preempted.lease).toMatchObject({ status: "ended", endReason: "preempted" });
+    // The owner needs the machine back: preempts Ray's lease, which runs on for the notice (Ray is
+    // told at once), then ends; the node goes into maintenance.
+    const preempted = await market<{ lease: Lease; endsAt: string }>(
+      owner.key,
+      "leases",
+      "preempt",
+      String(pooled.leaseId),
+    );
+    expect(preempted.lease).toMatchObject({ status: "active" });
+    await advanceTo(Date.parse(preempted.endsAt) / 1000);
+    await leaseUntil(ray.key, pooled.leaseId ?? 0, (l) => l.endReason === "preempted", "the preemption's end");
     await market(owner.key, "nodes", "status", String(nodes[2]), "--set", "maintenance");
     await Promise.all([
       leaseUntil(bea.key, won.leaseId ?? 0, (l) => l.status === "cleaned", "cleaning"),

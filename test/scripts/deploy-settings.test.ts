@@ -10,11 +10,15 @@ describe("Deployment settings from the environment", () => {
       MARKET_REVEAL_SECONDS: "600",
       MARKET_PENALTY_BPS: "500",
       MARKET_PROVISION_GRACE_SECONDS: "300",
+      MARKET_PREEMPTION_NOTICE_SECONDS: "0",
+      MARKET_CANCELLATION_BPS: "250",
     });
     expect(options).toMatchObject({
       admin: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
       schedule: { commitSeconds: 1200, revealSeconds: 600, penaltyBps: 500 },
       provisionGraceSeconds: 300,
+      preemptionNoticeSeconds: 0,
+      cancellationBps: 250,
     });
   });
 

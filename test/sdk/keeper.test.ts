@@ -347,4 +347,14 @@ describe("the keeper's open work", () => {
     work.apply(event("LeaseProvisioned", { leaseId: 3n }));
     expect(due(5000)).toEqual([1]);
   });
+
+  it("settles a preempted lease once its notice has run", () => {
+    const work = new OpenWork(rules);
+    work.apply(event("LeaseCreated", { leaseId: 1n, start: 1000n, end: 9000n, replacesLease: 0n }));
+    work.apply(event("LeaseProvisioned", { leaseId: 1n }));
+    work.apply(event("LeasePreempted", { leaseId: 1n, endsAt: 2120n }));
+    const due = (now: number) => work.due(now).map((task) => task.kind === "settle" && task.leaseId);
+    expect(due(2119)).toEqual([]);
+    expect(due(2120)).toEqual([1]);
+  });
 });

@@ -4,7 +4,15 @@ import { beforeAll, describe, expect, it } from "vitest";
 
 import type { ProtocolMath } from "../../typechain-types/index.js";
 import { EndReason } from "../../sdk/index.js";
-import { deliveredSoFar, divide, dynamicPrice, leaseCost, share, withinDailyWindow } from "../../sdk/protocol.js";
+import {
+  cancellationFee,
+  deliveredSoFar,
+  divide,
+  dynamicPrice,
+  leaseCost,
+  share,
+  withinDailyWindow,
+} from "../../sdk/protocol.js";
 
 /** Random cases per rule: enough to meet every branch, few enough for a quick test. */
 const RUNS = { numRuns: 150 };
@@ -123,6 +131,15 @@ describe("the SDK's protocol math against the Solidity libraries", () => {
           );
           expect(deliveredSoFar(terms, at).accrued).toBe(stoppedPaid);
         }
+      }),
+      RUNS,
+    );
+  });
+
+  it("charges a cancellation as Settlement.cancellationFee", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.bigInt({ min: 0n, max: UINT96 }), fc.bigInt({ min: 0n, max: 10_000n }), async (cost, bps) => {
+        expect(cancellationFee(cost, bps)).toBe(await math.cancellationFee(cost, bps));
       }),
       RUNS,
     );

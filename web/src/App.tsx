@@ -171,6 +171,8 @@ export function describe(n: Notification): string {
       return `Lease${lease}: credits refunded.`;
     case "lease.failed":
       return `Lease${lease} failed; your credits come back.`;
+    case "lease.preempted":
+      return `Lease${lease} is being taken back by its owner: it ends at ${new Date(String(n.data.endsAt)).toLocaleTimeString()}; you pay only for the time it ran.`;
     case "credits.granted":
       return "Credits granted to you.";
     case "credits.request.decided":

@@ -72,7 +72,7 @@ export function leasesCommand(): Command {
 
   for (const [verb, what] of [
     ["release", "end your lease early; the unused time is refunded"],
-    ["preempt", "take your node back from a lease (maintenance); the buyer is refunded"],
+    ["preempt", "take your node back from a lease (maintenance), with notice: it ends after the notice"],
   ] as const) {
     withConnection(leases.command(`${verb} <leaseId>`).description(what)).action(
       async (leaseId: string, flags: ConnectionFlags) => {
@@ -84,8 +84,12 @@ export function leasesCommand(): Command {
           print(sent, flags.json === true, (s) => record([["tx", s.txHash]]));
           return;
         }
-        const answer = await (await gatewayOf(flags)).post<{ lease: Lease }>(`/leases/${leaseId}/${verb}`);
-        print(answer, flags.json === true, ({ lease }) => showLease(lease));
+        const answer = await (
+          await gatewayOf(flags)
+        ).post<{ lease: Lease; endsAt?: string }>(`/leases/${leaseId}/${verb}`);
+        print(answer, flags.json === true, ({ lease, endsAt }) =>
+          endsAt === undefined ? showLease(lease) : `${showLease(lease)}\n${record([["ends at", endsAt]])}`,
+        );
       },
     );
   }

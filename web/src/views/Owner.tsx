@@ -197,8 +197,10 @@ function NodeStatus(props: { node: Node; onChange: () => void }) {
 function Preempt(props: { lease: Lease; onDone: (outcome: string) => void }) {
   const { api } = useSession();
   const preempt = useAction(async () => {
-    const { lease } = await api.post<{ lease: Lease }>(`/leases/${props.lease.leaseId}/preempt`);
-    const outcome = `Preempted lease #${lease.leaseId}; the buyer pays only for the time delivered (${lease.refund ?? "0"} back).`;
+    const { lease, endsAt } = await api.post<{ lease: Lease; endsAt: string }>(
+      `/leases/${props.lease.leaseId}/preempt`,
+    );
+    const outcome = `Preempted lease #${lease.leaseId}: it ends at ${new Date(endsAt).toLocaleTimeString()}, after the notice; the buyer pays only for the time it ran.`;
     props.onDone(outcome);
     return outcome;
   });
