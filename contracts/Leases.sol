@@ -73,6 +73,9 @@ contract Leases is ReentrancyGuard, ILeases {
     mapping(uint32 leaseId => uint32) private _replaces;
     /// @dev The provisioned lease, reported ahead of its start, that takes over from a lease at that start.
     mapping(uint32 leaseId => uint32 replacement) private _replacedBy;
+    /// @dev When a lease booked into a slice already under way was made: its agent's grace counts
+    /// from then, not from the start, or anyone could void it (`settle`) in the next block.
+    mapping(uint32 leaseId => uint32 bookedAt) private _bookedLate;
     /// @dev When a lease its owner preempted with notice ends.
     mapping(uint32 leaseId => uint32 endsAt) private _preemptedUntil;
     /// @dev The lease each node last ran for a buyer (provisioned, or failed by its agent) and that
@@ -166,6 +169,7 @@ contract Leases is ReentrancyGuard, ILeases {
         leaseId = ++_leaseCount;
         _writeNewLease(_leases[leaseId], terms);
         if (terms.replacesLease != 0) _replaces[leaseId] = terms.replacesLease;
+        if (terms.start < block.timestamp) _bookedLate[leaseId] = uint32(block.timestamp);
         emit LeaseCreated(
             leaseId,
             terms.buyer,
@@ -320,14 +324,25 @@ contract Leases is ReentrancyGuard, ILeases {
             }
             _end(leaseId, lease, Settlement.EndReason.Expired, block.timestamp);
         } else {
-            uint256 deadline = uint256(lease.start) + provisionGrace;
-            if (deadline > lease.end) deadline = lease.end;
+            uint256 deadline = provisionDeadline(leaseId);
             if (block.timestamp < deadline) revert NotDue(leaseId, deadline);
             _end(leaseId, lease, Settlement.EndReason.TimedOut, block.timestamp);
         }
     }
 
     // ---------------------------------------------------------------- views
+
+    /// @notice When lease `leaseId`'s agent must have reported it provisioned: `provisionGrace` after
+    /// its start, or after it was made when it was booked into a slice already under way; never
+    /// after its end.
+    function provisionDeadline(uint32 leaseId) public view returns (uint256 deadline) {
+        Lease storage lease = _leases[leaseId];
+        uint256 from = lease.start;
+        uint256 bookedAt = _bookedLate[leaseId];
+        if (bookedAt > from) from = bookedAt;
+        deadline = from + provisionGrace;
+        if (deadline > lease.end) deadline = lease.end;
+    }
 
     /// @notice Lease `leaseId`.
     function leaseOf(uint32 leaseId) external view returns (Lease memory) {

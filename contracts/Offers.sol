@@ -102,11 +102,6 @@ contract Offers is ReentrancyGuard, IOffers {
     /// @notice The lease registry.
     ILeases public immutable leases;
 
-    /// @dev How long after its start a slice may still be booked: half the agent's provisioning
-    /// grace, so that the agent always has the other half (a booking whose grace ran out at once
-    /// could be voided by anyone in the next block), and never longer than a slice.
-    uint32 private immutable _lateStartSeconds;
-
     uint32 private _offerCount;
     mapping(uint32 offerId => Offer) private _offers;
     mapping(uint32 offerId => bytes32) private _sealedReserves;
@@ -172,7 +167,6 @@ contract Offers is ReentrancyGuard, IOffers {
         market = market_;
         nodes = nodes_;
         leases = leases_;
-        _lateStartSeconds = leases_.provisionGrace() / 2;
     }
 
     // ---------------------------------------------------------------- listing
@@ -524,8 +518,7 @@ contract Offers is ReentrancyGuard, IOffers {
     function _fitTerms(Offer memory offer, uint32 start, uint32 duration) private view returns (Unfit) {
         if (offer.status != OfferStatus.Open) return Unfit.Closed;
         uint256 end = uint256(start) + duration;
-        uint256 lateBy = offer.sliceSeconds < _lateStartSeconds ? offer.sliceSeconds : _lateStartSeconds;
-        if (uint256(start) + lateBy <= block.timestamp) return Unfit.Started;
+        if (uint256(start) + offer.sliceSeconds <= block.timestamp) return Unfit.Started;
         if (start < offer.start || end > offer.end) return Unfit.OutsideWindow;
         if ((start - offer.start) % offer.sliceSeconds != 0 || duration % offer.sliceSeconds != 0) {
             return Unfit.Misaligned;

@@ -48,6 +48,8 @@ interface CommitGroup {
 interface OpenLease {
   start: number;
   end: number;
+  /** When the lease was made, where the event says: a lease booked after its start has its grace from then. */
+  createdAt?: number;
   provisioned: boolean;
   /** The lease this one replaces (0: none). */
   replaces: number;
@@ -99,6 +101,7 @@ export class OpenWork {
         this.#leases.set(Number(event.args.leaseId), {
           start: Number(event.args.start),
           end: Number(event.args.end),
+          ...(event.blockTimestamp === undefined ? {} : { createdAt: event.blockTimestamp }),
           provisioned: false,
           replaces: Number(event.args.replacesLease),
         });
@@ -194,12 +197,14 @@ export class OpenWork {
 
   /**
    * As `Leases.settle`: an Active lease at its end, or at the start of its replacement if sooner; a
-   * Pending one at its grace's end, or its own end if sooner; either once a preemption's notice ran.
+   * Pending one at its grace's end (`Leases.provisionDeadline`), or its own end if sooner; either once
+   * a preemption's notice ran.
    */
   #settlesAt(lease: OpenLease): number {
     const preempted = lease.preemptedUntil ?? lease.end;
     if (lease.provisioned) return Math.min(lease.end, lease.replacedBy?.start ?? lease.end, preempted);
-    return Math.min(lease.start + this.#rules.provisionGraceSeconds, lease.end, preempted);
+    const graceFrom = Math.max(lease.start, lease.createdAt ?? lease.start);
+    return Math.min(graceFrom + this.#rules.provisionGraceSeconds, lease.end, preempted);
   }
 }
 

@@ -19,9 +19,6 @@ interface ILeases {
     /// @notice Records a new lease; only the offer book may call it.
     function createLease(LeaseTerms calldata terms, string calldata image) external returns (uint32 leaseId);
 
-    /// @notice Seconds after a lease's start within which its agent must report it provisioned.
-    function provisionGrace() external view returns (uint32);
-
     /// @notice True when `buyer` holds lease `leaseId` and it has not ended, so a new lease may replace it.
     function isReplaceable(uint32 leaseId, address buyer) external view returns (bool);
 }

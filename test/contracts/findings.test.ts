@@ -101,7 +101,7 @@ describe("Review findings", () => {
   });
 
   describe("bookings", () => {
-    it("books a slice already under way only while the agent keeps half its grace to provision", async () => {
+    it("gives a lease booked into a slice already under way its agent's whole grace, from the booking", async () => {
       const grace = Number(await w.c.leases.provisionGrace());
       const sliceSeconds = 4 * grace;
       const start = w.nextHour;
@@ -110,18 +110,16 @@ describe("Review findings", () => {
         offerTerms(start, { nodeId: w.nodes.small, sliceSeconds, end: start + 8 * sliceSeconds }),
       );
       const price = await w.c.offers.postedPrice(offer);
-      const at = (t: number) => w.connection.networkHelpers.time.setNextBlockTimestamp(t);
-      await at(start + grace / 2);
-      // A lease whose grace had run out could be voided by anyone in the next block (`settle`).
-      await expectRevert(w.as(w.buyer).offers.bookInstant(offer, start, 1, price, 0, ""), "OfferUnfit", {
-        reason: BigInt(Unfit.Started),
-      });
-      await at(start + grace / 2 - 1);
+      const bookedAt = start + 2 * grace;
+      await w.connection.networkHelpers.time.setNextBlockTimestamp(bookedAt);
       const booked = only(
         await w.send(w.as(w.buyer).offers.bookInstant(offer, start, 1, price, 0, "")),
         "LeaseCreated",
       );
-      await expectRevert(w.c.leases.settle(booked.args.leaseId), "NotDue");
+      // Counted from the start, the grace had run out: anyone could have voided the lease at once.
+      expect(await w.c.leases.provisionDeadline(booked.args.leaseId)).toBe(BigInt(bookedAt + grace));
+      await expectRevert(w.as(w.rival).leases.settle(booked.args.leaseId), "NotDue", { at: BigInt(bookedAt + grace) });
+      await w.send(w.as(w.agent).leases.reportProvisioned(booked.args.leaseId, "10.0.0.7"));
     });
 
     it("refuses, with the offer's reason, a booking longer than the offer's window (no 32-bit overflow)", async () => {

@@ -348,6 +348,17 @@ describe("the keeper's open work", () => {
     expect(due(5000)).toEqual([1]);
   });
 
+  it("counts a pending lease's grace from when it was made, when that was after its start", () => {
+    const work = new OpenWork(rules);
+    work.apply({
+      ...event("LeaseCreated", { leaseId: 1n, start: 1000n, end: 9000n, replacesLease: 0n }),
+      blockTimestamp: 1600,
+    } as MarketEvent);
+    const due = (now: number) => work.due(now).map((task) => task.kind === "settle" && task.leaseId);
+    expect(due(1000 + 900)).toEqual([]);
+    expect(due(1600 + 900)).toEqual([1]);
+  });
+
   it("settles a preempted lease once its notice has run", () => {
     const work = new OpenWork(rules);
     work.apply(event("LeaseCreated", { leaseId: 1n, start: 1000n, end: 9000n, replacesLease: 0n }));
