@@ -27,7 +27,7 @@ const HOUR = 3600;
 const CALENDAR_UNIT = 60;
 const NODES = 10;
 const BIDDERS = 8;
-const CLEARING_CHUNK = 100;
+const CLEARING_CHUNK = 50;
 /** Every auction offer sells ten one-hour slices, one bid each, so rounds differ only in size. */
 const SLICES_PER_OFFER = 10;
 const ROUND_SIZES = [10, 100, 1000] as const;
