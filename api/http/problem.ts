@@ -1,7 +1,7 @@
 import type { Response } from "express";
 import { ZodError } from "zod";
 
-import { BidExceedsDepositError, MarketRevertError, decodeRevert } from "../../sdk/index.js";
+import { BidExceedsDepositError, MarketRevertError, Unfit, decodeRevert, nameOf } from "../../sdk/index.js";
 import { DomainError, type DomainErrorKind, type FieldError } from "../errors.js";
 import { argsToJson } from "../indexer/projection.js";
 
@@ -90,7 +90,7 @@ export function problemOf(error: unknown): Problem {
       type: `${TYPE_BASE}refused-by-market`,
       title: "The market refused the transaction",
       status: 409,
-      detail: `${revert.name}: ${describeRevert(revert.name)}`,
+      detail: `${revert.name}: ${describeRevert(revert.name, revert.args)}`,
       revert: { name: revert.name, args: jsonSafe(revert.args) },
     };
   }
@@ -103,7 +103,6 @@ export function sendProblem(res: Response, problem: Problem): void {
 
 const REVERT_HINTS: Record<string, string> = {
   InsufficientCredits: "not enough available credits in the market account",
-  OfferUnfit: "the booking does not fit the offer (see reason)",
   PriceAboveLimit: "the posted price is above the most you would pay",
   NotActiveMember: "the account is not an active member with the needed role",
   OutsideRevealWindow: "not inside the round's reveal window",
@@ -112,7 +111,26 @@ const REVERT_HINTS: Record<string, string> = {
   InvalidOfferTerms: "the offer's terms are not valid (see field)",
 };
 
-function describeRevert(name: string): string {
+/** Why a booking does not fit its offer (`Offers.Unfit`), in the users' words. */
+const UNFIT_REASONS: Record<keyof typeof Unfit, string> = {
+  None: "it fits",
+  Closed: "the offer is closed",
+  WrongModel: "the offer does not take this kind of booking",
+  Started: "the slice has begun already",
+  OutsideWindow: "it is outside the offer's window",
+  Misaligned: "it does not start and end on the offer's slice boundaries",
+  SliceCount: "it has too few or too many slices for the offer",
+  OutsideHours: "it is outside the offer's hours of the day",
+  NodeUnavailable: "the node is not available (maintenance, or held by its agent)",
+  SellerInactive: "the seller may not sell now (its tenant is suspended, or it left its tenant)",
+  Booked: "the time is booked already",
+};
+
+function describeRevert(name: string, args: Record<string, unknown>): string {
+  if (name === "OfferUnfit") {
+    const reason = nameOf(Unfit, BigInt(String(args.reason ?? 0)));
+    return `the booking does not fit the offer: ${reason === undefined ? "for a reason not known here" : `${String(reason)} (${UNFIT_REASONS[reason]})`}`;
+  }
   return REVERT_HINTS[name] ?? "see the contract's custom error";
 }
 

@@ -101,6 +101,19 @@ describe("the time-slice API", () => {
     expect(answer.body.revert.name).toBe("PriceAboveLimit");
   });
 
+  it("says why a booking does not fit its offer: a slice booked already", async () => {
+    const sliceId = `${fixed}-${m.hour + 10 * 3600}`;
+    await m.buyer.client.must("POST", `/timeslots/${sliceId}/request`, { duration: 60 });
+    const again = await m.rival.client.post<{ detail: string; revert: { name: string } }>(
+      `/timeslots/${sliceId}/request`,
+      { duration: 60 },
+    );
+    expect([again.status, again.body.revert.name]).toEqual([409, "OfferUnfit"]);
+    expect(again.body.detail).toBe(
+      "OfferUnfit: the booking does not fit the offer: Booked (the time is booked already)",
+    );
+  });
+
   it("raises a dynamic offer's price as it sells", async () => {
     const before = await m.buyer.client.must<{ pricePerHour: string }>("GET", `/offers/${dynamic}`);
     expect(before.pricePerHour).toBe("4");
