@@ -173,39 +173,6 @@ function logOf(log: RawLog): LogLike {
   };
 }
 
-/** What a sender reads of a mined transaction's receipt. */
-export interface MinedReceipt {
-  hash: string;
-  blockNumber: number;
-  blockHash: string;
-  /** 1: succeeded, 0: reverted. */
-  status: number | null;
-  logs: LogLike[];
-}
-
-/**
- * `eth_getTransactionReceipt` as the node answers it, or `null` while the transaction is not
- * mined. ethers' own receipt checksums every address and wraps every log in objects of its own:
- * work a sender wanting only the status and the events need not pay for on every write.
- */
-export async function minedReceipt(provider: JsonRpcApiProvider, hash: string): Promise<MinedReceipt | null> {
-  const raw = (await provider.send("eth_getTransactionReceipt", [hash])) as {
-    transactionHash: string;
-    blockNumber: string;
-    blockHash: string;
-    status?: string | null;
-    logs: RawLog[];
-  } | null;
-  if (raw === null) return null;
-  return {
-    hash: raw.transactionHash,
-    blockNumber: Number(raw.blockNumber),
-    blockHash: raw.blockHash,
-    status: raw.status === undefined || raw.status === null ? null : Number(raw.status),
-    logs: raw.logs.map(logOf),
-  };
-}
-
 function topicOf(contract: ContractName, name: string): string {
   // Each contract's interface types its own event names; any of them takes a plain name.
   const iface: Interface = contractInterfaces[contract];

@@ -62,14 +62,12 @@ export {
   createEventDecoder,
   eventsOfReceipt,
   fetchEvents,
-  minedReceipt,
   type EventFilter,
   type EventLocation,
   type LogLike,
   type EventRecord,
   type MarketEvent,
   type MarketEventNamed,
-  type MinedReceipt,
 } from "./events.js";
 export { transactionDefaultsFor } from "./fees.js";
 export {
