@@ -11,12 +11,11 @@
  * sizes instead.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-import { HDNodeWallet, Wallet } from "ethers";
+import { Wallet } from "ethers";
 
 import {
   ManagedSigner,
@@ -30,6 +29,8 @@ import {
   writeDeployment,
 } from "../../sdk/index.js";
 import { QUORUM_LIKE } from "../lib/local-chain.js";
+import { writeGatewaySettings } from "./api/gateway.js";
+import { DAY, HOUR, keyOf } from "./api/market.js";
 
 const SIZES = (process.env.BENCH_ROUNDS_SIZES ?? "2000,4000,7000,10000").split(",").map(Number);
 const BUYERS = 50;
@@ -38,14 +39,11 @@ const OFFERS_PER_ROUND = 20;
 const POOL_SHARE = 0.3;
 /** Bids in flight through the gateway at once. */
 const COMMIT_CONCURRENCY = 256;
-const HOUR = 3600;
-const DAY = 24 * HOUR;
 /** Long enough for 10,000 commits at the chain's pace; the benchmark then moves on to the reveal. */
 const COMMIT_SECONDS = 1800;
 /** The target: a round's reveals all land within two minutes. */
 const REVEAL_SECONDS = 120;
 const TARGETS = { bids: 2000, revealSeconds: REVEAL_SECONDS, missed: 0 };
-const MNEMONIC = "test test test test test test test test test test test junk";
 const NODE = { cores: 16, memoryGiB: 64, storageGB: 1000, networkGbps: 10, gpus: 0, arch: 1 };
 const IMAGE = "https://images.metalmarket.local/ubuntu-24.04-live.iso";
 
@@ -78,9 +76,8 @@ const chain = await startPart(
 );
 const rpcUrl = chain.match;
 const provider = createProvider(rpcUrl);
-const key = (index: number) => HDNodeWallet.fromPhrase(MNEMONIC, undefined, `m/44'/60'/0'/0/${index}`).privateKey;
-const operator = new ManagedSigner(new Wallet(key(0), provider));
-const seller = new ManagedSigner(new Wallet(key(1), provider));
+const operator = new ManagedSigner(new Wallet(keyOf(0), provider));
+const seller = new ManagedSigner(new Wallet(keyOf(1), provider));
 const genesis = (await provider.getBlock("latest"))?.timestamp ?? 0;
 const { deployment, contracts: op } = await deployMarket(operator, {
   schedule: { genesis, commitSeconds: COMMIT_SECONDS, revealSeconds: REVEAL_SECONDS, penaltyBps: 1000 },
@@ -97,30 +94,15 @@ await sent(
 );
 const asSeller = attach(deployment, seller);
 /** No agent runs: the leases won stay pending, which is all clearing needs. */
-const agentAddress = new Wallet(key(2)).address;
+const agentAddress = new Wallet(keyOf(2)).address;
 
 // ---------------------------------------------------------------- the gateway, in its own process
 
-const secretFile = join(directory, "master.secret");
-await writeFile(secretFile, randomBytes(32).toString("hex"), { mode: 0o600 });
-const keyFile = join(directory, "admin.key");
-const configFile = join(directory, "gateway.json");
-await writeFile(
-  configFile,
-  JSON.stringify({
-    rpcUrl,
-    deploymentsDir: join(directory, "deployments"),
-    database: join(directory, "gateway.sqlite"),
-    masterSecretFile: secretFile,
-    port: 0,
-    operatorKey: { privateKey: key(0) },
-    bootstrapAdmin: { apiKeyFile: keyFile },
-    chain: { blockSeconds: QUORUM_LIKE.blockSeconds },
-    limits: { requestsPerMinute: 10_000_000 },
-    // Berlin has no fee market and EDR prices gas: enough for each buyer's thousand transactions.
-    gas: { minimumWei: "1000000000000000000", targetWei: "20000000000000000000" },
-  }),
-);
+const { configFile, keyFile } = await writeGatewaySettings(directory, rpcUrl, keyOf(0), {
+  chain: { blockSeconds: QUORUM_LIKE.blockSeconds },
+  // Berlin has no fee market and EDR prices gas: enough for each buyer's thousand transactions.
+  gas: { minimumWei: "1000000000000000000", targetWei: "20000000000000000000" },
+});
 const gateway = await startPart(
   ["gateway", "run", "--config", configFile, "--log-level", "warn"],
   /gateway listening on (\S+)/,

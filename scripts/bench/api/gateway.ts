@@ -17,14 +17,16 @@ export interface BenchGateway {
 const CONNECTIONS = 64;
 
 /**
- * Runs `market gateway run` in a process of its own against the chain at `rpcUrl`, with its state in
- * `directory` (which holds the deployment), and resolves once it listens.
+ * Writes a benchmark gateway's settings file into `directory` (which holds the deployment): a fresh
+ * master secret, `operatorKey` as the operator's, no rate limit to speak of, and `extra` settings.
+ * Answers the settings file and where the first admin's API key will be written.
  */
-export async function startGateway(
+export async function writeGatewaySettings(
   directory: string,
   rpcUrl: string,
-  indexer: { blockRange: number },
-): Promise<BenchGateway> {
+  operatorKey: string,
+  extra: Record<string, unknown> = {},
+): Promise<{ configFile: string; keyFile: string }> {
   const secretFile = join(directory, "master.secret");
   await writeFile(secretFile, randomBytes(32).toString("hex"), { mode: 0o600 });
   const keyFile = join(directory, "admin.key");
@@ -37,12 +39,25 @@ export async function startGateway(
       database: join(directory, "gateway.sqlite"),
       masterSecretFile: secretFile,
       port: 0,
-      operatorKey: { privateKey: keyOf(0) },
+      operatorKey: { privateKey: operatorKey },
       bootstrapAdmin: { apiKeyFile: keyFile },
       limits: { requestsPerMinute: 10_000_000 },
-      indexer,
+      ...extra,
     }),
   );
+  return { configFile, keyFile };
+}
+
+/**
+ * Runs `market gateway run` in a process of its own against the chain at `rpcUrl`, with its state in
+ * `directory` (which holds the deployment), and resolves once it listens.
+ */
+export async function startGateway(
+  directory: string,
+  rpcUrl: string,
+  indexer: { blockRange: number },
+): Promise<BenchGateway> {
+  const { configFile, keyFile } = await writeGatewaySettings(directory, rpcUrl, keyOf(0), { indexer });
   const child = spawn(
     process.execPath,
     ["scripts/market.js", "gateway", "run", "--config", configFile, "--log-level", "warn"],
