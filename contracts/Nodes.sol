@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.28;
 
-import {IMemberDirectory, MemberRoles} from "./interfaces/IMarket.sol";
+import {IMarketContracts, IMemberDirectory, MemberRoles} from "./interfaces/IMarket.sol";
 import {INodes} from "./interfaces/INodes.sol";
+import {IOffers} from "./interfaces/IOffers.sol";
 
 /// @title Nodes
 /// @notice The registry of machines: a provider registers a node with its resources, the agent that
@@ -69,6 +70,8 @@ contract Nodes is INodes {
     error EmptyName();
     /// @notice The agent cannot be the zero address.
     error ZeroAddress();
+    /// @notice Node `nodeId` is offered in round `roundId`, not cleared yet: it stays as listed until then.
+    error NodeHeld(uint32 nodeId, uint32 roundId);
 
     constructor(IMemberDirectory directory_) {
         if (address(directory_) == address(0)) revert ZeroAddress();
@@ -115,9 +118,11 @@ contract Nodes is INodes {
         emit NodeRegistered(nodeId, tenantId, msg.sender, agent, calendarUnit, resources, attributes);
     }
 
-    /// @notice Records new resources or attributes, e.g. after a hardware change.
+    /// @notice Records new resources or attributes, e.g. after a hardware change; not while a round
+    /// that offers the node is under way (pool bids were placed on what it has).
     function updateNode(uint32 nodeId, Resources calldata resources, string calldata attributes) external {
         _requireManageable(nodeId);
+        _requireNotHeld(nodeId);
         _requireValidResources(resources);
         _nodes[nodeId].resources = resources;
         _attributes[nodeId] = attributes;
@@ -134,9 +139,12 @@ contract Nodes is INodes {
 
     /// @notice Sets the node available or in maintenance, or retires it for good. A node in
     /// maintenance takes no new bookings; its running leases go on unless the owner preempts them.
+    /// A node offered in a round not yet cleared stays available until the round clears: taking it
+    /// away after the bids are open would back the seller out of them for free.
     function setStatus(uint32 nodeId, NodeStatus status) external {
         NodeStatus current = _requireManageable(nodeId);
         if (status == NodeStatus.None || status == current) revert InvalidStatusChange(current, status);
+        if (status != NodeStatus.Available) _requireNotHeld(nodeId);
         _nodes[nodeId].status = status;
         emit NodeStatusChanged(nodeId, status, msg.sender);
     }
@@ -255,6 +263,13 @@ contract Nodes is INodes {
         if (status == NodeStatus.None) revert UnknownNode(nodeId);
         if (status == NodeStatus.Retired) revert NodeRetired(nodeId);
         if (!canManage(nodeId, msg.sender)) revert NotNodeManager(msg.sender, nodeId);
+    }
+
+    function _requireNotHeld(uint32 nodeId) private view {
+        address book = IMarketContracts(address(directory)).offers();
+        if (book == address(0)) return;
+        uint32 roundId = IOffers(book).roundHoldingNode(nodeId);
+        if (roundId != 0) revert NodeHeld(nodeId, roundId);
     }
 
     function _requireValidResources(Resources calldata resources) private pure {

@@ -44,7 +44,8 @@ contract Offers is ReentrancyGuard, IOffers {
         OutsideHours,
         NodeUnavailable,
         SellerInactive,
-        Booked
+        Booked,
+        Held
     }
 
     /// @notice What a provider lists. Times are unix seconds; prices are credit units per hour.
@@ -84,6 +85,16 @@ contract Offers is ReentrancyGuard, IOffers {
         bool reserveSealed;
     }
 
+    /// @notice The rounds not yet cleared that hold a node's (or a seller's) auction offers, and the
+    /// span of the node's time they offer. Two rounds, since round `r + 1` takes commits while `r`
+    /// reveals and clears. One slot.
+    struct Hold {
+        uint32 roundId;
+        uint32 earlierRoundId;
+        uint32 from;
+        uint32 to;
+    }
+
     /// @notice Domain tag of sealed reserve prices.
     bytes32 public constant RESERVE_TYPEHASH = keccak256("Metalmarket.Reserve(uint32 nodeId,uint64 pricePerHour)");
     /// @notice The shortest slice, in seconds.
@@ -108,6 +119,11 @@ contract Offers is ReentrancyGuard, IOffers {
     mapping(uint32 nodeId => uint32[]) private _nodeOffers;
     mapping(uint32 roundId => uint32[]) private _roundOffers;
     mapping(uint32 nodeId => NodeCalendar.Calendar) private _calendars;
+    mapping(uint32 nodeId => Hold) private _nodeHolds;
+    mapping(address seller => Hold) private _sellerHolds;
+    /// @dev Sealed reserves ever enrolled: each commitment serves one offer in one round, so one
+    /// opened in public cannot be enrolled again.
+    mapping(bytes32 commitment => bool) private _usedReserves;
 
     /// @notice An offer was listed.
     event OfferCreated(uint32 indexed offerId, uint32 indexed nodeId, address indexed seller, OfferTerms terms);
@@ -155,6 +171,8 @@ contract Offers is ReentrancyGuard, IOffers {
     error OutsideRevealWindow(uint32 roundId, uint256 opensAt, uint256 closesAt);
     /// @notice The offer has no sealed reserve, or this is not it.
     error InvalidReserveReveal(uint32 offerId);
+    /// @notice Sealed reserve `commitment` was enrolled before: seal each round's reserve afresh.
+    error ReserveReused(bytes32 commitment);
     /// @notice Node `nodeId` is in maintenance or retired.
     error NodeUnavailable(uint32 nodeId);
     /// @notice An address given is the zero address.
@@ -249,7 +267,9 @@ contract Offers is ReentrancyGuard, IOffers {
         _enroll(offerId, roundId, reservePerHour, sealedReserve);
     }
 
-    /// @notice Opens an auction offer's sealed reserve during its round's reveal window.
+    /// @notice Opens an auction offer's sealed reserve during its round's reveal window. A reserve
+    /// still sealed at clearing counts as no reserve: keeping it sealed cannot back the seller out
+    /// of bids it has seen.
     function revealReserve(uint32 offerId, uint64 reservePerHour, bytes32 salt) external {
         Offer storage offer = _requireOfferManager(offerId);
         uint32 roundId = offer.roundId;
@@ -297,6 +317,7 @@ contract Offers is ReentrancyGuard, IOffers {
         uint256 length = uint256(slices) * offer.sliceSeconds;
         if (length > offer.end - offer.start) revert OfferUnfit(offerId, Unfit.OutsideWindow);
         uint32 duration = uint32(length);
+        _requireNotSelfDealing(offerId, offer.nodeId, start, duration);
         Unfit reason = _tryBook(offerId, offer, start, duration);
         if (reason != Unfit.None) revert OfferUnfit(offerId, reason);
 
@@ -366,6 +387,16 @@ contract Offers is ReentrancyGuard, IOffers {
     /// @inheritdoc IOffers
     function sellerOf(uint32 offerId) external view returns (address) {
         return _offers[offerId].seller;
+    }
+
+    /// @inheritdoc IOffers
+    function roundHoldingNode(uint32 nodeId) external view returns (uint32) {
+        return _unclearedRound(_nodeHolds[nodeId]);
+    }
+
+    /// @inheritdoc IOffers
+    function roundHoldingSeller(address seller) external view returns (uint32) {
+        return _unclearedRound(_sellerHolds[seller]);
     }
 
     /// @notice How many offers were ever listed; ids run from 1 to this.
@@ -454,6 +485,15 @@ contract Offers is ReentrancyGuard, IOffers {
     // ---------------------------------------------------------------- internal
 
     function _enroll(uint32 offerId, uint32 roundId, uint256 reservePerHour, bytes32 sealedReserve) private {
+        Offer storage offer = _offers[offerId];
+        uint32 nodeId = offer.nodeId;
+        address seller = offer.seller;
+        _nodeHolds[nodeId] = _withRound(_nodeHolds[nodeId], roundId, offer.start, offer.end);
+        _sellerHolds[seller] = _withRound(_sellerHolds[seller], roundId, 0, 0);
+        if (sealedReserve != 0) {
+            if (_usedReserves[sealedReserve]) revert ReserveReused(sealedReserve);
+            _usedReserves[sealedReserve] = true;
+        }
         uint32[] storage round = _roundOffers[roundId];
         uint256 count = round.length;
         if (count >= MAX_OFFERS_PER_ROUND) revert RoundFull(roundId);
@@ -468,20 +508,37 @@ contract Offers is ReentrancyGuard, IOffers {
         emit OfferEnrolled(offerId, roundId, reservePerHour, sealedReserve);
     }
 
+    /// @dev `held` with round `roundId` (and the node's time `[from, to)`) added. A round of the hold
+    /// still uncleared is kept beside the new one; a cleared one is forgotten, with its span.
+    function _withRound(Hold memory held, uint32 roundId, uint32 from, uint32 to) private view returns (Hold memory) {
+        if (held.roundId != roundId) {
+            bool open = held.roundId != 0 && !market.isRoundCleared(held.roundId);
+            held.earlierRoundId = open ? held.roundId : 0;
+            held.roundId = roundId;
+            if (!open) (held.from, held.to) = (from, to);
+        }
+        if (from < held.from) held.from = from;
+        if (to > held.to) held.to = to;
+        return held;
+    }
+
+    /// @dev An uncleared round of `hold`, the earlier first; 0 when both are cleared.
+    function _unclearedRound(Hold memory hold) private view returns (uint32) {
+        if (hold.earlierRoundId != 0 && !market.isRoundCleared(hold.earlierRoundId)) return hold.earlierRoundId;
+        if (hold.roundId != 0 && !market.isRoundCleared(hold.roundId)) return hold.roundId;
+        return 0;
+    }
+
     /// @dev Books the bid on auction offer `offerId` when it is in the bid's round, its reserve is
-    /// open and met, and (for pool bids) its node fits the bid's profile.
+    /// met (a reserve still sealed counts as none), and (for pool bids) its node fits the bid's profile.
     function _tryAuctionOffer(
         uint32 offerId,
         Offer memory offer,
         BidTerms calldata bid,
         bool pool
     ) private returns (bool) {
-        if (
-            offer.model != PriceModel.Auction ||
-            offer.roundId != bid.roundId ||
-            offer.reserveSealed ||
-            bid.pricePerHour < offer.pricePerHour
-        ) return false;
+        if (offer.model != PriceModel.Auction || offer.roundId != bid.roundId || bid.pricePerHour < offer.pricePerHour)
+            return false;
         if (pool && !nodes.fits(offer.nodeId, bid.profileId)) return false;
         return _tryBook(offerId, offer, bid.start, bid.duration) == Unfit.None;
     }
@@ -527,6 +584,17 @@ contract Offers is ReentrancyGuard, IOffers {
         if (slices < offer.minSlices || slices > offer.maxSlices) return Unfit.SliceCount;
         if (!DailyWindow.contains(offer.fromHour, offer.toHour, start, end)) return Unfit.OutsideHours;
         return Unfit.None;
+    }
+
+    /// @dev Time an auction round offers is the round's until it clears: the seller's own tenant
+    /// may not book it through another offer of the node, or it would take back (and release for a
+    /// fee smaller than the bids' worth) what the bids were placed on.
+    function _requireNotSelfDealing(uint32 offerId, uint32 nodeId, uint32 start, uint32 duration) private view {
+        Hold memory hold = _nodeHolds[nodeId];
+        if (start >= hold.to || hold.from >= uint256(start) + duration || _unclearedRound(hold) == 0) return;
+        (uint32 buyerTenant, ) = market.memberOf(msg.sender);
+        (uint32 nodeTenant, , ) = nodes.bookingInfo(nodeId);
+        if (buyerTenant == nodeTenant) revert OfferUnfit(offerId, Unfit.Held);
     }
 
     function _createLease(

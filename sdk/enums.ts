@@ -31,6 +31,7 @@ export const Unfit = {
   NodeUnavailable: 8,
   SellerInactive: 9,
   Booked: 10,
+  Held: 11,
 } as const;
 
 export const RoundState = { Open: 0, Clearing: 1, Cleared: 2 } as const;

@@ -124,6 +124,7 @@ const UNFIT_REASONS: Record<keyof typeof Unfit, string> = {
   NodeUnavailable: "the node is not available (maintenance, or held by its agent)",
   SellerInactive: "the seller may not sell now (its tenant is suspended, or it left its tenant)",
   Booked: "the time is booked already",
+  Held: "an auction round not yet cleared offers this time, and the buyer belongs to the seller's tenant",
 };
 
 function describeRevert(name: string, args: Record<string, unknown>): string {

@@ -60,7 +60,14 @@ interface IAuctionClock {
     function isRoundCleared(uint32 roundId) external view returns (bool);
 }
 
+/// @title IMarketContracts
+/// @notice Where the Market finds the offer book, for the contracts deployed before it.
+interface IMarketContracts {
+    /// @notice The Offers contract (the zero address until connected).
+    function offers() external view returns (address);
+}
+
 /// @title IMarket
 /// @notice Everything the other market contracts need from the Market.
 // solhint-disable-next-line no-empty-blocks
-interface IMarket is IMemberDirectory, ICreditLedger, IAuctionClock {}
+interface IMarket is IMemberDirectory, ICreditLedger, IAuctionClock, IMarketContracts {}

@@ -34,4 +34,12 @@ interface IOffers {
 
     /// @notice The account paid for leases sold through offer `offerId`.
     function sellerOf(uint32 offerId) external view returns (address);
+
+    /// @notice A round not yet cleared that holds an auction offer of node `nodeId` (0: none). Until
+    /// it clears, the node stays in the market as listed: a seller cannot back out after the bids open.
+    function roundHoldingNode(uint32 nodeId) external view returns (uint32);
+
+    /// @notice A round not yet cleared that holds an auction offer of `seller` (0: none). Until it
+    /// clears, the seller stays a provider of its tenant.
+    function roundHoldingSeller(address seller) external view returns (uint32);
 }

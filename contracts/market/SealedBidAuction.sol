@@ -362,6 +362,12 @@ abstract contract SealedBidAuction is TenantDirectory, CreditAccounts, IAuctionC
 
     // ---------------------------------------------------------------- internal
 
+    /// @inheritdoc TenantDirectory
+    function _roundHoldingSeller(address account) internal view override returns (uint32) {
+        address book = offers;
+        return book == address(0) ? 0 : IOffers(book).roundHoldingSeller(account);
+    }
+
     /// @dev Where a bid at `price` goes in the round's order: after every bid priced at or above it.
     /// Starts from `hint` when the hint is a bid priced at or above `price`, else from the top.
     function _findPlace(

@@ -72,6 +72,9 @@ abstract contract TenantDirectory is AccessControl, AccountLedger, IMemberDirect
     error NotActiveMember(address account, uint8 roles);
     /// @notice `account` has no invitation into `tenantId` to accept.
     error NotInvited(address account, uint32 tenantId);
+    /// @notice `account` sells in round `roundId`, not cleared yet: it stays a provider until then,
+    /// or its tenant would back out of the bids placed on its offers.
+    error SellerInRound(address account, uint32 roundId);
 
     // ---------------------------------------------------------------- tenants
 
@@ -139,25 +142,32 @@ abstract contract TenantDirectory is AccessControl, AccountLedger, IMemberDirect
         _enrol(tenantId, msg.sender, invitation.roles, msg.sender);
     }
 
-    /// @notice Leaves the caller's tenant. Its credits, bids and leases are untouched; it may join another.
+    /// @notice Leaves the caller's tenant. Its credits, bids and leases are untouched; it may join
+    /// another. A seller with an offer in a round not yet cleared leaves once the round clears.
     function leaveTenant() external {
         uint32 tenantId = _requireMember(msg.sender);
+        _requireNotSelling(msg.sender);
         _unenrol(tenantId, msg.sender);
     }
 
-    /// @notice Replaces the roles of member `account`.
+    /// @notice Replaces the roles of member `account`. A seller with an offer in a round not yet
+    /// cleared keeps its provider role until the round clears.
     function setMemberRoles(address account, uint8 roles) external {
         uint32 tenantId = _requireMember(account);
         _requireTenantManager(tenantId);
         _requireValidRoles(roles);
+        if (roles & MemberRoles.PROVIDER == 0) _requireNotSelling(account);
         _accounts[account].roles = roles;
         emit MemberRolesChanged(tenantId, account, roles, msg.sender);
     }
 
     /// @notice Removes member `account` from its tenant. Its credits, bids and leases are untouched.
+    /// A seller with an offer in a round not yet cleared is removed once the round clears (the
+    /// operator's suspension of the tenant is the sanction that does not wait).
     function removeMember(address account) external {
         uint32 tenantId = _requireMember(account);
         _requireTenantManager(tenantId);
+        _requireNotSelling(account);
         _unenrol(tenantId, account);
     }
 
@@ -242,6 +252,14 @@ abstract contract TenantDirectory is AccessControl, AccountLedger, IMemberDirect
         member.roles = 0;
         --_tenants[tenantId].memberCount;
         emit MemberRemoved(tenantId, account, msg.sender);
+    }
+
+    /// @dev The uncleared round that holds an auction offer of `account` (0: none).
+    function _roundHoldingSeller(address account) internal view virtual returns (uint32);
+
+    function _requireNotSelling(address account) private view {
+        uint32 roundId = _roundHoldingSeller(account);
+        if (roundId != 0) revert SellerInRound(account, roundId);
     }
 
     function _requireTenantManager(uint32 tenantId) private view {

@@ -375,7 +375,7 @@ describe("Sealed-bid auction", () => {
       expect(only(events, "BidUnmatched").args.bidId).toBe(1n);
     });
 
-    it("leaves an offer whose sealed reserve was never revealed unsold", async () => {
+    it("sells an offer whose sealed reserve was never revealed as if it had none", async () => {
       const sealedReserve = reserveCommitment(
         { chainId: w.deployment.chainId, offers: w.deployment.contracts.offers },
         w.seller.address,
@@ -391,7 +391,38 @@ describe("Sealed-bid auction", () => {
       await toRevealWindow(w, round);
       await reveal(w, w.buyer, bid);
       await toClearing(w, round);
-      expect(names(await clearAll(w, round))).toEqual(["BidUnmatched", "RoundCleared"]);
+      expect(names(await clearAll(w, round))).toEqual(["LeaseCreated", "BidMatched", "RoundCleared"]);
+    });
+
+    it("keeps a node offered in a round, and its seller, in the market until the round clears", async () => {
+      const bid = await commit(w, w.buyer, terms(), DEPOSIT);
+      await toRevealWindow(w, round);
+      await reveal(w, w.buyer, bid);
+      const { nodeId } = await w.c.offers.offerOf(auctionOffer);
+      await expectRevert(w.as(w.seller).nodes.setStatus(nodeId, NodeStatus.Maintenance), "NodeHeld");
+      await expectRevert(w.as(w.seller).market.leaveTenant(), "SellerInRound");
+      await expectRevert(w.c.market.setMemberRoles(w.seller.address, MemberRole.TenantAdmin), "SellerInRound");
+      await toClearing(w, round);
+      expect(names(await clearAll(w, round))).toEqual(["LeaseCreated", "BidMatched", "RoundCleared"]);
+      await w.send(w.as(w.seller).nodes.setStatus(nodeId, NodeStatus.Maintenance));
+    });
+
+    it("refuses a sealed reserve enrolled a second time, once it is public", async () => {
+      const sealedReserve = reserveCommitment(
+        { chainId: w.deployment.chainId, offers: w.deployment.contracts.offers },
+        w.seller.address,
+        w.nodes.small,
+        1n,
+        newSalt(),
+      );
+      const listed = offerTerms(w.nextHour, {
+        nodeId: w.nodes.small,
+        model: PriceModel.Auction,
+        pricePerHour: 0n,
+        sealedReserve,
+      });
+      await createOffer({ c: w.as(w.seller), send: w.send }, listed);
+      await expectRevert(w.as(w.seller).offers.createOffer(listed), "ReserveReused");
     });
 
     it("gives a pool bid the earliest listed offer whose node fits its profile", async () => {
