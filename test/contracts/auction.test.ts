@@ -56,6 +56,15 @@ describe("Sealed-bid auction", () => {
     replacesLease: 0,
     ...overrides,
   });
+  /** The seller's sealed reserve of `reservePerHour` for the small node. */
+  const sealReserve = (reservePerHour: bigint, salt: string) =>
+    reserveCommitment(
+      { chainId: w.deployment.chainId, offers: w.deployment.contracts.offers },
+      w.seller.address,
+      w.nodes.small,
+      reservePerHour,
+      salt,
+    );
   const available = async (account: string) => (await w.c.market.accountOf(account))[0];
   const escrowed = async (account: string) => (await w.c.market.accountOf(account))[1];
 
@@ -333,13 +342,7 @@ describe("Sealed-bid auction", () => {
 
     it("honours a sealed reserve once revealed, and sells nothing while it stays sealed", async () => {
       const salt = newSalt();
-      const sealedReserve = reserveCommitment(
-        { chainId: w.deployment.chainId, offers: w.deployment.contracts.offers },
-        w.seller.address,
-        w.nodes.small,
-        parseCredits("4"),
-        salt,
-      );
+      const sealedReserve = sealReserve(parseCredits("4"), salt);
       const sealedOffer = await createOffer(
         { c: w.as(w.seller), send: w.send },
         offerTerms(w.nextHour, { nodeId: w.nodes.small, model: PriceModel.Auction, pricePerHour: 0n, sealedReserve }),
@@ -376,13 +379,7 @@ describe("Sealed-bid auction", () => {
     });
 
     it("sells an offer whose sealed reserve was never revealed as if it had none", async () => {
-      const sealedReserve = reserveCommitment(
-        { chainId: w.deployment.chainId, offers: w.deployment.contracts.offers },
-        w.seller.address,
-        w.nodes.small,
-        1n,
-        newSalt(),
-      );
+      const sealedReserve = sealReserve(1n, newSalt());
       const sealedOffer = await createOffer(
         { c: w.as(w.seller), send: w.send },
         offerTerms(w.nextHour, { nodeId: w.nodes.small, model: PriceModel.Auction, pricePerHour: 0n, sealedReserve }),
@@ -407,14 +404,8 @@ describe("Sealed-bid auction", () => {
       await w.send(w.as(w.seller).nodes.setStatus(nodeId, NodeStatus.Maintenance));
     });
 
-    it("refuses a sealed reserve enrolled a second time, once it is public", async () => {
-      const sealedReserve = reserveCommitment(
-        { chainId: w.deployment.chainId, offers: w.deployment.contracts.offers },
-        w.seller.address,
-        w.nodes.small,
-        1n,
-        newSalt(),
-      );
+    it("refuses a sealed reserve enrolled a second time", async () => {
+      const sealedReserve = sealReserve(1n, newSalt());
       const listed = offerTerms(w.nextHour, {
         nodeId: w.nodes.small,
         model: PriceModel.Auction,
