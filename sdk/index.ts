@@ -94,6 +94,7 @@ export { DroppedTransactionError, receiptOf } from "./receipt-watcher.js";
 export { MinedRevertError, confirmed } from "./receipts.js";
 export { ManagedSigner, isNonceConflict, withGasHeadroom, type TransactionDefaults } from "./signer.js";
 export { CREDIT_DECIMALS, SECONDS_PER_HOUR, formatCredits, parseCredits } from "./units.js";
+export { depositBucket, paddedDeposit } from "./deposits.js";
 export {
   cancellationFee,
   deliveredSoFar,

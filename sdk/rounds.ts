@@ -14,9 +14,13 @@ export function revealWindow(schedule: AuctionScheduleOf, roundId: number): { op
   return { opensAt, closesAt: opensAt + schedule.revealSeconds };
 }
 
-/** A reveal to send in a burst: its price, and the hint read from the chain before the burst. */
+/**
+ * A reveal to send in a burst: its price, when it was committed (`commitOf(...).committedAt`), and
+ * the hint read from the chain before the burst.
+ */
 export interface BurstReveal {
   pricePerHour: bigint;
+  committedAt: number;
   hint: number;
 }
 
@@ -24,14 +28,15 @@ export interface BurstReveal {
  * Orders a burst of reveals for one round and gives each the hint that will be exact once the
  * reveals before it have landed, so that none walks the round's price order (a walk costs ~2,100
  * gas a step, which the gas estimate made before the burst does not foresee). The contract places
- * a bid after every bid priced at or above it; in rising price order, a bid's place is after the
- * last one of the burst at its own price, else where the chain's hint says. Bid ids are handed out
+ * a bid after every bid priced above it and every bid at its price committed no later; in rising
+ * price order, and by commit time within a price, a bid's place is after the last one of the burst
+ * at its own price, else where the chain's hint says. Bid ids are handed out
  * in mining order from `revealedSoFar + 1`; should other reveals land in between, a hint is merely
  * a worse starting point, never a wrong answer (the contract checks it).
  */
 export function planRevealBurst<T extends BurstReveal>(revealedSoFar: number, reveals: readonly T[]): T[] {
   const ordered = [...reveals].sort((a, b) =>
-    a.pricePerHour < b.pricePerHour ? -1 : a.pricePerHour > b.pricePerHour ? 1 : 0,
+    a.pricePerHour < b.pricePerHour ? -1 : a.pricePerHour > b.pricePerHour ? 1 : a.committedAt - b.committedAt,
   );
   const lastAtPrice = new Map<bigint, number>();
   return ordered.map((reveal, i) => {

@@ -6,6 +6,7 @@ import {
   MarketRevertError,
   clearingChunk,
   maxBidCost,
+  paddedDeposit,
   planRevealBurst,
   revealWindow,
   roundAt,
@@ -104,6 +105,7 @@ interface PreparedReveal {
   terms: BidTerms;
   salt: string;
   pricePerHour: bigint;
+  committedAt: number;
   /** The hint to send (`planRevealBurst`). */
   hint: number;
   /** The chain's hint as read before the burst: right whatever lands first. */
@@ -152,7 +154,8 @@ export class SealedBids {
 
   /**
    * Seals, stores and commits a bid for `user` in the round open when the commit is mined; the
-   * deposit is the bid's cost unless given. A lease the bid wins boots `image`.
+   * deposit, unless given, is padded to the bid's bucket within what the user can spend
+   * (`paddedDeposit`), so that it does not give the price away. A lease the bid wins boots `image`.
    */
   async place(
     user: User,
@@ -173,7 +176,7 @@ export class SealedBids {
     }
     const full: BidTerms = { ...terms, roundId };
     const domain = { chainId: this.#deps.deployment.chainId, market: this.#deps.deployment.contracts.market };
-    const bid = sealBid(domain, user.address, full, deposit ?? maxBidCost(full));
+    const bid = sealBid(domain, user.address, full, deposit ?? (await this.#paddedDeposit(user, maxBidCost(full))));
     const bidRef = randomUUID();
     const sealed = this.#deps.master.seal("bid", bidRef, JSON.stringify({ terms: termsToJson(full), salt: bid.salt }));
     const at = Math.floor(Date.now() / 1000);
@@ -300,6 +303,17 @@ export class SealedBids {
     }
   }
 
+  /** The default deposit: the bucket above `cost`, or all the user can spend when that is less. */
+  async #paddedDeposit(user: User, cost: bigint): Promise<bigint> {
+    const { market, credits } = this.#deps.market;
+    const [account, wallet] = await Promise.all([
+      market.accountOf(user.address),
+      // A custodial user's wallet credits are moved into the market when a commit needs them.
+      user.custodial ? credits.balanceOf(user.address) : 0n,
+    ]);
+    return paddedDeposit(cost, account.available + wallet);
+  }
+
   /** A bid stored but never confirmed (a crash between storing and committing): look on-chain. */
   async #settleSealed(row: Row, now: number): Promise<void> {
     const commit = await this.#deps.market.market.commitOf(row.bidder, row.commitment);
@@ -388,12 +402,25 @@ export class SealedBids {
     if (user === undefined) return undefined;
     const { terms, salt } = this.#open(row);
     const { market } = this.#deps.market;
-    const hint = Number(await market.insertionHint(terms.roundId, terms.pricePerHour));
+    const [hint, commit] = await Promise.all([
+      market.insertionHint(terms.roundId, terms.pricePerHour, row.bidder, row.commitment).then(Number),
+      market.commitOf(row.bidder, row.commitment),
+    ]);
     const estimate = await withDecodedRevert(() =>
       market.revealBid.estimateGas(terms, salt, hint, row.image ?? "", { from: user.address }),
     );
     const gasLimit = withGasHeadroom(estimate, blockGasLimit);
-    return { row, user, terms, salt, pricePerHour: terms.pricePerHour, hint, chainHint: hint, gasLimit };
+    return {
+      row,
+      user,
+      terms,
+      salt,
+      pricePerHour: terms.pricePerHour,
+      committedAt: Number(commit.committedAt),
+      hint,
+      chainHint: hint,
+      gasLimit,
+    };
   }
 
   async #revealed(row: Row, events: readonly MarketEvent[]): Promise<void> {

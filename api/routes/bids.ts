@@ -141,7 +141,8 @@ export const bidRoutes = [
     description:
       "Commits in the current round; the gateway keeps the terms and salt sealed, reveals them in the reveal " +
       "window (also after a restart) and clears the round afterwards. `duration` is minutes; prices are credits " +
-      "per hour; `deposit` may exceed the bid's cost so that the deposit does not give the bid away.",
+      "per hour. `deposit` is at least the bid's cost; by default the gateway pads it to the 1-2-5 bucket above " +
+      "(1, 2, 5, 10, 20, ... credits, or all the buyer can spend when that is less), so that it does not give the bid away.",
     access: ["buyer"],
     status: 201,
     body: z

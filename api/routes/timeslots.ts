@@ -64,7 +64,9 @@ const requestBody = z
     bid: priceInput
       .optional()
       .describe("credits per hour: the sealed bid for an auction; the most you pay for a fixed or dynamic price"),
-    deposit: creditsInput.optional().describe("auction only: credits to escrow, at least the bid's cost (hides it)"),
+    deposit: creditsInput
+      .optional()
+      .describe("auction only: credits to escrow, at least the bid's cost; default: the 1-2-5 bucket above it"),
     image: z.string().url().optional().describe("the image the node boots; the gateway's default when omitted"),
     replacesLease: chainIdInput.optional().describe("a lease of yours to release once this one runs"),
   })

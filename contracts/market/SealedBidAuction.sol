@@ -12,8 +12,9 @@ import {TenantDirectory} from "./TenantDirectory.sol";
 /// @notice Sealed-bid rounds. A buyer commits `hash(terms, salt)`, bound to bidder, chain, contract
 /// and round, with a deposit that may exceed the bid so that it does not reveal it; reveals in the
 /// round's reveal window; and clearing, which anyone may run in chunks, matches the revealed bids
-/// highest price per hour first (ties: earlier reveal first). Winners pay their own bid
-/// (pay-as-bid); an unrevealed bid loses `penaltyBps` of its deposit; everything else is refunded.
+/// highest price per hour first (ties: earlier commit first, so that racing a reveal gains nothing).
+/// Winners pay their own bid (pay-as-bid); an unrevealed bid loses `penaltyBps` of its deposit;
+/// everything else is refunded.
 ///
 /// Rounds follow a fixed schedule: round `r` (from 1) takes commits during
 /// `[genesis + (r - 1) * commitSeconds, genesis + r * commitSeconds)`, reveals during the next
@@ -37,6 +38,7 @@ abstract contract SealedBidAuction is TenantDirectory, CreditAccounts, IAuctionC
     struct Commit {
         uint96 deposit;
         uint32 roundId;
+        uint32 committedAt;
     }
 
     /// @notice A revealed bid; `next` links the round's bids in clearing order. Two slots.
@@ -50,6 +52,8 @@ abstract contract SealedBidAuction is TenantDirectory, CreditAccounts, IAuctionC
         uint16 profileId;
         uint32 replacesLease;
         uint32 next;
+        /// @dev When the bid was committed, in ticks of `sealTick` seconds from its commit phase's start.
+        uint16 sealedAt;
     }
 
     enum RoundState {
@@ -75,6 +79,9 @@ abstract contract SealedBidAuction is TenantDirectory, CreditAccounts, IAuctionC
     uint256 public immutable revealSeconds;
     /// @notice Share of an unrevealed bid's deposit kept as penalty, in basis points.
     uint256 public immutable penaltyBps;
+    /// @notice Resolution, in seconds, of the commit time that breaks ties between equal prices:
+    /// the smallest that counts a whole commit phase in the 16 bits a bid has left.
+    uint256 public immutable sealTick;
 
     mapping(address bidder => mapping(bytes32 commitment => Commit)) private _commits;
     mapping(uint32 roundId => Round) private _rounds;
@@ -157,6 +164,7 @@ abstract contract SealedBidAuction is TenantDirectory, CreditAccounts, IAuctionC
         commitSeconds = schedule.commitSeconds;
         revealSeconds = schedule.revealSeconds;
         penaltyBps = schedule.penaltyBps;
+        sealTick = schedule.commitSeconds / (uint256(type(uint16).max) + 1) + 1;
     }
 
     // ---------------------------------------------------------------- bidding
@@ -177,7 +185,7 @@ abstract contract SealedBidAuction is TenantDirectory, CreditAccounts, IAuctionC
         Commit storage seal = _commits[msg.sender][commitment];
         if (seal.deposit != 0) revert CommitmentExists(msg.sender, commitment);
         _lock(account, msg.sender, deposit);
-        _writeCommit(seal, deposit, roundId);
+        _writeCommit(seal, deposit, roundId, uint32(block.timestamp));
         emit BidCommitted(roundId, msg.sender, commitment, deposit);
     }
 
@@ -209,7 +217,8 @@ abstract contract SealedBidAuction is TenantDirectory, CreditAccounts, IAuctionC
         delete _commits[msg.sender][commitment];
         Round storage round = _rounds[roundId];
         bidId = ++round.revealed;
-        (uint32 previous, uint32 next) = _findPlace(round, roundId, terms.pricePerHour, hint);
+        uint16 sealedAt = _sealedAt(roundId, seal.committedAt);
+        (uint32 previous, uint32 next) = _findPlace(round, roundId, terms.pricePerHour, sealedAt, hint);
         _writeBid(
             _bids[roundId][bidId],
             Bid({
@@ -221,7 +230,8 @@ abstract contract SealedBidAuction is TenantDirectory, CreditAccounts, IAuctionC
                 offerId: terms.offerId,
                 profileId: terms.profileId,
                 replacesLease: terms.replacesLease,
-                next: next
+                next: next,
+                sealedAt: sealedAt
             })
         );
         if (previous == 0) round.head = bidId;
@@ -355,9 +365,16 @@ abstract contract SealedBidAuction is TenantDirectory, CreditAccounts, IAuctionC
         }
     }
 
-    /// @notice The revealed bid after which a bid at `pricePerHour` would be placed: the hint for `revealBid`.
-    function insertionHint(uint32 roundId, uint64 pricePerHour) external view returns (uint32 previous) {
-        (previous, ) = _findPlace(_rounds[roundId], roundId, pricePerHour, 0);
+    /// @notice The revealed bid after which `bidder`'s sealed bid `commitment`, at `pricePerHour`,
+    /// would be placed: the hint for `revealBid`.
+    function insertionHint(
+        uint32 roundId,
+        uint64 pricePerHour,
+        address bidder,
+        bytes32 commitment
+    ) external view returns (uint32 previous) {
+        uint16 sealedAt = _sealedAt(roundId, _commits[bidder][commitment].committedAt);
+        (previous, ) = _findPlace(_rounds[roundId], roundId, pricePerHour, sealedAt, 0);
     }
 
     // ---------------------------------------------------------------- internal
@@ -368,33 +385,49 @@ abstract contract SealedBidAuction is TenantDirectory, CreditAccounts, IAuctionC
         return book == address(0) ? 0 : IOffers(book).roundHoldingSeller(account);
     }
 
-    /// @dev Where a bid at `price` goes in the round's order: after every bid priced at or above it.
-    /// Starts from `hint` when the hint is a bid priced at or above `price`, else from the top.
+    /// @dev A commit time as ticks from its round's commit phase start; 0 for an unknown commit. A
+    /// commit lands only in its round's commit phase, so the ticks fit 16 bits.
+    function _sealedAt(uint32 roundId, uint32 committedAt) private view returns (uint16) {
+        (uint256 opensAt, ) = commitWindow(roundId);
+        return committedAt <= opensAt ? 0 : uint16((committedAt - opensAt) / sealTick);
+    }
+
+    /// @dev Where a bid at `price`, sealed at `sealedAt`, goes in the round's order: after every bid
+    /// priced above it, and after every bid at its price sealed no later. Starts from `hint` when
+    /// the hint is such a bid, else from the top.
     function _findPlace(
         Round storage round,
         uint32 roundId,
         uint64 price,
+        uint16 sealedAt,
         uint32 hint
     ) private view returns (uint32 previous, uint32 next) {
         mapping(uint32 => Bid) storage bids = _bids[roundId];
-        if (hint != 0 && hint < round.revealed && bids[hint].pricePerHour >= price) {
+        if (hint != 0 && hint < round.revealed && _precedes(bids[hint], price, sealedAt)) {
             previous = hint;
             next = bids[hint].next;
         } else {
             next = round.head;
         }
-        while (next != 0 && bids[next].pricePerHour >= price) {
+        while (next != 0 && _precedes(bids[next], price, sealedAt)) {
             previous = next;
             next = bids[next].next;
         }
+    }
+
+    /// @dev Whether `bid` clears before a bid at `price` sealed at `sealedAt`: higher price first,
+    /// then earlier commit; at equal both, the one revealed first.
+    function _precedes(Bid storage bid, uint64 price, uint16 sealedAt) private view returns (bool) {
+        uint64 other = bid.pricePerHour;
+        return other > price || (other == price && bid.sealedAt <= sealedAt);
     }
 
     // Fresh records are written with one SSTORE per slot: a struct assignment reads each cold slot
     // first and writes field by field, which costs a reveal about 5,000 gas. Solidity packs struct
     // fields from the low-order bits in declaration order; the getters' tests pin the layout.
 
-    function _writeCommit(Commit storage slot, uint96 deposit, uint32 roundId) private {
-        uint256 word = uint256(deposit) | (uint256(roundId) << 96);
+    function _writeCommit(Commit storage slot, uint96 deposit, uint32 roundId, uint32 committedAt) private {
+        uint256 word = uint256(deposit) | (uint256(roundId) << 96) | (uint256(committedAt) << 128);
         assembly ("memory-safe") {
             sstore(slot.slot, word)
         }
@@ -409,7 +442,8 @@ abstract contract SealedBidAuction is TenantDirectory, CreditAccounts, IAuctionC
                 (uint256(bid.offerId) << 128) |
                 (uint256(bid.profileId) << 160) |
                 (uint256(bid.replacesLease) << 176) |
-                (uint256(bid.next) << 208);
+                (uint256(bid.next) << 208) |
+                (uint256(bid.sealedAt) << 240);
         assembly ("memory-safe") {
             sstore(slot.slot, first)
             sstore(add(slot.slot, 1), second)

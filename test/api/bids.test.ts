@@ -8,6 +8,7 @@ interface Bid {
   bidRef: string;
   roundId: number;
   state: string;
+  deposit: string;
   revealOpensAt: string;
   revealClosesAt: string;
   terms: { pricePerHour: string } | null;
@@ -36,9 +37,12 @@ describe("sealed bids through the gateway", () => {
     });
     const low = await m.rival.client.must<{ kind: string; bid: Bid }>("POST", `/timeslots/${sliceId}/request`, {
       duration: 60,
-      bid: 2,
+      bid: 2.5,
     });
     expect(high).toMatchObject({ kind: "bid", bid: { state: "committed", terms: { pricePerHour: "3" } } });
+    // Without a deposit of its own, the bid's is padded to its bucket: 2.5 credits' cost, 5 escrowed.
+    expect(low.bid.deposit).toBe("5");
+    expect(await m.rival.client.must("GET", "/credits/balance")).toMatchObject({ escrowed: "5" });
     expect(low.bid.roundId).toBe(high.bid.roundId);
 
     // Until the reveal, nobody but the bidder sees the terms, and the gateway keeps them sealed.

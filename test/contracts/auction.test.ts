@@ -74,7 +74,12 @@ describe("Sealed-bid auction", () => {
       expect(await available(w.buyer.address)).toBe(STARTING_CREDITS - DEPOSIT);
       expect(await escrowed(w.buyer.address)).toBe(DEPOSIT);
       const stored = await w.c.market.commitOf(w.buyer.address, bid.commitment);
-      expect([stored.deposit, stored.roundId]).toEqual([DEPOSIT, BigInt(round)]);
+      const block = await w.connection.ethers.provider.getBlock("latest");
+      expect([stored.deposit, stored.roundId, stored.committedAt]).toEqual([
+        DEPOSIT,
+        BigInt(round),
+        BigInt(block?.timestamp ?? 0),
+      ]);
     });
 
     it("keeps the price out of the transaction, its events and its storage", async () => {
@@ -151,6 +156,8 @@ describe("Sealed-bid auction", () => {
 
     it("opens a bid into the round's price order", async () => {
       const bid = await commit(w, w.buyer, terms(), DEPOSIT);
+      const { committedAt } = await w.c.market.commitOf(w.buyer.address, bid.commitment);
+      const [commitOpens] = await w.c.market.commitWindow(round);
       await toRevealWindow(w, round);
       const revealed = only(await reveal(w, w.buyer, bid), "BidRevealed");
       expect(revealed.args).toEqual({
@@ -175,11 +182,28 @@ describe("Sealed-bid auction", () => {
         profileId: 0n,
         replacesLease: 0n,
         next: 0n,
+        sealedAt: (committedAt - commitOpens) / (await w.c.market.sealTick()),
       });
       expect((await w.c.market.commitOf(w.buyer.address, bid.commitment)).deposit).toBe(0n);
     });
 
-    it("keeps bids ordered by price, earlier reveal first on ties, whatever the hints", async () => {
+    it("breaks a tie by the earlier commit, however late it is revealed", async () => {
+      const [early, late] = [w.buyer, w.rival];
+      const earlyBid = await commit(w, early, terms(), DEPOSIT);
+      await w.connection.networkHelpers.time.increase(60);
+      const lateBid = await commit(w, late, terms(), DEPOSIT);
+      await toRevealWindow(w, round);
+      // The later committer sees the earlier one's commit and reveals first, with a hint to match.
+      await reveal(w, late, lateBid);
+      await reveal(w, early, earlyBid);
+      expect((await w.c.market.bidsByPrice(round, 0, 10)).map(Number)).toEqual([2, 1]);
+      await toClearing(w, round);
+      const cleared = await clearAll(w, round);
+      expect(only(cleared, "BidMatched").args.bidId).toBe(2n);
+      expect(only(cleared, "BidUnmatched").args.bidId).toBe(1n);
+    });
+
+    it("keeps bids ordered by price, earlier commit first on ties, whatever the hints", async () => {
       const prices = ["3", "7", "5", "7", "1"].map(parseCredits);
       const bids = [];
       for (const [i, pricePerHour] of prices.entries()) {
@@ -212,7 +236,8 @@ describe("Sealed-bid auction", () => {
         bids.map(async (bid) => ({
           bid,
           pricePerHour: bid.terms.pricePerHour,
-          hint: Number(await w.c.market.insertionHint(round, bid.terms.pricePerHour)),
+          committedAt: Number((await w.c.market.commitOf(w.buyer.address, bid.commitment)).committedAt),
+          hint: Number(await w.c.market.insertionHint(round, bid.terms.pricePerHour, w.buyer.address, bid.commitment)),
         })),
       );
       const burst = planRevealBurst(1, before);
@@ -230,7 +255,7 @@ describe("Sealed-bid auction", () => {
       // gas); the sixth bid at 5 credits would walk past five others (~11,000 more).
       const gas = receipts.map((r) => Number(r?.gasUsed));
       expect(Math.max(...gas) - Math.min(...gas)).toBeLessThan(8_000);
-      // The order is what revealing one at a time would give: by price, earlier reveal first on ties.
+      // The order is what revealing one at a time would give: by price, earlier commit first on ties.
       const order = (await w.c.market.bidsByPrice(round, 0, 20)).map(Number);
       const expected = [
         { id: 1, price: parseCredits("4") },

@@ -81,6 +81,24 @@ describe("Hardening", () => {
       await expectRevert(deploy({ genesis: now + 3600 }), "InvalidSchedule");
     });
 
+    it("counts commit times for tie-breaks in ticks that span any commit phase in 16 bits", async () => {
+      const connection = await network.create();
+      const [admin] = await accounts(connection, 1);
+      const tick = async (commitSeconds: number) => {
+        const market = await new Market__factory(admin).deploy(admin.address, admin.address, admin.address, {
+          genesis: 0,
+          commitSeconds,
+          revealSeconds: 300,
+          penaltyBps: 0,
+        });
+        return Number(await market.sealTick());
+      };
+      expect(await tick(600)).toBe(1);
+      expect(await tick(65_536)).toBe(2);
+      expect(await tick(7 * 24 * 3600)).toBe(10);
+      expect(await tick(2 ** 32 - 1)).toBe(65_536);
+    });
+
     it("checks its options before sending anything, naming the one at fault", async () => {
       const connection = await network.create();
       const [admin] = await accounts(connection, 1);

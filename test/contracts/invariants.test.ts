@@ -274,6 +274,17 @@ async function runSequence(seed: number): Promise<void> {
     }
   }
 
+  /** Higher price first; at one price, earlier commit first; at both, earlier reveal first. */
+  async function checkClearingOrder(roundId: number): Promise<void> {
+    const ids = (await w.c.market.bidsByPrice(roundId, 0, 1000)).map(Number);
+    const bids = await Promise.all(ids.map(async (id) => ({ id, bid: await w.c.market.bidOf(roundId, id) })));
+    const sorted = [...bids].sort(
+      (a, b) =>
+        Number(b.bid.pricePerHour - a.bid.pricePerHour) || Number(a.bid.sealedAt - b.bid.sealedAt) || a.id - b.id,
+    );
+    expect(ids, `clearing order of round ${roundId}`).toEqual(sorted.map((b) => b.id));
+  }
+
   async function list(model: number): Promise<void> {
     const now = await time.latest();
     const slice = random.pick([HOUR, HOUR / 2]) as number;
@@ -410,7 +421,12 @@ async function runSequence(seed: number): Promise<void> {
         if (BigInt(await time.latest()) < opensAt && random.next() < 0.8) await time.increaseTo(opensAt);
         const hint =
           random.next() < 0.8
-            ? await w.c.market.insertionHint(bid.terms.roundId, bid.terms.pricePerHour)
+            ? await w.c.market.insertionHint(
+                bid.terms.roundId,
+                bid.terms.pricePerHour,
+                bid.bidder.address,
+                bid.commitment,
+              )
             : BigInt(random.int(0, 5));
         const events = await attempt(() => w.as(bid.bidder).market.revealBid(bid.terms, bid.salt, hint, ""));
         for (const e of events) {
@@ -424,6 +440,7 @@ async function runSequence(seed: number): Promise<void> {
           });
           openDeposits.set(key, bid.deposit);
           sealed.splice(sealed.indexOf(bid), 1);
+          await checkClearingOrder(Number(e.args.roundId));
         }
       },
     ],

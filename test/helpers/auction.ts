@@ -27,7 +27,12 @@ export async function reveal(
   bid: SealedBid,
   image = "",
 ): Promise<MarketEvent[]> {
-  const hint = await w.c.market.insertionHint(bid.terms.roundId, bid.terms.pricePerHour);
+  const hint = await w.c.market.insertionHint(
+    bid.terms.roundId,
+    bid.terms.pricePerHour,
+    bidder.address,
+    bid.commitment,
+  );
   return w.send(w.as(bidder).market.revealBid(bid.terms, bid.salt, hint, image));
 }
 

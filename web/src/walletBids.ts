@@ -8,6 +8,7 @@ import {
   type BidTerms,
   type StoredBidTerms,
 } from "../../sdk/commitments";
+import { paddedDeposit } from "../../sdk/deposits";
 import { revealWindow, roundAt } from "../../sdk/rounds";
 import { parseCredits, send, type ChainInfo, type Eip1193 } from "./wallet";
 
@@ -19,7 +20,7 @@ import { parseCredits, send, type ChainInfo, type Eip1193 } from "./wallet";
 const AUCTION_CALLS = new Interface([
   "function commitBid(bytes32 commitment, uint96 deposit, uint32 roundId)",
   "function revealBid((uint32 roundId, uint32 offerId, uint16 profileId, uint32 start, uint32 duration, uint64 pricePerHour, uint32 replacesLease) terms, bytes32 salt, uint32 hint, string image) returns (uint32)",
-  "function insertionHint(uint32 roundId, uint64 pricePerHour) view returns (uint32)",
+  "function insertionHint(uint32 roundId, uint64 pricePerHour, address bidder, bytes32 commitment) view returns (uint32)",
   "function clearRound(uint32 roundId, uint256 maxBids) returns (bool)",
   "function isRoundCleared(uint32 roundId) view returns (bool)",
 ]);
@@ -58,7 +59,11 @@ async function read(wallet: Eip1193, to: string, data: string): Promise<string> 
   return (await wallet.request({ method: "eth_call", params: [{ to, data }, "latest"] })) as string;
 }
 
-/** Seals a bid in the current round and commits it from the wallet; its deposit is the bid's cost. */
+/**
+ * Seals a bid in the current round and commits it from the wallet. Its deposit is padded to the
+ * bid's bucket (`paddedDeposit`) within what the wallet can spend, so that it does not give the
+ * price away; `fund` is asked to make that deposit available in the market first.
+ */
 export async function commitWithWallet(options: {
   wallet: Eip1193;
   chain: ChainInfo;
@@ -68,7 +73,9 @@ export async function commitWithWallet(options: {
   durationSeconds: number;
   pricePerHour: string;
   image: string;
-  fund: () => Promise<void>;
+  /** Credits the wallet can spend: available in the market plus held in the wallet. */
+  spendable: bigint;
+  fund: (deposit: bigint) => Promise<void>;
 }): Promise<WalletBid> {
   const { wallet, chain, from } = options;
   const terms: BidTerms = {
@@ -80,7 +87,8 @@ export async function commitWithWallet(options: {
     pricePerHour: parseCredits(options.pricePerHour),
     replacesLease: 0,
   };
-  const sealed = sealBid({ chainId: chain.chainId, market: chain.contracts.market }, from, terms, maxBidCost(terms));
+  const deposit = paddedDeposit(maxBidCost(terms), options.spendable);
+  const sealed = sealBid({ chainId: chain.chainId, market: chain.contracts.market }, from, terms, deposit);
   const bid: WalletBid = {
     commitment: sealed.commitment,
     terms: storeTerms(terms),
@@ -90,7 +98,7 @@ export async function commitWithWallet(options: {
     state: "committed",
   };
   keep(from, bid);
-  await options.fund();
+  await options.fund(deposit);
   await send(
     wallet,
     from,
@@ -117,7 +125,7 @@ export async function advanceWalletBids(wallet: Eip1193, chain: ChainInfo, from:
         await read(
           wallet,
           market,
-          AUCTION_CALLS.encodeFunctionData("insertionHint", [terms.roundId, terms.pricePerHour]),
+          AUCTION_CALLS.encodeFunctionData("insertionHint", [terms.roundId, terms.pricePerHour, from, bid.commitment]),
         ),
       );
       await send(

@@ -8,6 +8,7 @@ import {
   formatCredits,
   latestBlockTime,
   maxBidCost,
+  paddedDeposit,
   parseCredits,
   revealWindow,
   roundAt,
@@ -53,7 +54,10 @@ export function bidsCommand(): Command {
     .requiredOption("--start <time>", "when the lease starts (ISO 8601 or unix seconds)")
     .requiredOption("--duration <minutes>", "how long")
     .requiredOption("--price <credits>", "your sealed price, credits per hour")
-    .option("--deposit <credits>", "credits to escrow, at least the bid's cost (a larger one hides the bid)")
+    .option(
+      "--deposit <credits>",
+      "credits to escrow, at least the bid's cost (default: the 1-2-5 bucket above it, so it does not give the price away)",
+    )
     .option("--image <url>", "the image a won lease boots (through the gateway: the gateway's default otherwise)")
     .action(
       async (
@@ -95,7 +99,10 @@ export function bidsCommand(): Command {
             pricePerHour: parseCredits(flags.price),
             replacesLease: 0,
           };
-          const deposit = flags.deposit === undefined ? maxBidCost(terms) : parseCredits(flags.deposit);
+          const deposit =
+            flags.deposit === undefined
+              ? paddedDeposit(maxBidCost(terms), (await contracts.market.accountOf(address)).available)
+              : parseCredits(flags.deposit);
           const domain = { chainId: deployment.chainId, market: deployment.contracts.market };
           const bid = sealBid(domain, address, terms, deposit);
           // The salt is written before the commit is sent: a bid that cannot be revealed loses its deposit.
@@ -147,7 +154,7 @@ export function bidsCommand(): Command {
         const window = revealWindow(deployment.schedule, Number(bid.terms.roundId));
         if (now < window.opensAt || now >= window.closesAt) continue;
         const terms = termsFromStore(bid.terms);
-        const hint = await contracts.market.insertionHint(terms.roundId, terms.pricePerHour);
+        const hint = await contracts.market.insertionHint(terms.roundId, terms.pricePerHour, address, bid.commitment);
         await withDecodedRevert(async () =>
           (await contracts.market.revealBid(terms, bid.salt, hint, bid.image ?? "")).wait(),
         );

@@ -69,7 +69,10 @@ export function timeslotsCommand(): Command {
   withConnection(slots.command("request <sliceId>").description("book a slice (or bid for it, in an auction)"))
     .requiredOption("--duration <minutes>", "how long, a whole number of the offer's slices")
     .option("--bid <credits>", "credits per hour: your sealed bid, or the most you pay at a posted price")
-    .option("--deposit <credits>", "auctions: credits to escrow, at least the bid's cost (hides it)")
+    .option(
+      "--deposit <credits>",
+      "auctions: credits to escrow, at least the bid's cost (default: the 1-2-5 bucket above it)",
+    )
     .option("--image <url>", "the image the node boots")
     .action(
       async (

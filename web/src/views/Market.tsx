@@ -1,9 +1,10 @@
 import { useState } from "react";
 
+import { formatCredits } from "../../../sdk/units";
 import type { Node, Slice } from "../api";
 import { Field, Table, useAction, useLoad, when } from "../components/ui";
 import { useSession } from "../session";
-import { bookWithWallet, browserWallet, depositIfShort, type ChainInfo } from "../wallet";
+import { bookWithWallet, browserWallet, depositIfShort, parseCredits, type ChainInfo } from "../wallet";
 import { commitWithWallet } from "../walletBids";
 
 interface Filters {
@@ -173,14 +174,15 @@ function Request(props: { slice: Slice; onDone: () => void }) {
           durationSeconds,
           pricePerHour: bid,
           image: image === "" ? chain.defaultImage : image,
-          fund: () =>
+          spendable: parseCredits(me.credits.available) + parseCredits(me.credits.wallet),
+          fund: (deposit) =>
             depositIfShort({
               wallet,
               chain,
               from: me.user.address,
               available: me.credits.available,
               held: me.credits.wallet,
-              cost: (Number(bid) * durationSeconds) / 3600,
+              cost: Number(formatCredits(deposit)),
             }),
         });
         refreshMe();
