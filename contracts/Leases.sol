@@ -67,7 +67,6 @@ contract Leases is ReentrancyGuard, ILeases {
 
     uint32 private _leaseCount;
     mapping(uint32 leaseId => Lease) private _leases;
-    mapping(uint32 leaseId => string) private _images;
     mapping(uint32 leaseId => string) private _nodeAddresses;
     mapping(uint32 leaseId => bytes32) private _usageRecords;
     mapping(uint32 leaseId => uint32) private _replaces;
@@ -93,7 +92,8 @@ contract Leases is ReentrancyGuard, ILeases {
         uint256 cost,
         uint32 replacesLease
     );
-    /// @notice The image the agent boots for the lease.
+    /// @notice The image the agent boots for the lease; the last one set before provisioning counts.
+    /// Kept in this event only: a URL in storage would cost three slots.
     event LeaseImageSet(uint32 indexed leaseId, string image);
     /// @notice The node's owner preempted the lease: it ends at `endsAt`, after the notice.
     event LeasePreempted(uint32 indexed leaseId, uint256 endsAt, address indexed by);
@@ -180,10 +180,7 @@ contract Leases is ReentrancyGuard, ILeases {
             terms.cost,
             terms.replacesLease
         );
-        if (bytes(image).length != 0) {
-            _images[leaseId] = image;
-            emit LeaseImageSet(leaseId, image);
-        }
+        if (bytes(image).length != 0) emit LeaseImageSet(leaseId, image);
     }
 
     // ---------------------------------------------------------------- buyer
@@ -194,7 +191,6 @@ contract Leases is ReentrancyGuard, ILeases {
         Lease storage lease = _requireLease(leaseId);
         if (msg.sender != lease.buyer) revert UnauthorizedCaller(msg.sender);
         if (lease.status != LeaseStatus.Pending) revert InvalidLeaseStatus(leaseId, lease.status);
-        _images[leaseId] = image;
         emit LeaseImageSet(leaseId, image);
     }
 
@@ -357,15 +353,12 @@ contract Leases is ReentrancyGuard, ILeases {
         return _unwiped[nodeId];
     }
 
-    /// @notice A lease's image, node address, last usage record hash and the lease it replaces.
+    /// @notice A lease's node address, last usage record hash and the lease it replaces. Its image
+    /// is in events only (`LeaseImageSet`, else the `BidRevealed` of the bid that won it).
     function detailsOf(
         uint32 leaseId
-    )
-        external
-        view
-        returns (string memory image, string memory nodeAddress, bytes32 usageRecord, uint32 replacesLease)
-    {
-        return (_images[leaseId], _nodeAddresses[leaseId], _usageRecords[leaseId], _replaces[leaseId]);
+    ) external view returns (string memory nodeAddress, bytes32 usageRecord, uint32 replacesLease) {
+        return (_nodeAddresses[leaseId], _usageRecords[leaseId], _replaces[leaseId]);
     }
 
     /// @notice How many leases were ever made; ids run from 1 to this.

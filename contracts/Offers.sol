@@ -6,7 +6,7 @@ import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol
 import {ILeases} from "./interfaces/ILeases.sol";
 import {IMarket, MemberRoles} from "./interfaces/IMarket.sol";
 import {INodes} from "./interfaces/INodes.sol";
-import {IOffers} from "./interfaces/IOffers.sol";
+import {IOffers, OfferLimits} from "./interfaces/IOffers.sol";
 import {DailyWindow} from "./libraries/DailyWindow.sol";
 import {NodeCalendar} from "./libraries/NodeCalendar.sol";
 import {Pricing} from "./libraries/Pricing.sol";
@@ -98,7 +98,7 @@ contract Offers is ReentrancyGuard, IOffers {
     /// @notice Domain tag of sealed reserve prices.
     bytes32 public constant RESERVE_TYPEHASH = keccak256("Metalmarket.Reserve(uint32 nodeId,uint64 pricePerHour)");
     /// @notice The shortest slice, in seconds.
-    uint32 public constant MIN_SLICE_SECONDS = 5;
+    uint32 public constant MIN_SLICE_SECONDS = OfferLimits.MIN_SLICE_SECONDS;
     /// @notice The most calendar units one lease may span, which bounds a booking's gas.
     uint256 public constant MAX_LEASE_UNITS = 8192;
     /// @notice Highest surge of a dynamic price, in basis points of its base (+500%).
@@ -355,7 +355,7 @@ contract Offers is ReentrancyGuard, IOffers {
         }
         cost = Pricing.cost(terms.pricePerHour, terms.duration);
         // LeaseCreated records the booking; the Market's BidMatched records the price.
-        leaseId = _createLease(offerId, offer, bid.buyer, terms.start, terms.duration, cost, replacesLease, bid.image);
+        leaseId = _createLease(offerId, offer, bid.buyer, terms.start, terms.duration, cost, replacesLease, "");
     }
 
     /// @inheritdoc IOffers

@@ -95,6 +95,7 @@ export { MinedRevertError, confirmed } from "./receipts.js";
 export { ManagedSigner, isNonceConflict, withGasHeadroom, type TransactionDefaults } from "./signer.js";
 export { CREDIT_DECIMALS, SECONDS_PER_HOUR, formatCredits, parseCredits } from "./units.js";
 export { depositBucket, paddedDeposit } from "./deposits.js";
+export { leaseImage } from "./lease-image.js";
 export {
   cancellationFee,
   deliveredSoFar,

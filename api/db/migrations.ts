@@ -2,6 +2,30 @@ import { migrate, type Migration } from "../../sdk/migrations.js";
 import { openDatabase, type Db } from "./database.js";
 
 /**
+ * Drops the read model so that the indexer rebuilds it from the chain in its new shape. The table
+ * list is frozen here, not `READ_MODEL_TABLES`: a migration must do the same on every database.
+ */
+async function dropReadModel(db: Db): Promise<void> {
+  for (const table of [
+    "indexer_state",
+    "indexed_blocks",
+    "events",
+    "event_links",
+    "tenants",
+    "members",
+    "nodes",
+    "offers",
+    "leases",
+    "bids",
+    "commits",
+    "rounds",
+    "credit_requests",
+  ]) {
+    await db.exec(`DROP TABLE IF EXISTS ${table}`);
+  }
+}
+
+/**
  * The history of the gateway's own state: users, keys, sessions, custodial wallets, sealed bids,
  * webhooks, idempotency keys. Unlike the read model (rebuilt from the chain whenever its schema
  * changes) this state exists nowhere else, so each change is a new step here, never an edit.
@@ -79,25 +103,12 @@ export const GATEWAY_MIGRATIONS: readonly Migration<Db>[] = [
     // searches. The read model is rebuilt from the chain, not altered: it is dropped here and the
     // indexer starts it again in the new shape (event ids, and so webhook cursors, stay the same).
     name: "0005_read-model-at-scale",
-    up: async (db) => {
-      for (const table of [
-        "indexer_state",
-        "indexed_blocks",
-        "events",
-        "event_links",
-        "tenants",
-        "members",
-        "nodes",
-        "offers",
-        "leases",
-        "bids",
-        "commits",
-        "rounds",
-        "credit_requests",
-      ]) {
-        await db.exec(`DROP TABLE IF EXISTS ${table}`);
-      }
-    },
+    up: dropReadModel,
+  },
+  {
+    // A revealed bid keeps the image its lease boots (the chain has it in BidRevealed only).
+    name: "0006_bid-images",
+    up: dropReadModel,
   },
 ];
 

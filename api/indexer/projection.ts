@@ -265,8 +265,8 @@ export async function project(db: Db, event: StoredEvent): Promise<void> {
       if (num(a.offerId) !== 0) links.add("offer", text(a.offerId));
       await db.run(
         `INSERT INTO bids (round_id, bid_id, bidder, offer_id, profile_id, starts_at, duration, price_per_hour,
-           replaces_lease, state, revealed_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'revealed', $10)`,
+           replaces_lease, image, state, revealed_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'revealed', $11)`,
         [
           num(a.roundId),
           num(a.bidId),
@@ -277,6 +277,7 @@ export async function project(db: Db, event: StoredEvent): Promise<void> {
           num(a.duration),
           text(a.pricePerHour),
           num(a.replacesLease),
+          text(a.image),
           at,
         ],
       );
@@ -287,9 +288,11 @@ export async function project(db: Db, event: StoredEvent): Promise<void> {
         "UPDATE bids SET state = 'matched', lease_id = $3, cost = $4, refund = $5 WHERE round_id = $1 AND bid_id = $2",
         [num(a.roundId), num(a.bidId), num(a.leaseId), text(a.cost), text(a.refund)],
       );
-      // Pay-as-bid: the lease's price per hour is the bid's.
+      // Pay-as-bid: the lease's price per hour is the bid's; it boots the image the bid named, which
+      // the chain keeps in the bid's BidRevealed event only.
       await db.run(
-        `UPDATE leases SET price_per_hour = (SELECT price_per_hour FROM bids WHERE round_id = $1 AND bid_id = $2)
+        `UPDATE leases SET (price_per_hour, image) =
+           (SELECT price_per_hour, NULLIF(image, '') FROM bids WHERE round_id = $1 AND bid_id = $2)
          WHERE lease_id = $3`,
         [num(a.roundId), num(a.bidId), num(a.leaseId)],
       );

@@ -52,7 +52,7 @@ export const READ_MODEL_SCHEMA = `
   CREATE TABLE IF NOT EXISTS bids (
     round_id BIGINT NOT NULL, bid_id BIGINT NOT NULL, bidder TEXT NOT NULL, offer_id BIGINT NOT NULL,
     profile_id INTEGER NOT NULL, starts_at BIGINT NOT NULL, duration BIGINT NOT NULL, price_per_hour TEXT NOT NULL,
-    replaces_lease BIGINT NOT NULL, state TEXT NOT NULL, lease_id BIGINT, cost TEXT, refund TEXT,
+    replaces_lease BIGINT NOT NULL, image TEXT NOT NULL, state TEXT NOT NULL, lease_id BIGINT, cost TEXT, refund TEXT,
     revealed_at BIGINT NOT NULL, PRIMARY KEY (round_id, bid_id));
   CREATE INDEX IF NOT EXISTS bids_by_bidder ON bids (bidder);
   CREATE TABLE IF NOT EXISTS commits (

@@ -1,6 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.28;
 
+/// @title OfferLimits
+/// @notice Limits of the offer book that the auction shares.
+library OfferLimits {
+    /// @notice The shortest slice, in seconds: no bid shorter than this can ever be matched.
+    uint32 internal constant MIN_SLICE_SECONDS = 5;
+}
+
 /// @title IOffers
 /// @notice What the Market's clearing and the Leases contract need from the offer book.
 interface IOffers {
@@ -18,11 +25,11 @@ interface IOffers {
         uint32 replacesLease;
     }
 
-    /// @notice A revealed bid, as handed to matching, with the image its lease boots ("" for none).
+    /// @notice A revealed bid, as handed to matching. The image its lease boots is in its
+    /// `BidRevealed` event, not in storage: the lease is complete from its creation on.
     struct BidRequest {
         BidTerms terms;
         address buyer;
-        string image;
     }
 
     /// @notice Matches one bid against the round's auction offers, booking the node and creating the

@@ -2,7 +2,7 @@
 pragma solidity 0.8.28;
 
 import {ILeases} from "../interfaces/ILeases.sol";
-import {IOffers} from "../interfaces/IOffers.sol";
+import {IOffers, OfferLimits} from "../interfaces/IOffers.sol";
 import {IAuctionClock, MemberRoles} from "../interfaces/IMarket.sol";
 import {Pricing} from "../libraries/Pricing.sol";
 import {CreditAccounts} from "./CreditAccounts.sol";
@@ -86,14 +86,13 @@ abstract contract SealedBidAuction is TenantDirectory, CreditAccounts, IAuctionC
     mapping(address bidder => mapping(bytes32 commitment => Commit)) private _commits;
     mapping(uint32 roundId => Round) private _rounds;
     mapping(uint32 roundId => mapping(uint32 bidId => Bid)) private _bids;
-    /// @dev The image a revealed bid's lease boots (unset: the lease names none); kept apart from
-    /// `Bid` so a bid stays two slots.
-    mapping(uint32 roundId => mapping(uint32 bidId => string)) private _images;
 
     /// @notice `bidder` sealed a bid for `roundId` and escrowed `deposit`.
     event BidCommitted(uint32 indexed roundId, address indexed bidder, bytes32 commitment, uint256 deposit);
     /// @notice A sealed bid was opened and took its place in the round's price order. Its terms are
     /// what was committed; hashing them with the salt (in the transaction) gives the commitment.
+    /// `image` is what a lease the bid wins boots: kept here only, not in storage, where it would
+    /// cost a reveal and the lease's creation some 66,000 gas each; `BidMatched` links the two.
     event BidRevealed(
         uint32 indexed roundId,
         uint32 indexed bidId,
@@ -103,7 +102,8 @@ abstract contract SealedBidAuction is TenantDirectory, CreditAccounts, IAuctionC
         uint32 start,
         uint32 duration,
         uint64 pricePerHour,
-        uint32 replacesLease
+        uint32 replacesLease,
+        string image
     );
     /// @notice An unrevealed bid ended: `penalty` to the treasury, `refund` back to the bidder.
     event BidForfeited(
@@ -143,7 +143,7 @@ abstract contract SealedBidAuction is TenantDirectory, CreditAccounts, IAuctionC
     error OutsideRevealWindow(uint32 roundId, uint256 opensAt, uint256 closesAt);
     /// @notice The reveal phase of `roundId` runs until `closesAt`.
     error RevealWindowOpen(uint32 roundId, uint256 closesAt);
-    /// @notice A bid needs a start, a duration and a price.
+    /// @notice A bid needs a start, a price and a duration of at least one shortest slice.
     error InvalidBidTerms();
     /// @notice Lease `leaseId` is not the bidder's, or is over: a bid cannot replace it.
     error NotReplaceable(uint32 leaseId);
@@ -236,7 +236,6 @@ abstract contract SealedBidAuction is TenantDirectory, CreditAccounts, IAuctionC
         );
         if (previous == 0) round.head = bidId;
         else _bids[roundId][previous].next = bidId;
-        if (bytes(image).length != 0) _images[roundId][bidId] = image;
         emit BidRevealed(
             roundId,
             bidId,
@@ -246,7 +245,8 @@ abstract contract SealedBidAuction is TenantDirectory, CreditAccounts, IAuctionC
             terms.start,
             terms.duration,
             terms.pricePerHour,
-            terms.replacesLease
+            terms.replacesLease,
+            image
         );
     }
 
@@ -344,11 +344,6 @@ abstract contract SealedBidAuction is TenantDirectory, CreditAccounts, IAuctionC
     /// @notice Revealed bid `bidId` of `roundId`.
     function bidOf(uint32 roundId, uint32 bidId) external view returns (Bid memory) {
         return _bids[roundId][bidId];
-    }
-
-    /// @notice The image revealed bid `bidId` of `roundId` names for its lease ("" for none).
-    function bidImageOf(uint32 roundId, uint32 bidId) external view returns (string memory) {
-        return _images[roundId][bidId];
     }
 
     /// @notice Up to `limit` bid ids of `roundId` in clearing order, starting after `afterBidId` (0: from the top).
@@ -450,20 +445,22 @@ abstract contract SealedBidAuction is TenantDirectory, CreditAccounts, IAuctionC
         }
     }
 
-    /// @dev A bid the caller may reveal: sound terms within its deposit, and an eligible bidder.
-    /// Eligibility is fixed here: nothing the bidder undoes later (its role, its tenant, the lease it
-    /// replaces) takes a revealed bid out of clearing.
+    /// @dev A bid the caller may reveal: sound terms within its deposit. A bid shorter than any
+    /// slice could never be matched: it would only head the clearing order at the cost of a few
+    /// seconds' price. The bidder's eligibility was fixed at commit: nothing it undoes since (its
+    /// role, its tenant, the lease it replaces, once checked here) takes its bid out of clearing.
     function _requireValidBid(IOffers.BidTerms calldata terms, uint96 deposit) private view {
-        if (terms.duration == 0 || terms.pricePerHour == 0 || terms.start == 0) revert InvalidBidTerms();
+        if (terms.duration < OfferLimits.MIN_SLICE_SECONDS || terms.pricePerHour == 0 || terms.start == 0) {
+            revert InvalidBidTerms();
+        }
         uint256 maxCost = Pricing.cost(terms.pricePerHour, terms.duration);
         if (maxCost > deposit) revert BidExceedsDeposit(maxCost, deposit);
-        _requireActiveMember(_accounts[msg.sender], msg.sender, MemberRoles.BUYER);
         uint32 replaced = terms.replacesLease;
         if (replaced != 0 && !ILeases(leases).isReplaceable(replaced, msg.sender)) revert NotReplaceable(replaced);
     }
 
     /// @dev Matches one bid and releases what it does not pay. The bidder's eligibility was checked
-    /// at reveal: dropping its buyer role, or leaving its tenant, since then voids nothing. Only the
+    /// at commit: dropping its buyer role, or leaving its tenant, since then voids nothing. Only the
     /// operator's suspension or deletion of its tenant (a sanction, not the bidder's choice) refunds it.
     function _settleBid(IOffers book, uint32 roundId, uint32 bidId, Bid memory bid) private returns (bool matched) {
         Account storage account = _accounts[bid.bidder];
@@ -481,8 +478,7 @@ abstract contract SealedBidAuction is TenantDirectory, CreditAccounts, IAuctionC
                         pricePerHour: bid.pricePerHour,
                         replacesLease: bid.replacesLease
                     }),
-                    buyer: bid.bidder,
-                    image: _images[roundId][bidId]
+                    buyer: bid.bidder
                 })
             );
         }

@@ -9,6 +9,7 @@ import {
   MinedRevertError,
   confirmed,
   fetchEvents,
+  leaseImage,
   nameOf,
   withDecodedRevert,
   type Deployment,
@@ -430,9 +431,9 @@ export class ProviderAgent {
 
   /** The start sequence: the BMC steps, then the report. The BMC is reached only when a step needs it. */
   async #startSteps(lease: LeaseRow): Promise<Step[]> {
-    const { contracts } = this.#deps;
+    const { contracts, deployment } = this.#deps;
     const system = () => this.#system(lease.nodeId);
-    const [image] = await contracts.leases.detailsOf(lease.leaseId);
+    const image = await leaseImage(contracts, lease.leaseId, deployment.blockNumber);
     if (image === "") throw new FinalStepError("the lease names no image to boot");
     return [
       ...startSequence(system, image, { power: this.options.power }),
@@ -479,7 +480,7 @@ export class ProviderAgent {
           // Samples exist only for a lease the node ran: one provisioned on-chain.
           if (last === undefined) return undefined;
           const hash = usageRecordHash(leaseId, samples);
-          const [, , usageRecord] = await contracts.leases.detailsOf(leaseId);
+          const [, usageRecord] = await contracts.leases.detailsOf(leaseId);
           if (usageRecord === hash) return undefined;
           return this.#send(() => contracts.leases.reportUsage(leaseId, hash, Math.floor(last.at / 1000)));
         },

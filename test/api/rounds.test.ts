@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { QUORUM_LIKE } from "../../scripts/lib/local-chain.js";
+import { leaseImage } from "../../sdk/index.js";
 import { closeMarket, listOffer, openChain, openMarket, until, type Market, type Member } from "./helpers.js";
 
 /**
@@ -97,9 +98,9 @@ describe("a round of custodial bids on a chain with 2 s blocks", () => {
     expect(won).toHaveLength(SLOTS);
 
     // Each lease names its winner's image from the moment clearing created it.
-    const { leases } = m.gateway.services.market;
+    const { services } = m.gateway;
     for (const bid of won) {
-      const [image] = await leases.detailsOf(bid.leaseId ?? 0);
+      const image = await leaseImage(services.market, bid.leaseId ?? 0, services.deployment.blockNumber);
       const winner = placed.findIndex((p) => p.bidRef === bid.bidRef);
       expect(image).toBe(IMAGE(Math.floor(winner / BIDS_PER_BUYER)));
     }

@@ -3,6 +3,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import {
   bidCommitment,
   leaseCost,
+  leaseImage,
   newSalt,
   parseCredits,
   planRevealBurst,
@@ -170,6 +171,7 @@ describe("Sealed-bid auction", () => {
         duration: BigInt(HOUR),
         pricePerHour: parseCredits("3"),
         replacesLease: 0n,
+        image: "",
       });
       const stored = await w.c.market.bidOf(round, 1);
       expect(fieldsOf(stored)).toEqual({
@@ -331,8 +333,7 @@ describe("Sealed-bid auction", () => {
       expect(only(events, "BidUnmatched").args).toMatchObject({ bidId: 1n, refund: DEPOSIT });
       expect(only(events, "LeaseCreated").args).toMatchObject({ buyer: w.rival.address, cost });
       // The lease is complete when clearing creates it: it boots the image its bid named.
-      expect(only(events, "LeaseImageSet").args).toMatchObject({ image: "https://images.example/high.iso" });
-      const [image] = await w.c.leases.detailsOf(Number(matched.args.leaseId));
+      const image = await leaseImage(w.c, Number(matched.args.leaseId), w.deployment.blockNumber);
       expect(image).toBe("https://images.example/high.iso");
       expect([await available(w.buyer.address), await escrowed(w.buyer.address)]).toEqual([STARTING_CREDITS, 0n]);
       expect([await available(w.rival.address), await escrowed(w.rival.address)]).toEqual([
@@ -511,8 +512,8 @@ describe("Sealed-bid auction", () => {
       expect(await escrowed(w.rival.address)).toBe(leaseCost(parseCredits("4"), HOUR));
     });
 
-    it("reveals no bid of a member without the buyer role, nor one replacing a lease that is not the bidder's", async () => {
-      const noRole = await commit(w, w.rival, terms(), DEPOSIT);
+    it("fixes eligibility at commit: a bid whose bidder dropped its buyer role is revealed; none replacing another's lease", async () => {
+      const droppedRole = await commit(w, w.rival, terms(), DEPOSIT);
       const booked = only(
         await w.send(
           w
@@ -532,7 +533,21 @@ describe("Sealed-bid auction", () => {
       await toRevealWindow(w, round);
       await expectRevert(w.as(w.rival).market.revealBid(notMine.terms, notMine.salt, 0, ""), "NotReplaceable");
       await w.send(w.c.market.setMemberRoles(w.rival.address, MemberRole.Provider));
-      await expectRevert(w.as(w.rival).market.revealBid(noRole.terms, noRole.salt, 0, ""), "NotActiveMember");
+      // Dropping the role after committing voids nothing: the bid is revealed and clears as any other.
+      expect(names(await reveal(w, w.rival, droppedRole))).toContain("BidRevealed");
+      await toClearing(w, round);
+      expect(only(await clearAll(w, round), "BidMatched").args.bidId).toBe(1n);
+      // Without the role, no new bid can be committed.
+      await expectRevert(
+        w.as(w.rival).market.commitBid(droppedRole.commitment, DEPOSIT, await currentRound(w)),
+        "NotActiveMember",
+      );
+    });
+
+    it("refuses at the reveal a bid shorter than the shortest slice, which nothing could match", async () => {
+      const blip = await commit(w, w.buyer, terms({ duration: 4, pricePerHour: parseCredits("1000") }), DEPOSIT);
+      await toRevealWindow(w, round);
+      await expectRevert(w.as(w.buyer).market.revealBid(blip.terms, blip.salt, 0, ""), "InvalidBidTerms");
     });
 
     it("matches a bid whose replaced lease its bidder released after the reveal, as a plain bid", async () => {

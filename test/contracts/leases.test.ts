@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 
 import {
+  leaseImage,
   cancellationFee,
   leaseCost,
   parseCredits,
@@ -321,7 +322,7 @@ describe("Leases", () => {
       await expectRevert(w.as(w.rival).leases.setImage(leaseId, "https://img/other.iso"), "UnauthorizedCaller");
       const set = only(await w.send(w.as(w.buyer).leases.setImage(leaseId, "https://img/debian.iso")), "LeaseImageSet");
       expect(set.args.image).toBe("https://img/debian.iso");
-      expect((await w.c.leases.detailsOf(leaseId)).image).toBe("https://img/debian.iso");
+      expect(await leaseImage(w.c, Number(leaseId), w.deployment.blockNumber)).toBe("https://img/debian.iso");
       await provision(start);
       await expectRevert(w.as(w.buyer).leases.setImage(leaseId, "https://img/x.iso"), "InvalidLeaseStatus");
       await expectRevert(w.c.leases.leaseOf(99), "UnknownLease");
