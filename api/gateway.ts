@@ -14,6 +14,7 @@ import {
 } from "../sdk/index.js";
 import { silentLogger, type Logger } from "../sdk/log.js";
 import { SealedBids } from "./bids/sealed-bids.js";
+import { SealedReserves } from "./offers/sealed-reserves.js";
 import { ChainBinding } from "./chain-binding.js";
 import type { GatewaySettings } from "./config.js";
 import { openGatewayDatabase } from "./db/migrations.js";
@@ -101,6 +102,7 @@ export async function startGateway(settings: GatewaySettings, options: GatewayOp
     },
     settings.bids.minCommitSecondsLeft,
   );
+  const reserves = new SealedReserves({ db, master, users, deployment, market, clock, send, logger });
   const { operator, bootstrapApiKey } = await bootstrap(settings, users, wallets, deployment);
 
   const services: Services = {
@@ -113,6 +115,7 @@ export async function startGateway(settings: GatewaySettings, options: GatewayOp
     wallets,
     indexer,
     bids,
+    reserves,
     streams,
     webhooks,
     operator,
@@ -142,6 +145,11 @@ export async function startGateway(settings: GatewaySettings, options: GatewayOp
     name: "sealed bids",
     start: () => bids.start(settings.bids.pollIntervalMs),
     stop: () => bids.stop(),
+  });
+  leadership.leaderOnly({
+    name: "sealed reserves",
+    start: () => reserves.start(settings.bids.pollIntervalMs),
+    stop: () => reserves.stop(),
   });
   leadership.leaderOnly({ name: "webhooks", start: () => webhooks.start(), stop: () => webhooks.stop() });
   leadership.followerOnly({ name: "read model", start: () => indexer.follow(chainSilent), stop: () => indexer.stop() });

@@ -2,6 +2,7 @@ import type { JsonRpcProvider } from "ethers";
 
 import { LeaseStatus, type Deployment, type MarketContracts } from "../sdk/index.js";
 import type { SealedBids } from "./bids/sealed-bids.js";
+import type { SealedReserves } from "./offers/sealed-reserves.js";
 import type { GatewaySettings } from "./config.js";
 import type { Db } from "./db/database.js";
 import { forbidden, invalidInput } from "./errors.js";
@@ -27,6 +28,7 @@ export interface Services {
   wallets: Wallets;
   indexer: Indexer;
   bids: SealedBids;
+  reserves: SealedReserves;
   streams: NotificationStreams;
   webhooks: Webhooks;
   /** The first admin's account: pays custodial accounts' gas where gas has a price. */

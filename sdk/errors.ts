@@ -74,3 +74,8 @@ function formatArgs(args: Record<string, unknown>): string {
     .map(([key, value]) => `${key}: ${String(value)}`)
     .join(", ");
 }
+
+/** What went wrong, in one line: an error's message, or the thrown value itself. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

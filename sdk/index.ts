@@ -54,6 +54,7 @@ export {
   MarketRevertError,
   decodeRevert,
   decodeRevertData,
+  errorMessage,
   revertDataOf,
   withDecodedRevert,
   type DecodedRevert,

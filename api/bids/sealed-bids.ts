@@ -11,6 +11,7 @@ import {
   revealWindow,
   roundAt,
   sealBid,
+  errorMessage,
   withDecodedRevert,
   withGasHeadroom,
   type BidTerms,
@@ -198,7 +199,7 @@ export class SealedBids {
       );
       await this.#update(bidRef, { state: "committed" });
     } catch (error) {
-      await this.#update(bidRef, { state: "failed", error: describe(error) });
+      await this.#update(bidRef, { state: "failed", error: errorMessage(error) });
       if (error instanceof MarketRevertError && error.revert.name === "NotCommitPhase") {
         throw conflict(
           `round ${roundId} stopped taking bids while the bid was on its way (nothing was escrowed); send it again`,
@@ -445,7 +446,7 @@ export class SealedBids {
       }
       // The clock is read again: the reveal may have been mined in a block past the window.
       if ((await this.#deps.clock()).head >= this.revealWindow(Number(row.round_id)).closesAt) {
-        await this.#missed(row, `the reveal did not make its window: ${describe(error)}`);
+        await this.#missed(row, `the reveal did not make its window: ${errorMessage(error)}`);
         return;
       }
     } catch (checking) {
@@ -584,8 +585,4 @@ function termsFromJson(json: Record<string, string | number>): BidTerms {
     pricePerHour: BigInt(json.pricePerHour ?? 0),
     replacesLease: Number(json.replacesLease),
   };
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

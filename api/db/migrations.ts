@@ -110,6 +110,19 @@ export const GATEWAY_MIGRATIONS: readonly Migration<Db>[] = [
     name: "0006_bid-images",
     up: dropReadModel,
   },
+  {
+    // Sealed reserve prices of auction offers: price and salt sealed, revealed in the round's window.
+    name: "0007_sealed-reserves",
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE IF NOT EXISTS sealed_reserves (
+          reserve_ref TEXT PRIMARY KEY, user_id TEXT NOT NULL, seller TEXT NOT NULL, node_id BIGINT NOT NULL,
+          offer_id BIGINT, round_id BIGINT, commitment TEXT NOT NULL, sealed TEXT NOT NULL, state TEXT NOT NULL,
+          error TEXT, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL);
+        CREATE INDEX IF NOT EXISTS sealed_reserves_open ON sealed_reserves (state, round_id);
+        CREATE INDEX IF NOT EXISTS sealed_reserves_by_offer ON sealed_reserves (offer_id, round_id);
+      `),
+  },
 ];
 
 /** Opens the gateway's database (a SQLite path or a `postgres://` URL) and migrates it to this release. */

@@ -24,8 +24,8 @@ const MIN_SECRET_BYTES = 32;
 const SEALED_VERSION = "v1";
 
 /** What a sealed value is for; each purpose gets its own key, so one cannot be opened as another. */
-export type SealPurpose = "wallet" | "bid" | "webhook" | "idempotency";
-const SEAL_PURPOSES: readonly SealPurpose[] = ["wallet", "bid", "webhook", "idempotency"];
+export type SealPurpose = "wallet" | "bid" | "reserve" | "webhook" | "idempotency";
+const SEAL_PURPOSES: readonly SealPurpose[] = ["wallet", "bid", "reserve", "webhook", "idempotency"];
 
 /**
  * The gateway's master secret and the keys derived from it (HKDF-SHA256, one per purpose).

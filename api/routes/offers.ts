@@ -90,8 +90,9 @@ export const offerRoutes = [
     summary: "List a node: its window, slice length and limits, daily hours, and price model",
     description:
       "`start` must fall on the node's calendar unit; prices are credits per hour; `hours` limits use to daily " +
-      "UTC hours (e.g. off-peak 20 to 6). An auction's `pricePerHour` is its public reserve; it enters the " +
-      "current round at once.",
+      "UTC hours (e.g. off-peak 20 to 6). An auction's `pricePerHour` is its reserve, public unless " +
+      "`sealedReserve`; it enters the current round at once. A sealed reserve stays secret (the gateway keeps it " +
+      "and its salt sealed) until the round's reveal window opens, when the gateway reveals it.",
     access: ["provider"],
     status: 201,
     body: z
@@ -106,27 +107,39 @@ export const offerRoutes = [
         model: z.enum(["fixed", "dynamic", "auction"]),
         pricePerHour: priceInput,
         surgeBps: z.number().int().min(0).max(65_535).default(0).describe("dynamic: the most the price rises, in bps"),
+        sealedReserve: z
+          .boolean()
+          .default(false)
+          .describe("auction: keep `pricePerHour` secret until the round's reveal window"),
       })
       .strict(),
     response: z.object({ offer: offerSchema, txHash: z.string() }),
     async handler({ body, caller, services }) {
       requireNodeManager(caller, await nodeRow(services, body.nodeId));
       if (body.end <= body.start) throw invalidInput("body.end", "must be after start");
-      const sent = await services.send(caller, (c) =>
-        c.offers.createOffer({
-          nodeId: body.nodeId,
-          start: body.start,
-          end: body.end,
-          sliceSeconds: body.sliceSeconds,
-          minSlices: body.minSlices,
-          maxSlices: body.maxSlices,
-          fromHour: body.hours?.from ?? 0,
-          toHour: body.hours?.to ?? 0,
-          model: PRICE_MODELS.indexOf(body.model),
-          pricePerHour: body.pricePerHour,
-          surgeBps: body.model === "dynamic" ? body.surgeBps : 0,
-          sealedReserve: ZERO_HASH,
-        }),
+      if (body.sealedReserve && body.model !== "auction") {
+        throw invalidInput("body.sealedReserve", "only an auction offer has a reserve");
+      }
+      const sealed = body.sealedReserve
+        ? await services.reserves.seal(caller, body.nodeId, body.pricePerHour)
+        : undefined;
+      const sent = await services.reserves.enrolling(sealed, () =>
+        services.send(caller, (c) =>
+          c.offers.createOffer({
+            nodeId: body.nodeId,
+            start: body.start,
+            end: body.end,
+            sliceSeconds: body.sliceSeconds,
+            minSlices: body.minSlices,
+            maxSlices: body.maxSlices,
+            fromHour: body.hours?.from ?? 0,
+            toHour: body.hours?.to ?? 0,
+            model: PRICE_MODELS.indexOf(body.model),
+            pricePerHour: sealed === undefined ? body.pricePerHour : 0n,
+            surgeBps: body.model === "dynamic" ? body.surgeBps : 0,
+            sealedReserve: sealed?.commitment ?? ZERO_HASH,
+          }),
+        ),
       );
       const offerId = Number(eventOf(sent, "OfferCreated").args.offerId);
       return { offer: offerView(await offerRow(services, offerId)), txHash: sent.txHash };
@@ -169,17 +182,27 @@ export const offerRoutes = [
     method: "post",
     path: "/offers/:offerId/enroll",
     tag: "offers",
-    summary: "Put an auction offer into the current round, with a public reserve (credits per hour)",
+    summary: "Put an auction offer into the current round, with a reserve (credits per hour), public or sealed",
+    description:
+      "With `sealed`, the reserve stays secret until the round's reveal window opens, when the gateway reveals " +
+      "it; a sealed reserve still unrevealed at clearing counts as none.",
     access: ["provider"],
     params: idParam("offerId"),
-    body: z.object({ reservePerHour: priceInput }).strict(),
+    body: z.object({ reservePerHour: priceInput, sealed: z.boolean().default(false) }).strict(),
     response: z.object({ offer: offerSchema, txHash: z.string() }),
     async handler({ params, body, caller, services }) {
       const offer = await offerRow(services, params.offerId);
       requireNodeManager(caller, offer);
       if (Number(offer.model) !== PriceModel.Auction) throw invalidInput("path.offerId", "not an auction offer");
-      const sent = await services.send(caller, (c) =>
-        c.offers.enrollInRound(params.offerId, body.reservePerHour, ZERO_HASH),
+      const sealed = body.sealed
+        ? await services.reserves.seal(caller, Number(offer.node_id), body.reservePerHour)
+        : undefined;
+      const sent = await services.reserves.enrolling(sealed, () =>
+        services.send(caller, (c) =>
+          sealed === undefined
+            ? c.offers.enrollInRound(params.offerId, body.reservePerHour, ZERO_HASH)
+            : c.offers.enrollInRound(params.offerId, 0n, sealed.commitment),
+        ),
       );
       return { offer: offerView(await offerRow(services, params.offerId)), txHash: sent.txHash };
     },

@@ -11,6 +11,7 @@ import {
   fetchEvents,
   leaseImage,
   nameOf,
+  errorMessage,
   withDecodedRevert,
   type Deployment,
   type MarketContracts,
@@ -172,7 +173,7 @@ export class ProviderAgent {
         await this.#catchUp();
         this.#schedule();
       } catch (error) {
-        this.#log.warn("could not follow the chain; trying again", { error: describe(error) });
+        this.#log.warn("could not follow the chain; trying again", { error: errorMessage(error) });
       }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, this.options.pollIntervalMs);
@@ -289,7 +290,7 @@ export class ProviderAgent {
       if (lease.phase === "scheduled") busy.add(lease.nodeId);
       const run = this.#drive(lease.leaseId)
         .catch((error: unknown) =>
-          this.#log.error("lease driver failed", { leaseId: lease.leaseId, error: describe(error) }),
+          this.#log.error("lease driver failed", { leaseId: lease.leaseId, error: errorMessage(error) }),
         )
         .finally(() => this.#inFlight.delete(lease.leaseId));
       this.#inFlight.set(lease.leaseId, run);
@@ -361,7 +362,7 @@ export class ProviderAgent {
         if (!transient(error) || attempt >= this.options.stepAttempts || !this.#running) {
           return this.#stepFailed(lease, sequence, name, error);
         }
-        this.#log.warn("step failed; trying again", { leaseId, step: name, attempt, error: describe(error) });
+        this.#log.warn("step failed; trying again", { leaseId, step: name, attempt, error: errorMessage(error) });
         await sleep(this.options.stepBackoffMs * attempt);
       }
     }
@@ -395,14 +396,14 @@ export class ProviderAgent {
 
   #stepFailed(lease: LeaseRow, sequence: Sequence, step: string, error: unknown): boolean {
     const { store } = this.#deps;
-    const reason = `${step}: ${describe(error)}`;
+    const reason = `${step}: ${errorMessage(error)}`;
     if (!this.#running) return false;
     if (sequence === "start") {
       // The lease cannot be delivered: report it failed (the buyer is refunded) and clean up.
       this.#log.error("provisioning failed; reporting the lease failed", {
         leaseId: lease.leaseId,
         step,
-        error: describe(error),
+        error: errorMessage(error),
       });
       store.setEndCause(lease.leaseId, `Failed: ${reason}`);
       store.enterPhase(lease.leaseId, "ending", { error: reason });
@@ -412,7 +413,7 @@ export class ProviderAgent {
       this.#log.warn("cleanup step keeps failing; will try again later", {
         leaseId: lease.leaseId,
         step,
-        error: describe(error),
+        error: errorMessage(error),
       });
       store.postpone(lease.leaseId, Date.now() + this.options.retryLaterMs, reason);
     } else {
@@ -420,7 +421,7 @@ export class ProviderAgent {
         leaseId: lease.leaseId,
         nodeId: lease.nodeId,
         step,
-        error: describe(error),
+        error: errorMessage(error),
       });
       store.enterPhase(lease.leaseId, "stuck", { error: reason });
       this.#plans.delete(lease.leaseId);
@@ -507,7 +508,7 @@ export class ProviderAgent {
     } catch (error) {
       // A missed sample is a gap in the record, not a reason to stop the lease.
       this.#lastSample.set(lease.leaseId, Date.now());
-      this.#log.warn("could not meter the node", { leaseId: lease.leaseId, error: describe(error) });
+      this.#log.warn("could not meter the node", { leaseId: lease.leaseId, error: errorMessage(error) });
     }
   }
 
@@ -554,7 +555,7 @@ export class ProviderAgent {
       await this.#send(() => this.#deps.contracts.nodes.holdForOperator(nodeId, reason.slice(0, 200)));
     } catch (error) {
       // The log line above already tells the operator; the chain's record is tried again at the next refusal.
-      this.#log.error("could not hold the node on-chain", { nodeId, error: describe(error) });
+      this.#log.error("could not hold the node on-chain", { nodeId, error: errorMessage(error) });
     }
   }
 
@@ -608,7 +609,7 @@ export class ProviderAgent {
         });
       }
     } catch (error) {
-      this.#log.warn("could not check the node's address at start-up", { nodeId, error: describe(error) });
+      this.#log.warn("could not check the node's address at start-up", { nodeId, error: errorMessage(error) });
     }
   }
 }
@@ -626,8 +627,4 @@ function transient(error: unknown): boolean {
   if (error instanceof Error && "code" in error && ["ECONNREFUSED", "ECONNRESET"].includes(String(error.code)))
     return true;
   return isTransient(error);
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
