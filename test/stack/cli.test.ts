@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { writeFile } from "node:fs/promises";
+import { readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 
@@ -80,6 +80,18 @@ describe("the market CLI", () => {
     expect(keyless.stderr).toBe("market: cannot read the API key file /nonexistent\n");
   });
 
+  /** Runs a command signed on the chain by `wallet` itself, and parses its JSON answer. */
+  const signingAs =
+    (wallet: HDNodeWallet) =>
+    async (...args: string[]): Promise<unknown> => {
+      const outcome = await market(
+        [...args, "--rpc", m.chain.rpcUrl, "--deployments", join(m.chain.directory, "deployments"), "--json"],
+        { MARKET_PRIVATE_KEY: wallet.privateKey },
+      );
+      if (outcome.code !== 0) throw new Error(`market ${args.join(" ")}: ${outcome.stderr}`);
+      return JSON.parse(outcome.stdout) as unknown;
+    };
+
   it("signs with a wallet of one's own: deposits, commits a sealed bid and reveals it in its window", async () => {
     const wallet = HDNodeWallet.fromPhrase(DEV_MNEMONIC, undefined, "m/44'/60'/0'/0/7");
     const created = await m.admin.must<{ user: { userId: string } }>(
@@ -95,14 +107,7 @@ describe("the market CLI", () => {
     const start = m.hour + 3 * 3600;
     const auction = await listOffer(m, { nodeId: m.nodes.big, start, model: "auction", pricePerHour: "1" });
     const bidsFile = join(m.chain.directory, "wendy-bids.json");
-    const onChain = async (...args: string[]) => {
-      const outcome = await market(
-        [...args, "--rpc", m.chain.rpcUrl, "--deployments", join(m.chain.directory, "deployments"), "--json"],
-        { MARKET_PRIVATE_KEY: wallet.privateKey },
-      );
-      if (outcome.code !== 0) throw new Error(`market ${args.join(" ")}: ${outcome.stderr}`);
-      return JSON.parse(outcome.stdout) as unknown;
-    };
+    const onChain = signingAs(wallet);
 
     await onChain("credits", "deposit", "60");
     expect(await onChain("credits", "balance")).toMatchObject({ wallet: "40", available: "60", escrowed: "0" });
@@ -119,5 +124,39 @@ describe("the market CLI", () => {
     expect(revealed.map((b) => b.commitment)).toEqual([bid.commitment]);
     const status = (await onChain("bids", "status", "--bids-file", bidsFile)) as { state: string }[];
     expect(status.map((b) => b.state)).toEqual(["revealed"]);
+  });
+
+  it("lists an auction with a sealed reserve from a wallet, keeps its salt in a 0600 file, and reveals it", async () => {
+    const wallet = HDNodeWallet.fromPhrase(DEV_MNEMONIC, undefined, "m/44'/60'/0'/0/8");
+    await m.admin.must(
+      "POST",
+      `/tenants/${m.tenants.provider}/users`,
+      await withOwnWallet(m.gateway.url, wallet, { name: "Pat Provider", email: "pat@dc.test", roles: ["provider"] }),
+    );
+    const onChain = signingAs(wallet);
+    const reservesFile = join(m.chain.directory, "pat-reserves.json");
+    const start = m.hour + 5 * 3600;
+    const created = (await onChain(
+      ...["offers", "create", "--node", String(m.nodes.small), "--model", "auction", "--price", "4"],
+      ...["--start", String(start), "--end", String(start + 4 * 3600), "--sealed-reserve"],
+      ...["--reserves-file", reservesFile],
+    )) as { events: { name: string; args: { offerId?: string; roundId?: string } }[] };
+    const enrolled = created.events.find((event) => event.name === "OfferEnrolled");
+    const offerId = Number(enrolled?.args.offerId);
+    const { offers } = m.gateway.services.market;
+    expect((await offers.offerOf(offerId)).reserveSealed).toBe(true);
+    expect((await stat(reservesFile)).mode & 0o777).toBe(0o600);
+    const kept = JSON.parse(await readFile(reservesFile, "utf8")) as { offerId: number; state: string }[];
+    expect(kept).toMatchObject([{ offerId, state: "enrolled" }]);
+    expect(await onChain("offers", "reveal-reserves", "--reserves-file", reservesFile)).toEqual([]);
+
+    const [opensAt] = await m.gateway.services.market.market.revealWindow(Number(enrolled?.args.roundId));
+    await m.chain.advance(Number(opensAt) - (await m.chain.now()));
+    const revealed = (await onChain("offers", "reveal-reserves", "--reserves-file", reservesFile)) as {
+      offerId: number;
+    }[];
+    expect(revealed.map((r) => r.offerId)).toEqual([offerId]);
+    const offer = await offers.offerOf(offerId);
+    expect([offer.reserveSealed, offer.pricePerHour]).toEqual([false, 4_000_000n]);
   });
 });

@@ -1,6 +1,3 @@
-import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { dirname } from "node:path";
-
 import { Command } from "commander";
 
 import type { Bid as GatewayBid } from "../../../api/records.js";
@@ -21,6 +18,7 @@ import {
 } from "../../../sdk/index.js";
 import { gatewayOf, onChain, withChain, withConnection, type ConnectionFlags } from "../connection.js";
 import { print, record, table } from "../output.js";
+import { loadSecretRecords, saveSecretRecord } from "../secret-file.js";
 
 /** A bid sealed by the caller's own wallet, kept (with its salt) in a local file until revealed. */
 interface WalletBid {
@@ -225,18 +223,7 @@ const showGatewayBid = (b: GatewayBid) =>
     ["lease", b.leaseId],
   ]);
 
-async function loadBids(file: string): Promise<WalletBid[]> {
-  try {
-    return JSON.parse(await readFile(file, "utf8")) as WalletBid[];
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw error;
-  }
-}
+const loadBids = (file: string) => loadSecretRecords<WalletBid>(file);
 
 /** Adds or updates a bid in the file, readable by this user only. */
-async function saveBid(file: string, bid: WalletBid): Promise<void> {
-  const bids = (await loadBids(file)).filter((other) => other.commitment !== bid.commitment);
-  await mkdir(dirname(file), { recursive: true });
-  await writeFile(file, `${JSON.stringify([...bids, bid], null, 2)}\n`, { mode: 0o600 });
-}
+const saveBid = (file: string, bid: WalletBid) => saveSecretRecord(file, bid, (a, b) => a.commitment === b.commitment);
