@@ -251,6 +251,7 @@ function NewOffer(props: { nodes: Node[]; onDone: () => void }) {
   const [slice, setSlice] = useState("60");
   const [days, setDays] = useState("7");
   const [offPeak, setOffPeak] = useState(false);
+  const [sealedReserve, setSealedReserve] = useState(true);
   const node = props.nodes.find((n) => n.nodeId === nodeId);
   const stats = useLoad(
     () =>
@@ -270,9 +271,12 @@ function NewOffer(props: { nodes: Node[]; onDone: () => void }) {
       sliceSeconds: Number(slice) * 60,
       maxSlices: Math.max(1, Math.floor((24 * 60) / Number(slice))),
       ...(offPeak ? { hours: { from: 20, to: 6 } } : {}),
+      ...(model === "auction" ? { sealedReserve } : {}),
     });
     props.onDone();
-    return `Offer #${offer.offerId} listed.`;
+    return model === "auction" && sealedReserve
+      ? `Offer #${offer.offerId} listed in round ${offer.roundId}; the gateway reveals its reserve when the round's bids are.`
+      : `Offer #${offer.offerId} listed.`;
   });
   if (first === undefined) return <p className="empty">Register a node first.</p>;
   const overall = stats.data?.overall;
@@ -303,6 +307,12 @@ function NewOffer(props: { nodes: Node[]; onDone: () => void }) {
       <Field label={model === "auction" ? "Reserve (credits per hour)" : "Price (credits per hour)"}>
         <input inputMode="decimal" required value={price} onChange={(e) => setPrice(e.target.value)} />
       </Field>
+      {model === "auction" ? (
+        <label className="check">
+          <input type="checkbox" checked={sealedReserve} onChange={(e) => setSealedReserve(e.target.checked)} /> Keep
+          the reserve sealed until the round&apos;s bids are revealed (bidders cannot aim just above it)
+        </label>
+      ) : null}
       <Field label="Slice length (minutes)">
         <input type="number" min={1} required value={slice} onChange={(e) => setSlice(e.target.value)} />
       </Field>
