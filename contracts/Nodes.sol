@@ -17,6 +17,9 @@ contract Nodes is INodes {
     uint16 public constant PROFILE_SMALL = 2;
     uint16 public constant PROFILE_MEDIUM = 3;
     uint16 public constant PROFILE_LARGE = 4;
+    /// @notice The most profiles the catalogue holds: an auction offer is indexed under every
+    /// profile its node fits, and finding those reads each profile once.
+    uint16 public constant MAX_PROFILES = 64;
 
     /// @notice Where membership is checked.
     IMemberDirectory public immutable directory;
@@ -68,6 +71,8 @@ contract Nodes is INodes {
     error NodeRetired(uint32 nodeId);
     /// @notice A profile needs a name.
     error EmptyName();
+    /// @notice The catalogue holds MAX_PROFILES profiles already.
+    error TooManyProfiles();
     /// @notice The agent cannot be the zero address.
     error ZeroAddress();
     /// @notice Node `nodeId` is offered in round `roundId`, not cleared yet: it stays as listed until then.
@@ -201,15 +206,17 @@ contract Nodes is INodes {
     function fits(uint32 nodeId, uint16 profileId) external view returns (bool) {
         if (profileId == 0) return true;
         if (profileId > _profileCount) return false;
+        return _fits(_nodes[nodeId].resources, profileId);
+    }
+
+    /// @inheritdoc INodes
+    /// @dev At most MAX_PROFILES reads: the catalogue is bounded so that this stays cheap.
+    function fittingProfiles(uint32 nodeId) external view returns (uint256 mask) {
         Resources memory has = _nodes[nodeId].resources;
-        Resources memory needs = _profiles[profileId];
-        return
-            has.cores >= needs.cores &&
-            has.memoryGiB >= needs.memoryGiB &&
-            has.storageGB >= needs.storageGB &&
-            has.networkGbps >= needs.networkGbps &&
-            has.gpus >= needs.gpus &&
-            (needs.arch == Arch.Any || needs.arch == has.arch);
+        uint16 count = _profileCount;
+        for (uint16 profileId = 1; profileId <= count; ++profileId) {
+            if (_fits(has, profileId)) mask |= uint256(1) << profileId;
+        }
     }
 
     /// @inheritdoc INodes
@@ -250,8 +257,20 @@ contract Nodes is INodes {
 
     // ---------------------------------------------------------------- internal
 
+    function _fits(Resources memory has, uint16 profileId) private view returns (bool) {
+        Resources memory needs = _profiles[profileId];
+        return
+            has.cores >= needs.cores &&
+            has.memoryGiB >= needs.memoryGiB &&
+            has.storageGB >= needs.storageGB &&
+            has.networkGbps >= needs.networkGbps &&
+            has.gpus >= needs.gpus &&
+            (needs.arch == Arch.Any || needs.arch == has.arch);
+    }
+
     function _defineProfile(string memory name, Resources memory needs) private returns (uint16 profileId) {
         if (bytes(name).length == 0) revert EmptyName();
+        if (_profileCount >= MAX_PROFILES) revert TooManyProfiles();
         profileId = ++_profileCount;
         _profiles[profileId] = needs;
         _profileNames[profileId] = name;

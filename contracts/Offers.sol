@@ -103,8 +103,11 @@ contract Offers is ReentrancyGuard, IOffers {
     uint256 public constant MAX_LEASE_UNITS = 8192;
     /// @notice Highest surge of a dynamic price, in basis points of its base (+500%).
     uint16 public constant MAX_SURGE_BPS = 50_000;
-    /// @notice The most auction offers one round takes, which bounds the search of a pool bid.
-    uint256 public constant MAX_OFFERS_PER_ROUND = 128;
+    /// @notice The most auction offers one tenant enrols in one round: no provider fills a round
+    /// (or the head of its pools) alone. A round itself holds any number.
+    uint256 public constant MAX_TENANT_OFFERS_PER_ROUND = 256;
+    /// @notice The most offers a pool bid tries, which bounds its gas whatever the round holds.
+    uint256 public constant MAX_POOL_TRIES = 16;
 
     /// @notice The Market: members, credits and the auction.
     IMarket public immutable market;
@@ -118,6 +121,10 @@ contract Offers is ReentrancyGuard, IOffers {
     mapping(uint32 offerId => bytes32) private _sealedReserves;
     mapping(uint32 nodeId => uint32[]) private _nodeOffers;
     mapping(uint32 roundId => uint32[]) private _roundOffers;
+    /// @dev A round's auction offers by profile their node fits, in enrolment order: pool bids
+    /// search only the offers that can serve them.
+    mapping(uint32 roundId => mapping(uint16 profileId => uint32[])) private _poolOffers;
+    mapping(uint32 roundId => mapping(uint32 tenantId => uint256)) private _tenantOffersInRound;
     mapping(uint32 nodeId => NodeCalendar.Calendar) private _calendars;
     mapping(uint32 nodeId => Hold) private _nodeHolds;
     mapping(address seller => Hold) private _sellerHolds;
@@ -163,8 +170,8 @@ contract Offers is ReentrancyGuard, IOffers {
     error PriceAboveLimit(uint256 pricePerHour, uint256 maxPricePerHour);
     /// @notice Lease `leaseId` cannot be replaced by the caller.
     error NotReplaceable(uint32 leaseId);
-    /// @notice Round `roundId` has MAX_OFFERS_PER_ROUND offers already.
-    error RoundFull(uint32 roundId);
+    /// @notice Tenant `tenantId` has MAX_TENANT_OFFERS_PER_ROUND offers in round `roundId` already.
+    error RoundFull(uint32 roundId, uint32 tenantId);
     /// @notice The offer is in round `roundId`, which has not been cleared yet.
     error RoundNotCleared(uint32 roundId);
     /// @notice Sealed reserves are revealed in the round's reveal window `[opensAt, closesAt)`.
@@ -329,7 +336,7 @@ contract Offers is ReentrancyGuard, IOffers {
 
     /// @inheritdoc IOffers
     /// @dev Pay-as-bid: the winner pays its own price per hour. A direct bid tries its offer; a pool
-    /// bid tries the round's offers from the earliest listed. Invalid or unfitting bids return 0.
+    /// bid tries at most MAX_POOL_TRIES offers of its profile's pool. Invalid or unfitting bids return 0.
     function matchBid(BidRequest calldata bid) external returns (uint32 leaseId, uint256 cost) {
         if (msg.sender != address(market)) revert UnauthorizedCaller(msg.sender);
         BidTerms calldata terms = bid.terms;
@@ -341,17 +348,10 @@ contract Offers is ReentrancyGuard, IOffers {
         Offer memory offer;
         if (offerId != 0) {
             offer = _offers[offerId];
-            if (!_tryAuctionOffer(offerId, offer, terms, false)) return (0, 0);
+            if (!_tryAuctionOffer(offerId, offer, terms)) return (0, 0);
         } else {
-            uint32[] storage candidates = _roundOffers[terms.roundId];
-            uint256 count = candidates.length;
-            uint256 i;
-            for (; i < count; ++i) {
-                offerId = candidates[i];
-                offer = _offers[offerId];
-                if (_tryAuctionOffer(offerId, offer, terms, true)) break;
-            }
-            if (i == count) return (0, 0);
+            (offerId, offer) = _matchPool(bid);
+            if (offerId == 0) return (0, 0);
         }
         cost = Pricing.cost(terms.pricePerHour, terms.duration);
         // LeaseCreated records the booking; the Market's BidMatched records the price.
@@ -409,7 +409,7 @@ contract Offers is ReentrancyGuard, IOffers {
         return _nodeOffers[nodeId];
     }
 
-    /// @notice Ids of the auction offers in round `roundId`, earliest listed first.
+    /// @notice Ids of the auction offers in round `roundId`, in enrolment order.
     function offersInRound(uint32 roundId) external view returns (uint32[] memory) {
         return _roundOffers[roundId];
     }
@@ -494,15 +494,15 @@ contract Offers is ReentrancyGuard, IOffers {
             if (_usedReserves[sealedReserve]) revert ReserveReused(sealedReserve);
             _usedReserves[sealedReserve] = true;
         }
-        uint32[] storage round = _roundOffers[roundId];
-        uint256 count = round.length;
-        if (count >= MAX_OFFERS_PER_ROUND) revert RoundFull(roundId);
-        // Keep the round in listing order (offer ids), which pool bids search from the earliest.
-        round.push(offerId);
-        for (; count > 0 && round[count - 1] > offerId; --count) {
-            round[count] = round[count - 1];
+        (uint32 tenantId, , ) = nodes.bookingInfo(nodeId);
+        uint256 listed = _tenantOffersInRound[roundId][tenantId];
+        if (listed >= MAX_TENANT_OFFERS_PER_ROUND) revert RoundFull(roundId, tenantId);
+        _tenantOffersInRound[roundId][tenantId] = listed + 1;
+        _roundOffers[roundId].push(offerId);
+        uint256 fitting = nodes.fittingProfiles(nodeId);
+        for (uint16 profileId = 1; fitting >> profileId != 0; ++profileId) {
+            if ((fitting >> profileId) & 1 == 1) _poolOffers[roundId][profileId].push(offerId);
         }
-        round[count] = offerId;
         if (sealedReserve != 0) _sealedReserves[offerId] = sealedReserve;
         else delete _sealedReserves[offerId];
         emit OfferEnrolled(offerId, roundId, reservePerHour, sealedReserve);
@@ -529,17 +529,29 @@ contract Offers is ReentrancyGuard, IOffers {
         return 0;
     }
 
-    /// @dev Books the bid on auction offer `offerId` when it is in the bid's round, its reserve is
-    /// met (a reserve still sealed counts as none), and (for pool bids) its node fits the bid's profile.
-    function _tryAuctionOffer(
-        uint32 offerId,
-        Offer memory offer,
-        BidTerms calldata bid,
-        bool pool
-    ) private returns (bool) {
+    /// @dev Books a pool bid on one of at most MAX_POOL_TRIES offers of its profile's pool (a node
+    /// held by its round cannot change its resources, so the pool's fit still holds), taken in
+    /// enrolment order from a place that moves with the bid's id: successive pool bids spread over
+    /// the pool rather than all falling to its head. Returns offer id 0 when none takes it.
+    function _matchPool(BidRequest calldata bid) private returns (uint32 offerId, Offer memory offer) {
+        BidTerms calldata terms = bid.terms;
+        uint32[] storage pool =
+            terms.profileId == 0 ? _roundOffers[terms.roundId] : _poolOffers[terms.roundId][terms.profileId];
+        uint256 size = pool.length;
+        uint256 tries = size < MAX_POOL_TRIES ? size : MAX_POOL_TRIES;
+        for (uint256 i; i < tries; ++i) {
+            offerId = pool[(bid.bidId + i) % size];
+            offer = _offers[offerId];
+            if (_tryAuctionOffer(offerId, offer, terms)) return (offerId, offer);
+        }
+        return (0, offer);
+    }
+
+    /// @dev Books the bid on auction offer `offerId` when it is in the bid's round and its reserve
+    /// is met (a reserve still sealed counts as none).
+    function _tryAuctionOffer(uint32 offerId, Offer memory offer, BidTerms calldata bid) private returns (bool) {
         if (offer.model != PriceModel.Auction || offer.roundId != bid.roundId || bid.pricePerHour < offer.pricePerHour)
             return false;
-        if (pool && !nodes.fits(offer.nodeId, bid.profileId)) return false;
         return _tryBook(offerId, offer, bid.start, bid.duration) == Unfit.None;
     }
 

@@ -9,14 +9,20 @@ export interface ClearingChunk {
 
 /**
  * A chunk may take at most this share of a block's gas (1/2): what a bid costs varies by far (a
- * pool bid searches up to `MAX_OFFERS_PER_ROUND` offers, millions of gas), and a chunk that filled
- * a block would wait behind everyone else's transactions, or never fit once padded.
+ * pool bid tries up to `MAX_POOL_TRIES` offers, over a million gas at worst), and a chunk that
+ * filled a block would wait behind everyone else's transactions, or never fit once padded.
  */
 const BLOCK_SHARE_DENOMINATOR = 2n;
+/**
+ * And at most this much gas whatever the block holds, so that one clearing transaction never
+ * crowds a block of other tenants' transactions. One bid never costs more (a pool bid's tries are
+ * bounded), so a round always clears in transactions of at most this size.
+ */
+export const MAX_CLEARING_TX_GAS = 2_000_000n;
 
 /**
  * The largest chunk of a round's clearing, from `upTo` bids down, whose estimate fits half the
- * block's gas limit: halved while it does not (or while the estimate fails for a reason other than
+ * block's gas limit and `MAX_CLEARING_TX_GAS`: halved while it does not (or while the estimate fails for a reason other than
  * the contract's refusal, such as "gas required exceeds allowance"). One bid is sent whatever it
  * costs: it cannot be split. `estimate(maxBids)` estimates `clearRound(roundId, maxBids)`, with
  * contract refusals as `MarketRevertError` (`withDecodedRevert`), which end the search.
@@ -26,7 +32,8 @@ export async function clearingChunk(
   blockGasLimit: bigint,
   upTo: number,
 ): Promise<ClearingChunk> {
-  const budget = blockGasLimit / BLOCK_SHARE_DENOMINATOR;
+  const share = blockGasLimit / BLOCK_SHARE_DENOMINATOR;
+  const budget = share < MAX_CLEARING_TX_GAS ? share : MAX_CLEARING_TX_GAS;
   for (let maxBids = Math.max(1, Math.floor(upTo)); ; maxBids = Math.max(1, Math.floor(maxBids / 2))) {
     let gas: bigint | undefined;
     try {

@@ -18,7 +18,7 @@ export {
   type SealedBid,
   type StoredBidTerms,
 } from "./commitments.js";
-export { clearingChunk, type ClearingChunk } from "./clearing.js";
+export { MAX_CLEARING_TX_GAS, clearingChunk, type ClearingChunk } from "./clearing.js";
 export {
   attach,
   contractInterfaces,

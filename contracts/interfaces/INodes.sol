@@ -51,6 +51,9 @@ interface INodes {
     /// @notice True when the node's resources meet every need of profile `profileId`.
     function fits(uint32 nodeId, uint16 profileId) external view returns (bool);
 
+    /// @notice The profiles the node fits, as a bit mask: bit `p` set when it fits profile `p`.
+    function fittingProfiles(uint32 nodeId) external view returns (uint256 mask);
+
     /// @notice True when `account` may manage the node: its provider or an admin of its tenant.
     function canManage(uint32 nodeId, address account) external view returns (bool);
 }

@@ -30,6 +30,8 @@ interface IOffers {
     struct BidRequest {
         BidTerms terms;
         address buyer;
+        /// @dev The bid's id in its round: where a pool bid starts its search among the offers.
+        uint32 bidId;
     }
 
     /// @notice Matches one bid against the round's auction offers, booking the node and creating the

@@ -271,8 +271,8 @@ abstract contract SealedBidAuction is TenantDirectory, CreditAccounts, IAuctionC
 
     /// @notice Matches up to `maxBids` more revealed bids of `roundId`, in price order. Anyone may call it
     /// once the reveal window has closed; call again until it returns true.
-    /// @dev Each bid costs bounded gas (a pool bid searches at most `Offers.MAX_OFFERS_PER_ROUND`
-    /// offers), so `maxBids` bounds the transaction. Outcomes never depend on the gas given: a bid is
+    /// @dev Each bid costs bounded gas (a pool bid tries at most `Offers.MAX_POOL_TRIES` offers of
+    /// its profile's pool), so `maxBids` bounds the transaction. Outcomes never depend on the gas given: a bid is
     /// matched or refunded by rule, and a transaction that runs short of gas reverts whole.
     /// @return cleared True when every bid of the round has been settled.
     function clearRound(uint32 roundId, uint256 maxBids) external nonReentrant returns (bool cleared) {
@@ -478,7 +478,8 @@ abstract contract SealedBidAuction is TenantDirectory, CreditAccounts, IAuctionC
                         pricePerHour: bid.pricePerHour,
                         replacesLease: bid.replacesLease
                     }),
-                    buyer: bid.bidder
+                    buyer: bid.bidder,
+                    bidId: bidId
                 })
             );
         }

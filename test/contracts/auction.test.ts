@@ -442,7 +442,36 @@ describe("Sealed-bid auction", () => {
       await expectRevert(w.as(w.seller).offers.createOffer(listed), "ReserveReused");
     });
 
-    it("gives a pool bid the earliest listed offer whose node fits its profile", async () => {
+    it("finds a pool bid's node through its profile's pool, however many other offers were enrolled first", async () => {
+      const seller = { c: w.as(w.seller), send: w.send };
+      const later = w.nextHour + 24 * HOUR;
+      // More small-node offers than a pool bid tries, then the big node's offer for the next day.
+      const tries = Number(await w.c.offers.MAX_POOL_TRIES());
+      for (let i = 0; i <= tries; i += 1) {
+        await createOffer(
+          seller,
+          offerTerms(w.nextHour + i * HOUR, { nodeId: w.nodes.small, model: PriceModel.Auction }),
+        );
+      }
+      const bigLater = await createOffer(
+        seller,
+        offerTerms(later, { nodeId: w.nodes.big, model: PriceModel.Auction, pricePerHour: parseCredits("1") }),
+      );
+      expect((await w.c.offers.offersInRound(round)).length).toBeGreaterThan(tries + 2);
+      const large = await commit(
+        w,
+        w.buyer,
+        terms({ offerId: 0, profileId: StandardProfile.Large, start: later + 6 * HOUR }),
+        DEPOSIT,
+      );
+      await toRevealWindow(w, round);
+      await reveal(w, w.buyer, large);
+      await toClearing(w, round);
+      const created = only(await clearAll(w, round), "LeaseCreated");
+      expect(created.args.offerId).toBe(BigInt(bigLater));
+    });
+
+    it("spreads pool bids over the offers whose node fits their profile, from where each bid's id points", async () => {
       const smallOffer = await createOffer(
         { c: w.as(w.seller), send: w.send },
         offerTerms(w.nextHour, { nodeId: w.nodes.small, model: PriceModel.Auction, pricePerHour: parseCredits("1") }),
@@ -475,10 +504,11 @@ describe("Sealed-bid auction", () => {
       await toClearing(w, round);
       const events = await clearAll(w, round);
       const booked = events.filter((e) => e.name === "LeaseCreated").map((e) => [e.args.offerId, e.args.cost]);
-      // The big node's offer was listed first, so the top bid takes it; the next fits the small node; the Large bid finds nothing left.
+      // Both nodes fit Small: bid 1 starts at the pool's second offer (the small node), bid 2 at its
+      // first (the big one); the Large pool holds only the big node, taken by then.
       expect(booked).toEqual([
-        [BigInt(auctionOffer), parseCredits("9")],
-        [BigInt(smallOffer), parseCredits("8")],
+        [BigInt(smallOffer), parseCredits("9")],
+        [BigInt(auctionOffer), parseCredits("8")],
       ]);
       expect(only(events, "BidUnmatched").args.bidId).toBe(3n);
     });
@@ -685,7 +715,7 @@ describe("Sealed-bid auction", () => {
       );
     });
 
-    it("keep a round's offers in listing order when an older offer re-enrols", async () => {
+    it("keep a round's offers in enrolment order, an older offer that re-enrols after a newer one last", async () => {
       await toClearing(w, round);
       await clearAll(w, round);
       const newer = await createOffer(
@@ -693,7 +723,7 @@ describe("Sealed-bid auction", () => {
         offerTerms(w.nextHour, { nodeId: w.nodes.small, model: PriceModel.Auction }),
       );
       await w.send(w.as(w.seller).offers.enrollInRound(auctionOffer, 1n, `0x${"00".repeat(32)}`));
-      expect(await w.c.offers.offersInRound(round + 1)).toEqual([BigInt(auctionOffer), BigInt(newer)]);
+      expect(await w.c.offers.offersInRound(round + 1)).toEqual([BigInt(newer), BigInt(auctionOffer)]);
     });
   });
 });

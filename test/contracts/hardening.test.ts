@@ -7,9 +7,18 @@ import { network } from "hardhat";
 import { beforeEach, describe, expect, it } from "vitest";
 
 import { ReentrantCredits__factory, Market__factory } from "../../typechain-types/index.js";
-import { decodeRevertData, deployMarket, parseCredits, PriceModel } from "../../sdk/index.js";
+import { decodeRevertData, deployMarket, MemberRole, parseCredits, PriceModel } from "../../sdk/index.js";
 import { expectRevert } from "../helpers/revert.js";
-import { accounts, createOffer, offerTerms, openWorld, type World } from "../helpers/world.js";
+import {
+  accounts,
+  createOffer,
+  createTenant,
+  offerTerms,
+  openWorld,
+  registerNode,
+  smallNode,
+  type World,
+} from "../helpers/world.js";
 
 describe("Hardening", () => {
   describe("with the real credits", () => {
@@ -38,8 +47,8 @@ describe("Hardening", () => {
       expect(await w.c.credits.balanceOf(w.outsider.address)).toBe(tooMuch);
     });
 
-    it("takes at most MAX_OFFERS_PER_ROUND auction offers in one round", async () => {
-      const limit = Number(await w.c.offers.MAX_OFFERS_PER_ROUND());
+    it("takes at most MAX_TENANT_OFFERS_PER_ROUND auction offers of one tenant in a round, and others' beside", async () => {
+      const limit = Number(await w.c.offers.MAX_TENANT_OFFERS_PER_ROUND());
       const seller = { c: w.as(w.seller), send: w.send };
       // Start with a whole commit phase ahead: each listing takes a block.
       const [nextRoundOpens] = await w.c.market.commitWindow((await w.c.market.currentRound()) + 1n);
@@ -49,11 +58,19 @@ describe("Hardening", () => {
       }
       const round = await w.c.market.currentRound();
       expect(await w.c.offers.offersInRound(round)).toHaveLength(limit);
+      const squatter = w.tenants.provider;
       await expectRevert(
         w.as(w.seller).offers.createOffer(offerTerms(w.nextHour, { model: PriceModel.Auction })),
         "RoundFull",
-        { roundId: round },
+        { roundId: round, tenantId: BigInt(squatter) },
       );
+      // The round is not full for anyone else: another provider still lists in it.
+      const other = await createTenant({ c: w.c, send: w.send }, "Second Rack Co");
+      await w.send(w.c.market.addMember(other, w.outsider.address, MemberRole.Provider));
+      const outsider = { c: w.as(w.outsider), send: w.send };
+      const node = await registerNode(outsider, smallNode, w.agent.address);
+      await createOffer(outsider, offerTerms(w.nextHour, { nodeId: node, model: PriceModel.Auction }));
+      expect(await w.c.offers.offersInRound(round)).toHaveLength(limit + 1);
     });
   });
 

@@ -287,7 +287,7 @@ describe("Offers", () => {
         replacesLease: 0,
       },
       buyer: w.buyer.address,
-      image: "",
+      bidId: 1,
     };
     await expectRevert(w.as(w.buyer).offers.matchBid(bid), "UnauthorizedCaller");
     await expectRevert(w.as(w.seller).offers.releaseCalendar(1, w.nextHour, w.nextHour + HOUR), "UnauthorizedCaller");

@@ -235,20 +235,22 @@ describe("the keeper", () => {
 });
 
 describe("clearing chunks", () => {
-  it("halve until a chunk's estimate fits half the block's gas limit", async () => {
+  it("halve until a chunk's estimate fits 2,000,000 gas and half the block's gas limit", async () => {
     const asked: number[] = [];
-    const chunk = await clearingChunk(
-      async (maxBids) => {
-        asked.push(maxBids);
-        return 100_000n + BigInt(maxBids) * 3_000_000n;
-      },
-      30_000_000n,
-      40,
-    );
-    expect(asked).toEqual([40, 20, 10, 5, 2]);
-    expect(chunk.maxBids).toBe(2);
-    expect(chunk.gasLimit).toBeGreaterThan(6_100_000n);
+    const estimate = async (maxBids: number) => {
+      asked.push(maxBids);
+      return 100_000n + BigInt(maxBids) * 300_000n;
+    };
+    // A 30M block would take 48 such bids in half of it: the transaction cap keeps it to 5.
+    const chunk = await clearingChunk(estimate, 30_000_000n, 40);
+    expect(asked).toEqual([40, 20, 10, 5]);
+    expect(chunk.maxBids).toBe(5);
+    expect(chunk.gasLimit).toBeGreaterThan(1_600_000n);
     expect(chunk.gasLimit).toBeLessThanOrEqual(30_000_000n);
+    // A smaller block than the cap: half of it is the limit.
+    asked.length = 0;
+    expect((await clearingChunk(estimate, 1_500_000n, 40)).maxBids).toBe(2);
+    expect(asked).toEqual([40, 20, 10, 5, 2]);
   });
 
   it("halve when a chunk is too big to estimate at all, but stop at the contract's refusal", async () => {
