@@ -106,8 +106,10 @@ contract Offers is ReentrancyGuard, IOffers {
     /// @notice The most auction offers one tenant enrols in one round: no provider fills a round
     /// (or the head of its pools) alone. A round itself holds any number.
     uint256 public constant MAX_TENANT_OFFERS_PER_ROUND = 256;
-    /// @notice The most offers a pool bid tries, which bounds its gas whatever the round holds.
-    uint256 public constant MAX_POOL_TRIES = 16;
+    /// @notice The most offers a pool bid tries, which bounds its gas whatever the round holds:
+    /// seven tries that read a whole lease's calendar words and fail (about 107,000 gas each), and
+    /// an eighth that books them all (about 860,000), stay under 2,000,000 gas (`clearWorstTx`).
+    uint256 public constant MAX_POOL_TRIES = 8;
 
     /// @notice The Market: members, credits and the auction.
     IMarket public immutable market;
@@ -509,10 +511,14 @@ contract Offers is ReentrancyGuard, IOffers {
     }
 
     /// @dev `held` with round `roundId` (and the node's time `[from, to)`) added. A round of the hold
-    /// still uncleared is kept beside the new one; a cleared one is forgotten, with its span.
+    /// still uncleared is kept beside the new one; a cleared one is forgotten, with its span. A hold
+    /// keeps two rounds: with both still uncleared, the earlier must be cleared (anyone may) before a
+    /// third is added, or the hold would forget a round whose bids are not settled.
     function _withRound(Hold memory held, uint32 roundId, uint32 from, uint32 to) private view returns (Hold memory) {
         if (held.roundId != roundId) {
             bool open = held.roundId != 0 && !market.isRoundCleared(held.roundId);
+            uint32 earlier = held.earlierRoundId;
+            if (open && earlier != 0 && !market.isRoundCleared(earlier)) revert RoundNotCleared(earlier);
             held.earlierRoundId = open ? held.roundId : 0;
             held.roundId = roundId;
             if (!open) (held.from, held.to) = (from, to);

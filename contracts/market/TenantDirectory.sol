@@ -143,9 +143,13 @@ abstract contract TenantDirectory is AccessControl, AccountLedger, IMemberDirect
     }
 
     /// @notice Leaves the caller's tenant. Its credits, bids and leases are untouched; it may join
-    /// another. A seller with an offer in a round not yet cleared leaves once the round clears.
+    /// another. A seller with an offer in a round not yet cleared leaves once the round clears. A
+    /// member of a suspended tenant stays until the operator decides: leaving would shed the
+    /// sanction (its committed bids would clear as a tenantless buyer's instead of being refunded).
     function leaveTenant() external {
         uint32 tenantId = _requireMember(msg.sender);
+        TenantStatus status = _tenants[tenantId].status;
+        if (status == TenantStatus.Suspended) revert InvalidTenantStatus(tenantId, status);
         _requireNotSelling(msg.sender);
         _unenrol(tenantId, msg.sender);
     }

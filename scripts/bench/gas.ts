@@ -277,9 +277,11 @@ async function clear(round: number): Promise<{ gas: number; matched: number }> {
 }
 
 /**
- * A round built to cost clearing the most: pool bids for the longest lease an offer takes, where
- * every offer of the profile is free but for its last hour, so that each try reads every calendar
- * word of the bid before it fails, and each bid tries the most offers it may.
+ * A round built to cost clearing the most: pool bids for the longest lease an offer takes, on a
+ * pool of fresh nodes (every calendar word cold) as long as a bid's tries, all free but for their
+ * last hour except the first node, wholly free. The first bid (id 1) starts at the pool's second
+ * offer: it reads every word of the other calendars before each fails and then books the first
+ * node whole, the most one bid can cost. The bids after it fail on all of them.
  */
 async function adversarialRound(): Promise<void> {
   windowStart += 2000 * HOUR;
@@ -287,18 +289,20 @@ async function adversarialRound(): Promise<void> {
   const tries = Number(await c.offers.MAX_POOL_TRIES());
   const slices = Math.floor((Number(await c.offers.MAX_LEASE_UNITS()) * CALENDAR_UNIT) / HOUR);
   const end = windowStart + slices * HOUR;
-  for (let i = 0; i < tries + 4; i += 1) {
-    const nodeId = nodeIds[i % NODES] as bigint;
-    const owner = as(ownerOf(nodeId));
+  for (let i = 0; i < tries; i += 1) {
+    const owner = sellers[i % SELLERS] as HardhatEthersSigner;
+    const registered = await run(as(owner).nodes.registerNode(NODE, CALENDAR_UNIT, agent.address, `rack=X${i}`));
+    const nodeId = idOf(registered.events, "NodeRegistered");
+    owners.set(nodeId, owner);
     const terms = {
       ...offerTerms(nodeId, windowStart, slices, PriceModel.Auction, parseCredits("1")),
       maxSlices: slices,
     };
-    await run(owner.offers.createOffer(terms));
-    if (i >= NODES) continue;
+    await run(as(owner).offers.createOffer(terms));
+    if (i === 0) continue;
     // The node's last hour, booked by another tenant's buyer through a fixed offer of its own.
     const lastHour = await run(
-      owner.offers.createOffer(offerTerms(nodeId, end - HOUR, 1, PriceModel.Fixed, parseCredits("1"))),
+      as(owner).offers.createOffer(offerTerms(nodeId, end - HOUR, 1, PriceModel.Fixed, parseCredits("1"))),
     );
     await run(
       as(firstBidder).offers.bookInstant(

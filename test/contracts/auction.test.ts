@@ -430,6 +430,32 @@ describe("Sealed-bid auction", () => {
       await w.send(w.as(w.seller).nodes.setStatus(nodeId, NodeStatus.Maintenance));
     });
 
+    it("adds no third round to a node's hold while both it holds are uncleared, so none is forgotten", async () => {
+      const seller = { c: w.as(w.seller), send: w.send };
+      const later = (day: number) =>
+        offerTerms(w.nextHour + day * 24 * HOUR, { nodeId: w.nodes.big, model: PriceModel.Auction });
+      const bid = await commit(w, w.buyer, terms(), DEPOSIT);
+      await toRevealWindow(w, round);
+      await reveal(w, w.buyer, bid);
+      await createOffer(seller, later(1)); // enrols in round + 1, while round reveals
+      await toRevealWindow(w, round + 1);
+      // Round still holds a revealed bid; round + 1 reveals: the node's hold cannot take round + 2.
+      await expectRevert(w.as(w.seller).offers.createOffer(later(2)), "RoundNotCleared", { roundId: BigInt(round) });
+      await clearAll(w, round);
+      await createOffer(seller, later(2));
+      expect(await w.c.offers.roundHoldingNode(w.nodes.big)).toBe(BigInt(round + 1));
+    });
+
+    it("keeps a member of a suspended tenant in it, so its committed bids stay refunded, not cleared", async () => {
+      const bid = await commit(w, w.buyer, terms(), DEPOSIT);
+      await w.send(w.c.market.suspendTenant(w.tenants.buyers));
+      await expectRevert(w.as(w.buyer).market.leaveTenant(), "InvalidTenantStatus");
+      await toRevealWindow(w, round);
+      await reveal(w, w.buyer, bid);
+      await toClearing(w, round);
+      expect(only(await clearAll(w, round), "BidUnmatched").args.refund).toBe(DEPOSIT);
+    });
+
     it("refuses a sealed reserve enrolled a second time", async () => {
       const sealedReserve = sealReserve(1n, newSalt());
       const listed = offerTerms(w.nextHour, {
