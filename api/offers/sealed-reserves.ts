@@ -120,11 +120,7 @@ export class SealedReserves {
       await this.#update(reserve.reserveRef, { state: "failed", error: "the offer entered no round" });
       return;
     }
-    await this.#update(reserve.reserveRef, {
-      state: "enrolled",
-      offer_id: Number(enrolment.args.offerId),
-      round_id: Number(enrolment.args.roundId),
-    });
+    await this.#enrolledIn(reserve.reserveRef, enrolment.args);
   }
 
   /** Starts revealing in the background. */
@@ -175,10 +171,15 @@ export class SealedReserves {
       await this.#update(row.reserve_ref, { state: "failed", error: "the enrolment never reached the chain" });
       return;
     }
-    await this.#update(row.reserve_ref, {
+    await this.#enrolledIn(row.reserve_ref, found.args);
+  }
+
+  /** The reserve is on chain: with the offer and round its `OfferEnrolled` names. */
+  async #enrolledIn(reserveRef: string, enrolment: { offerId: bigint; roundId: bigint }): Promise<void> {
+    await this.#update(reserveRef, {
       state: "enrolled",
-      offer_id: Number(found.args.offerId),
-      round_id: Number(found.args.roundId),
+      offer_id: Number(enrolment.offerId),
+      round_id: Number(enrolment.roundId),
     });
   }
 
