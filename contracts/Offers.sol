@@ -233,7 +233,7 @@ contract Offers is ReentrancyGuard, IOffers {
         });
         _nodeOffers[terms.nodeId].push(offerId);
         emit OfferCreated(offerId, terms.nodeId, msg.sender, terms);
-        if (auction) _enroll(offerId, roundId, terms.pricePerHour, terms.sealedReserve);
+        if (auction) _enroll(offerId, roundId, node.tenantId, terms.pricePerHour, terms.sealedReserve);
     }
 
     /// @notice Stops an offer from taking bookings. Leases already made go on. An auction offer
@@ -273,7 +273,7 @@ contract Offers is ReentrancyGuard, IOffers {
         offer.roundId = roundId;
         offer.pricePerHour = reservePerHour;
         offer.reserveSealed = sealedReserve != 0;
-        _enroll(offerId, roundId, reservePerHour, sealedReserve);
+        _enroll(offerId, roundId, tenantId, reservePerHour, sealedReserve);
     }
 
     /// @notice Opens an auction offer's sealed reserve during its round's reveal window. A reserve
@@ -486,7 +486,14 @@ contract Offers is ReentrancyGuard, IOffers {
 
     // ---------------------------------------------------------------- internal
 
-    function _enroll(uint32 offerId, uint32 roundId, uint256 reservePerHour, bytes32 sealedReserve) private {
+    /// @dev Puts the offer into `roundId`; `tenantId` is its node's tenant, which every caller has read.
+    function _enroll(
+        uint32 offerId,
+        uint32 roundId,
+        uint32 tenantId,
+        uint256 reservePerHour,
+        bytes32 sealedReserve
+    ) private {
         Offer storage offer = _offers[offerId];
         uint32 nodeId = offer.nodeId;
         address seller = offer.seller;
@@ -496,7 +503,6 @@ contract Offers is ReentrancyGuard, IOffers {
             if (_usedReserves[sealedReserve]) revert ReserveReused(sealedReserve);
             _usedReserves[sealedReserve] = true;
         }
-        (uint32 tenantId, , ) = nodes.bookingInfo(nodeId);
         uint256 listed = _tenantOffersInRound[roundId][tenantId];
         if (listed >= MAX_TENANT_OFFERS_PER_ROUND) revert RoundFull(roundId, tenantId);
         _tenantOffersInRound[roundId][tenantId] = listed + 1;
