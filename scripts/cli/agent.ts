@@ -30,8 +30,7 @@ export function agentCommand(): Command {
       const config = await readAgentConfig(flags.config);
       const running = await startAgent(config, logger);
       const usage = running.usage === undefined ? "" : `; usage served on ${running.usage.url}`;
-      process.stdout.write(`agent running for nodes ${config.nodes.map((node) => node.nodeId).join(", ")}${usage}\n`);
-      await untilStopped();
+      await untilStopped(`agent running for nodes ${config.nodes.map((node) => node.nodeId).join(", ")}${usage}`);
       await running.close();
     });
 

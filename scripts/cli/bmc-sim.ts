@@ -8,7 +8,7 @@ import { BmcFleet, mixedSizes } from "../../oracle/bmc-sim/fleet.js";
 import { selfSignedTls, type SelfSignedTls } from "../../oracle/bmc-sim/tls.js";
 import { readPassword } from "../../sdk/index.js";
 import { untilStopped } from "./options.js";
-import { printJson } from "./output.js";
+import { toJson } from "./output.js";
 
 /** The BMCs listen here; their certificate names it. */
 const HOST = "127.0.0.1";
@@ -69,14 +69,15 @@ export function bmcSimCommand(): Command {
         });
         if (caFile !== undefined)
           process.stderr.write(`market: the BMCs' certificate (an agent's caFile): ${caFile}\n`);
-        printJson(
-          fleet.bmcs.map((bmc) => ({
-            url: bmc.url,
-            systemId: bmc.systemId,
-            ...(caFile === undefined ? {} : { caFile }),
-          })),
+        await untilStopped(
+          toJson(
+            fleet.bmcs.map((bmc) => ({
+              url: bmc.url,
+              systemId: bmc.systemId,
+              ...(caFile === undefined ? {} : { caFile }),
+            })),
+          ),
         );
-        await untilStopped();
         await fleet.close();
       },
     );

@@ -45,8 +45,7 @@ export function chainCommand(): Command {
         } catch (error) {
           throw new Error(`cannot listen on ${flags.host}:${port} (is another chain running there?)`, { cause: error });
         }
-        process.stdout.write(`chain listening on http://${address.address}:${address.port}\n`);
-        await untilStopped();
+        await untilStopped(`chain listening on http://${address.address}:${address.port}`);
         await server.close();
       },
     );

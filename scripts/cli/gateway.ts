@@ -37,8 +37,7 @@ export function gatewayCommand(): Command {
             : `first admin created: ${settings.bootstrapAdmin.email}; API key written to ${keyFile}`,
         );
       }
-      process.stdout.write(`${lines.join("\n")}\n`);
-      await untilStopped();
+      await untilStopped(lines.join("\n"));
       // Work under way gets time to finish; a chain that stopped answering does not hold the exit.
       const giveUp = setTimeout(() => {
         process.stderr.write(`market: the gateway did not stop within ${CLOSE_TIMEOUT_MS / 1000} s; exiting\n`);

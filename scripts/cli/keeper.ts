@@ -42,10 +42,9 @@ export function keeperCommand(): Command {
         options: { pollIntervalMs: seconds(flags.interval, "--interval") * 1000, confirmations },
       });
       keeper.start();
-      process.stdout.write(
-        `keeper running as ${chain.address} on chain ${chain.deployment.chainId} from block ${chain.deployment.blockNumber}\n`,
+      await untilStopped(
+        `keeper running as ${chain.address} on chain ${chain.deployment.chainId} from block ${chain.deployment.blockNumber}`,
       );
-      await untilStopped();
       await keeper.stop();
       chain.close();
       process.stdout.write(`keeper stopped: ${statusLine(keeper.status().counters)}\n`);

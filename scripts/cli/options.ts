@@ -71,12 +71,14 @@ export function seconds(value: string, flag: string): number {
 export const STOP_WITH_PARENT_ENV = "MARKET_STOP_WITH_PARENT";
 
 /**
- * Resolves on Ctrl-C or SIGTERM; under `market start`, also when the parent goes away (its end
- * of stdin closes), so that a killed supervisor leaves no orphans behind.
+ * Says `ready` on stdout, then resolves on Ctrl-C or SIGTERM; under `market start`, also when the
+ * parent goes away (its end of stdin closes), so that a killed supervisor leaves no orphans behind.
+ * The handlers are in place before the line is written: whoever waits for it may signal at once,
+ * and a signal with no handler yet would kill the process outright.
  */
-export function untilStopped(): Promise<string> {
+export function untilStopped(ready: string): Promise<string> {
   const watchParent = process.env[STOP_WITH_PARENT_ENV] === "1";
-  return new Promise<string>((resolve) => {
+  const stopped = new Promise<string>((resolve) => {
     process.once("SIGINT", () => resolve("SIGINT"));
     process.once("SIGTERM", () => resolve("SIGTERM"));
     if (watchParent) {
@@ -87,4 +89,6 @@ export function untilStopped(): Promise<string> {
     // A stdin still read from would keep the process alive after its work has stopped.
     if (watchParent) process.stdin.destroy();
   });
+  process.stdout.write(ready.endsWith("\n") ? ready : `${ready}\n`);
+  return stopped;
 }

@@ -27,10 +27,11 @@ function cell(value: unknown): string {
 }
 
 /** JSON for scripts; bigints (credit units, gas) as decimal strings. */
-function toJson(value: unknown): string {
+export function toJson(value: unknown): string {
   return JSON.stringify(value, (_, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2);
 }
 
+/** Prints `value` as JSON for scripts. */
 export function printJson(value: unknown): void {
   process.stdout.write(`${toJson(value)}\n`);
 }

@@ -50,10 +50,8 @@ export function startCommand(): Command {
         await stack.close();
         throw error;
       }
-      process.stdout.write(`${summary(stack, demo)}\n`);
-
       const outcome = await Promise.race([
-        untilStopped().then((signal) => ({ signal })),
+        untilStopped(summary(stack, demo)).then((signal) => ({ signal })),
         stack.exited.then((exit) => ({ exit })),
       ]);
       if ("exit" in outcome) {

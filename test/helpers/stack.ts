@@ -16,9 +16,10 @@ export interface RunningStack {
   gatewayUrl: string;
   rpcUrl: string;
   output(): { stdout: string; stderr: string };
-  exit: Promise<number | null>;
-  /** Ctrl-C, and the exit code. */
-  stop(): Promise<number | null>;
+  /** The exit code, or the signal that killed it. */
+  exit: Promise<number | NodeJS.Signals>;
+  /** Ctrl-C, and the exit code (or the signal that killed it). */
+  stop(): Promise<number | NodeJS.Signals>;
 }
 
 /**
@@ -33,11 +34,12 @@ export async function runStack(args: string[], env: Record<string, string> = {})
   let stderr = "";
   child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  let exited: number | null | undefined;
-  const exit = new Promise<number | null>((resolve) =>
-    child.once("exit", (code) => {
-      exited = code;
-      resolve(code);
+  let exited: number | NodeJS.Signals | undefined;
+  const exit = new Promise<number | NodeJS.Signals>((resolve) =>
+    child.once("exit", (code, signal) => {
+      // Node gives one of the two: the code of a normal exit, or the signal that ended it.
+      exited = code ?? (signal as NodeJS.Signals);
+      resolve(exited);
     }),
   );
   const summary = await waitFor(
