@@ -122,6 +122,7 @@ export async function startGateway(settings: GatewaySettings, options: GatewayOp
     gas: freeGas ? { minimumWei: 0n, targetWei: 0n } : (settings.gas ?? DEFAULT_GAS),
     origin: settings.publicUrl ?? "",
     chainTime,
+    clock,
     readModelTime: () => Math.max(indexer.status().indexedTime ?? 0, Math.floor(Date.now() / 1000)),
     answers: {
       timeslots: new ReadModelAnswers(() => indexer.generation()),

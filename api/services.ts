@@ -1,6 +1,6 @@
 import type { JsonRpcProvider } from "ethers";
 
-import { LeaseStatus, type Deployment, type MarketContracts } from "../sdk/index.js";
+import { LeaseStatus, type ChainNow, type Deployment, type MarketContracts } from "../sdk/index.js";
 import type { SealedBids } from "./bids/sealed-bids.js";
 import type { SealedReserves } from "./offers/sealed-reserves.js";
 import type { GatewaySettings } from "./config.js";
@@ -38,6 +38,8 @@ export interface Services {
   origin: string;
   /** The chain's notion of now, in unix seconds (never behind the latest block). */
   chainTime(): Promise<number>;
+  /** The chain's clock: its head, its block period and when the next block can come. */
+  clock(): Promise<ChainNow>;
   /**
    * Now as the read model knows it, in unix seconds: its newest block's time, or the wall clock
    * when that is later. Asks the chain nothing, so a read answered from the read model alone costs

@@ -52,7 +52,14 @@ export function chainClock(provider: JsonRpcApiProvider, blockSeconds?: number):
       period = await spacing.seconds;
     }
     const head = Number(latest.timestamp);
-    // A block mined on demand comes now, a second after the head at the earliest.
-    return { head, blockSeconds: period, next: Math.max(head + Math.max(period, 1), Math.floor(Date.now() / 1000)) };
+    return { head, blockSeconds: period, next: nextBlockTime(head, period) };
   };
+}
+
+/**
+ * The earliest time the next block can carry (`ChainNow.next`), from the head's time and the
+ * block period: a block mined on demand comes now, a second after the head at the earliest.
+ */
+export function nextBlockTime(head: number, blockSeconds: number, wallNow = Math.floor(Date.now() / 1000)): number {
+  return Math.max(head + Math.max(blockSeconds, 1), wallNow);
 }

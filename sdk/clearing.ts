@@ -1,5 +1,5 @@
-import { MarketRevertError } from "./errors.js";
-import { withGasHeadroom } from "./signer.js";
+import { withGasHeadroom } from "./gas.js";
+import { MarketRevertError } from "./revert.js";
 
 /** One `clearRound` transaction: how many bids it takes and the gas it is sent with. */
 export interface ClearingChunk {
@@ -43,6 +43,30 @@ export async function clearingChunk(
     }
     if (gas !== undefined && (gas <= budget || maxBids === 1)) {
       return { maxBids, gasLimit: withGasHeadroom(gas, blockGasLimit) };
+    }
+  }
+}
+
+/** What clearing a round takes from its client: reads, an estimate and a send that waits. */
+export interface RoundClearing {
+  isCleared(): Promise<boolean>;
+  /** Estimates `clearRound(roundId, maxBids)`, with refusals as `MarketRevertError`. */
+  estimate(maxBids: number): Promise<bigint>;
+  /** Sends one chunk and waits for it to be mined; refusals as `MarketRevertError`. */
+  send(chunk: ClearingChunk): Promise<void>;
+  blockGasLimit(): Promise<bigint>;
+}
+
+/**
+ * Clears a round chunk after chunk (`clearingChunk`, from `upTo` bids) until it is cleared, by
+ * this client or anyone else: a chunk refused because another clearer finished first is success.
+ */
+export async function clearRoundInChunks(clearing: RoundClearing, upTo: number): Promise<void> {
+  while (!(await clearing.isCleared())) {
+    try {
+      await clearing.send(await clearingChunk((n) => clearing.estimate(n), await clearing.blockGasLimit(), upTo));
+    } catch (error) {
+      if (!(error instanceof MarketRevertError && error.revert.name === "RoundAlreadyCleared")) throw error;
     }
   }
 }

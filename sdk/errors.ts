@@ -2,24 +2,9 @@ import { Interface, isHexString, type ErrorDescription } from "ethers";
 
 import { plainArgs } from "./abi-values.js";
 import { contractInterfaces, contractNames } from "./contracts.js";
+import { MarketRevertError, type DecodedRevert } from "./revert.js";
 
-/** A contract's custom error (or `Error(string)` / `Panic(uint256)`), decoded. */
-export interface DecodedRevert {
-  name: string;
-  signature: string;
-  args: Record<string, unknown>;
-}
-
-/** A transaction or call the market's contracts refused, with the custom error they gave. */
-export class MarketRevertError extends Error {
-  constructor(
-    readonly revert: DecodedRevert,
-    options?: { cause?: unknown },
-  ) {
-    super(`${revert.name}(${formatArgs(revert.args)})`, options);
-    this.name = "MarketRevertError";
-  }
-}
+export { MarketRevertError, type DecodedRevert } from "./revert.js";
 
 const builtinErrors = new Interface(["error Error(string message)", "error Panic(uint256 code)"]);
 const interfaces: readonly Interface[] = [...contractNames.map((name) => contractInterfaces[name]), builtinErrors];
@@ -67,12 +52,6 @@ export async function withDecodedRevert<T>(action: () => Promise<T>): Promise<T>
     if (revert === undefined) throw error;
     throw new MarketRevertError(revert, { cause: error });
   }
-}
-
-function formatArgs(args: Record<string, unknown>): string {
-  return Object.entries(args)
-    .map(([key, value]) => `${key}: ${String(value)}`)
-    .join(", ");
 }
 
 /** What went wrong, in one line: an error's message, or the thrown value itself. */

@@ -18,7 +18,13 @@ export {
   type SealedBid,
   type StoredBidTerms,
 } from "./commitments.js";
-export { MAX_CLEARING_TX_GAS, clearingChunk, type ClearingChunk } from "./clearing.js";
+export {
+  MAX_CLEARING_TX_GAS,
+  clearRoundInChunks,
+  clearingChunk,
+  type ClearingChunk,
+  type RoundClearing,
+} from "./clearing.js";
 export {
   attach,
   contractInterfaces,
@@ -89,11 +95,12 @@ export {
   type WorkRules,
 } from "./keeper-work.js";
 export { createKeystore, loadWallet, readPassword, type KeySource } from "./keys.js";
-export { chainClock, type ChainNow } from "./chain-clock.js";
-export { createProvider, latestBlockTime } from "./provider.js";
+export { chainClock, nextBlockTime, type ChainNow } from "./chain-clock.js";
+export { createProvider, latestBlockGasLimit, latestBlockTime } from "./provider.js";
 export { DroppedTransactionError, receiptOf } from "./receipt-watcher.js";
 export { MinedRevertError, confirmed } from "./receipts.js";
-export { ManagedSigner, isNonceConflict, withGasHeadroom, type TransactionDefaults } from "./signer.js";
+export { withGasHeadroom } from "./gas.js";
+export { ManagedSigner, isNonceConflict, type TransactionDefaults } from "./signer.js";
 export { CREDIT_DECIMALS, SECONDS_PER_HOUR, formatCredits, parseCredits } from "./units.js";
 export { depositBucket, paddedDeposit } from "./deposits.js";
 export { leaseImage } from "./lease-image.js";
@@ -109,3 +116,19 @@ export {
 } from "./protocol.js";
 export { addressSchema, basisPointsSchema, parseOrThrow } from "./validation.js";
 export { planRevealBurst, revealWindow, roundAt, type AuctionScheduleOf, type BurstReveal } from "./rounds.js";
+export {
+  CommitPhaseEndingError,
+  SEALED_TRANSITIONS,
+  SealedTransitionError,
+  advanceSealedBids,
+  commitRound,
+  nextSealedState,
+  sealedStep,
+  type KeptSealedBid,
+  type SealedBidCalls,
+  type SealedBidStore,
+  type SealedEvent,
+  type SealedPass,
+  type SealedState,
+  type SealedStep,
+} from "./sealed-lifecycle.js";

@@ -46,3 +46,10 @@ export async function latestBlockTime(provider: Provider): Promise<number> {
   }
   return (await provider.getBlock("latest"))?.timestamp ?? 0;
 }
+
+/** The latest block's gas limit: what one transaction can use at most. */
+export async function latestBlockGasLimit(provider: Provider): Promise<bigint> {
+  const block = await provider.getBlock("latest");
+  if (block === null) throw new Error("the chain has no latest block");
+  return block.gasLimit;
+}

@@ -14,6 +14,8 @@ import {
   type TypedDataField,
 } from "ethers";
 
+import { withGasHeadroom } from "./gas.js";
+
 /** Fields merged into every transaction, e.g. `{ type: 0, gasPrice: 0n }` on a Quorum chain. */
 export type TransactionDefaults = Pick<
   TransactionRequest,
@@ -23,15 +25,6 @@ export type TransactionDefaults = Pick<
 const NONCE_RETRIES = 3;
 /** Chain facts are read at most this often per provider: fee data costs three calls, and both move slowly. */
 const CHAIN_FACTS_TTL_MS = 1000;
-
-/**
- * Gas on top of an estimate, as a share of it (in percent) and a fixed amount. An estimate is exact
- * for the state and `block.timestamp` it was made at; mined a block later, a call's path can differ
- * (a round's window, a lease's settlement), and a limit of exactly the estimate then runs out.
- * The fixed part covers EIP-2200's stipend check, which an estimate at the limit trips.
- */
-const GAS_HEADROOM_PERCENT = 25n;
-const GAS_HEADROOM_FIXED = 25_000n;
 
 /** `read(provider)`, shared by every signer of `provider` for a second. */
 function cachedPer<T>(read: (provider: Provider) => Promise<T>): (provider: Provider) => Promise<T> {
@@ -48,12 +41,6 @@ function cachedPer<T>(read: (provider: Provider) => Promise<T>): (provider: Prov
 
 const feeDataOf = cachedPer((provider) => provider.getFeeData());
 const blockGasLimitOf = cachedPer(async (provider) => (await provider.getBlock("latest"))?.gasLimit);
-
-/** The gas limit to send with: the estimate plus headroom, never above what a block holds. */
-export function withGasHeadroom(estimate: bigint, blockGasLimit: bigint | undefined): bigint {
-  const padded = estimate + (estimate * GAS_HEADROOM_PERCENT) / 100n + GAS_HEADROOM_FIXED;
-  return blockGasLimit === undefined || padded < blockGasLimit ? padded : blockGasLimit;
-}
 
 /**
  * A signer that hands out nonces itself, one sender at a time, so that many concurrent sends

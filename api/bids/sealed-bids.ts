@@ -3,15 +3,20 @@ import { randomUUID } from "node:crypto";
 import type { Provider } from "ethers";
 
 import {
+  CommitPhaseEndingError,
   MarketRevertError,
-  clearingChunk,
+  clearRoundInChunks,
+  commitRound,
   maxBidCost,
+  nextSealedState,
   paddedDeposit,
   planRevealBurst,
   revealWindow,
   roundAt,
   sealBid,
+  sealedStep,
   errorMessage,
+  latestBlockGasLimit,
   withDecodedRevert,
   withGasHeadroom,
   type BidTerms,
@@ -19,6 +24,8 @@ import {
   type Deployment,
   type MarketContracts,
   type MarketEvent,
+  type SealedEvent,
+  type SealedState,
 } from "../../sdk/index.js";
 import type { Logger } from "../../sdk/log.js";
 import type { Db } from "../db/database.js";
@@ -30,11 +37,10 @@ import { repeat, type Repeating } from "../repeat.js";
 import { withCredits, type Send, type Submit, type Submitted } from "../transactions.js";
 
 /**
- * Where a gateway-held sealed bid is. `sealed`: stored, commit not yet confirmed; `committed`:
- * on-chain, waiting for its reveal window; `revealed`: waiting for clearing; then `matched`,
- * `unmatched`; `failed` (the commit never made it) or `missed` (the reveal window passed).
+ * Where a gateway-held sealed bid is, in the sdk's lifecycle (`SEALED_TRANSITIONS`). The gateway
+ * reads each outcome from its read model, so its bids end `matched` or `unmatched`, never `cleared`.
  */
-export type SealedBidState = "sealed" | "committed" | "revealed" | "matched" | "unmatched" | "failed" | "missed";
+export type SealedBidState = Exclude<SealedState, "cleared">;
 
 export interface SealedBidView {
   bidRef: string;
@@ -164,16 +170,11 @@ export class SealedBids {
     deposit: bigint | undefined,
     image: string,
   ): Promise<SealedBidView> {
-    const now = await this.#deps.clock();
-    // The commit is mined at `now.next` at the earliest: that block's round is the one it names,
-    // and its commit phase must stay open a margin beyond it.
-    const roundId = this.roundAt(now.next);
-    const { opensAt: commitClosesAt } = this.revealWindow(roundId);
-    const margin = Math.max(this.#minCommitSecondsLeft, now.blockSeconds);
-    if (commitClosesAt - now.next < margin) {
-      throw conflict(
-        `round ${roundId} stops taking bids in ${Math.max(0, commitClosesAt - now.head)} s; send the bid again when round ${roundId + 1} opens`,
-      );
+    let roundId: number;
+    try {
+      roundId = commitRound(this.#deps.deployment.schedule, await this.#deps.clock(), this.#minCommitSecondsLeft);
+    } catch (error) {
+      throw error instanceof CommitPhaseEndingError ? conflict(error.message) : error;
     }
     const full: BidTerms = { ...terms, roundId };
     const domain = { chainId: this.#deps.deployment.chainId, market: this.#deps.deployment.contracts.market };
@@ -197,9 +198,9 @@ export class SealedBids {
           { awaitReadModel: false },
         ),
       );
-      await this.#update(bidRef, { state: "committed" });
+      await this.#move(bidRef, "sealed", "commitLanded");
     } catch (error) {
-      await this.#update(bidRef, { state: "failed", error: errorMessage(error) });
+      await this.#move(bidRef, "sealed", "commitLost", { error: errorMessage(error) });
       if (error instanceof MarketRevertError && error.revert.name === "NotCommitPhase") {
         throw conflict(
           `round ${roundId} stopped taking bids while the bid was on its way (nothing was escrowed); send it again`,
@@ -279,12 +280,16 @@ export class SealedBids {
       // A commit or reveal on its way is settled by its own outcome.
       if (this.#inFlight.has(row.bid_ref)) continue;
       const roundId = Number(row.round_id);
-      const { opensAt, closesAt } = this.revealWindow(roundId);
+      const step = sealedStep({ state: row.state, roundId }, this.#deps.deployment.schedule, now);
       try {
-        if (row.state === "sealed") await this.#settleSealed(row, now.head);
-        else if (row.state === "committed" && now.head >= closesAt) await this.#missed(row, "its reveal window closed");
-        else if (row.state === "committed" && now.head >= opensAt) due.push(row);
-        else if (row.state === "revealed" && now.head >= closesAt) {
+        if (step.action === "confirm") await this.#settleSealed(row, now.head);
+        else if (step.action === "miss") {
+          await this.#missed(
+            row,
+            "its reveal window closes before the next block: a reveal sent now could not make it",
+          );
+        } else if (step.action === "reveal") due.push(row);
+        else if (step.action === "clear") {
           const rows = clearing.get(roundId) ?? [];
           rows.push(row);
           clearing.set(roundId, rows);
@@ -318,9 +323,10 @@ export class SealedBids {
   /** A bid stored but never confirmed (a crash between storing and committing): look on-chain. */
   async #settleSealed(row: Row, now: number): Promise<void> {
     const commit = await this.#deps.market.market.commitOf(row.bidder, row.commitment);
-    if (commit.deposit > 0n) await this.#update(row.bid_ref, { state: "committed", round_id: Number(commit.roundId) });
+    if (commit.deposit > 0n)
+      await this.#move(row.bid_ref, row.state, "commitLanded", { round_id: Number(commit.roundId) });
     else if (now >= this.revealWindow(Number(row.round_id)).opensAt) {
-      await this.#update(row.bid_ref, { state: "failed", error: "the commit never reached the chain" });
+      await this.#move(row.bid_ref, row.state, "commitLost", { error: "the commit never reached the chain" });
     }
   }
 
@@ -331,7 +337,7 @@ export class SealedBids {
     const rows = due.filter((row) => !this.#revealingRounds.has(Number(row.round_id)));
     const prepared: PreparedReveal[] = [];
     // Read once for the whole burst, not once per reveal: the limit moves slowly, if at all.
-    const blockGasLimit = rows.length === 0 ? 0n : await this.#blockGasLimit();
+    const blockGasLimit = rows.length === 0 ? 0n : await latestBlockGasLimit(this.#deps.provider);
     for (let i = 0; i < rows.length; i += PREPARE_CONCURRENCY) {
       const batch = rows.slice(i, i + PREPARE_CONCURRENCY);
       const results = await Promise.allSettled(batch.map((row) => this.#prepareReveal(row, blockGasLimit)));
@@ -426,8 +432,7 @@ export class SealedBids {
 
   async #revealed(row: Row, events: readonly MarketEvent[]): Promise<void> {
     const revealed = events.find((event) => event.name === "BidRevealed");
-    await this.#update(row.bid_ref, {
-      state: "revealed",
+    await this.#move(row.bid_ref, row.state, "revealLanded", {
       bid_id: revealed === undefined ? null : Number(revealed.args.bidId),
     });
     this.#deps.logger.info("sealed bid revealed", { bidRef: row.bid_ref, roundId: Number(row.round_id) });
@@ -441,11 +446,16 @@ export class SealedBids {
     try {
       const commit = await this.#deps.market.market.commitOf(row.bidder, row.commitment);
       if (commit.deposit === 0n) {
-        await this.#update(row.bid_ref, { state: "revealed" });
+        await this.#move(row.bid_ref, row.state, "revealLanded");
         return;
       }
       // The clock is read again: the reveal may have been mined in a block past the window.
-      if ((await this.#deps.clock()).head >= this.revealWindow(Number(row.round_id)).closesAt) {
+      const step = sealedStep(
+        { state: "committed", roundId: Number(row.round_id) },
+        this.#deps.deployment.schedule,
+        await this.#deps.clock(),
+      );
+      if (step.action === "miss") {
         await this.#missed(row, `the reveal did not make its window: ${errorMessage(error)}`);
         return;
       }
@@ -457,7 +467,7 @@ export class SealedBids {
 
   /** Reported, never silent: the bid loses its penalty when forfeited, and its owner sees why. */
   async #missed(row: Row, why: string): Promise<void> {
-    await this.#update(row.bid_ref, { state: "missed", error: why });
+    await this.#move(row.bid_ref, row.state, "windowMissed", { error: why });
     this.#deps.logger.error("sealed bid missed its reveal window", {
       bidRef: row.bid_ref,
       roundId: Number(row.round_id),
@@ -473,29 +483,26 @@ export class SealedBids {
       if (!this.#deps.clearsRounds) return;
       const user = await this.#firstUser(rows);
       if (user === undefined) return;
-      for (let cleared = false; !cleared; cleared = await market.isRoundCleared(roundId)) {
-        try {
-          const chunk = await clearingChunk(
-            (maxBids) =>
-              withDecodedRevert(() => market.clearRound.estimateGas(roundId, maxBids, { from: user.address })),
-            await this.#blockGasLimit(),
-            CLEARING_CHUNK,
-          );
-          await this.#deps.send(user, (c) => c.market.clearRound(roundId, chunk.maxBids, { gasLimit: chunk.gasLimit }));
-        } catch (error) {
-          // Someone else (a bidder's wallet, another keeper) cleared it first: what counts is that it is cleared.
-          if (!(error instanceof MarketRevertError && error.revert.name === "RoundAlreadyCleared")) throw error;
-        }
-      }
+      await clearRoundInChunks(
+        {
+          isCleared: () => market.isRoundCleared(roundId),
+          estimate: (maxBids) =>
+            withDecodedRevert(() => market.clearRound.estimateGas(roundId, maxBids, { from: user.address })),
+          send: async (chunk) => {
+            await this.#deps.send(user, (c) =>
+              c.market.clearRound(roundId, chunk.maxBids, { gasLimit: chunk.gasLimit }),
+            );
+          },
+          blockGasLimit: () => latestBlockGasLimit(this.#deps.provider),
+        },
+        CLEARING_CHUNK,
+      );
     }
     for (const row of rows) {
       const outcome = await this.#outcomeOf(row);
       if (outcome === undefined || outcome.state === "revealed") continue;
       const leaseId = outcome.lease_id === null ? null : Number(outcome.lease_id);
-      await this.#update(row.bid_ref, {
-        state: outcome.state === "matched" ? "matched" : "unmatched",
-        lease_id: leaseId,
-      });
+      await this.#move(row.bid_ref, row.state, outcome.state === "matched" ? "won" : "lost", { lease_id: leaseId });
     }
   }
 
@@ -514,12 +521,6 @@ export class SealedBids {
       if (user?.custodial === true) return user;
     }
     return undefined;
-  }
-
-  async #blockGasLimit(): Promise<bigint> {
-    const block = await this.#deps.provider.getBlock("latest");
-    if (block === null) throw new Error("the chain has no latest block");
-    return block.gasLimit;
   }
 
   #track(outcome: Promise<void>, bidRef: string, roundId: number): void {
@@ -558,11 +559,14 @@ export class SealedBids {
     };
   }
 
-  async #update(
+  /** Moves a bid along the lifecycle's table (a move it lacks throws), with the fields that came with it. */
+  async #move(
     bidRef: string,
-    fields: Partial<Pick<Row, "state" | "round_id" | "bid_id" | "lease_id" | "error" | "image">>,
-  ) {
-    const entries = Object.entries(fields);
+    from: SealedBidState,
+    event: SealedEvent,
+    fields: Partial<Pick<Row, "round_id" | "bid_id" | "lease_id" | "error">> = {},
+  ): Promise<void> {
+    const entries = Object.entries({ ...fields, state: nextSealedState(from, event) });
     await this.#deps.db.run(
       `UPDATE sealed_bids SET ${entries.map(([key], i) => `${key} = $${i + 2}`).join(", ")}, updated_at = $${entries.length + 2}
        WHERE bid_ref = $1`,

@@ -5,8 +5,8 @@ import {
   errorMessage,
   newSalt,
   reserveCommitment,
-  revealWindow,
   roundAt,
+  sealedStep,
   type ChainNow,
   type Deployment,
   type MarketContracts,
@@ -154,10 +154,10 @@ export class SealedReserves {
     );
     await Promise.all(
       rows.map(async (row) => {
-        const { closesAt } = revealWindow(schedule, Number(row.round_id));
-        // The reveal is mined in the next block at the earliest: it must still be inside the window.
-        if (now.next >= closesAt) await this.#missed(row);
-        else await this.#reveal(row);
+        // An enrolled reserve is a committed seal: revealed in its window while the next block can carry it.
+        const step = sealedStep({ state: "committed", roundId: Number(row.round_id) }, schedule, now);
+        if (step.action === "miss") await this.#missed(row);
+        else if (step.action === "reveal") await this.#reveal(row);
       }),
     );
   }

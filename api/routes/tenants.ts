@@ -291,6 +291,9 @@ export const identityRoutes = [
         commitSeconds: z.number(),
         revealSeconds: z.number(),
       }),
+      blockSeconds: z
+        .number()
+        .describe("seconds between blocks (0: a block per transaction); deadlines keep one block of margin"),
       defaultImage: z.string(),
     }),
     async handler({ services }) {
@@ -299,6 +302,7 @@ export const identityRoutes = [
         chainId: services.deployment.chainId,
         contracts: services.deployment.contracts,
         schedule: { genesis, commitSeconds, revealSeconds },
+        blockSeconds: (await services.clock()).blockSeconds,
         defaultImage: services.settings.defaultImage,
       };
     },

@@ -92,7 +92,7 @@ describe("the market CLI", () => {
       return JSON.parse(outcome.stdout) as unknown;
     };
 
-  it("signs with a wallet of one's own: deposits, commits a sealed bid and reveals it in its window", async () => {
+  it("signs with a wallet of one's own: deposits, commits a sealed bid, reveals it in its window and clears its round", async () => {
     const wallet = HDNodeWallet.fromPhrase(DEV_MNEMONIC, undefined, "m/44'/60'/0'/0/7");
     const created = await m.admin.must<{ user: { userId: string } }>(
       "POST",
@@ -115,15 +115,23 @@ describe("the market CLI", () => {
     const bid = (await onChain(
       ...["bids", "commit", "--offer", String(auction), "--start", String(start), "--duration", "60"],
       ...["--price", "3", "--deposit", "10", "--bids-file", bidsFile],
-    )) as { commitment: string; revealWindow: { opensAt: number } };
+    )) as { commitment: string; terms: { roundId: string }; revealWindow: { opensAt: number; closesAt: number } };
     expect(await onChain("credits", "balance")).toMatchObject({ available: "50", escrowed: "10" });
     expect(await onChain("bids", "reveal", "--bids-file", bidsFile)).toEqual([]);
 
     await m.chain.advance(bid.revealWindow.opensAt - (await m.chain.now()));
-    const revealed = (await onChain("bids", "reveal", "--bids-file", bidsFile)) as { commitment: string }[];
-    expect(revealed.map((b) => b.commitment)).toEqual([bid.commitment]);
+    const revealed = await onChain("bids", "reveal", "--bids-file", bidsFile);
+    expect(revealed).toMatchObject([{ commitment: bid.commitment, from: "committed", state: "revealed" }]);
     const status = (await onChain("bids", "status", "--bids-file", bidsFile)) as { state: string }[];
     expect(status.map((b) => b.state)).toEqual(["revealed"]);
+
+    // Once the window closes, the same command clears the round (chunks sized by gas), if nobody has.
+    await m.chain.advance(bid.revealWindow.closesAt - (await m.chain.now()));
+    const cleared = await onChain("bids", "reveal", "--bids-file", bidsFile);
+    expect(cleared).toMatchObject([{ commitment: bid.commitment, from: "revealed", state: "cleared" }]);
+    expect(await m.gateway.services.market.market.isRoundCleared(Number(bid.terms.roundId))).toBe(true);
+    // Won at 3 an hour for an hour: the lease's 3 stay escrowed until it is settled, the rest is back.
+    expect(await onChain("credits", "balance")).toMatchObject({ available: "57", escrowed: "3" });
   });
 
   it("lists an auction with a sealed reserve from a wallet, keeps its salt in a 0600 file, and reveals it", async () => {

@@ -27,6 +27,8 @@ export interface ChainInfo {
   chainId: number;
   contracts: { credits: string; market: string; offers: string; leases: string };
   schedule: { genesis: number; commitSeconds: number; revealSeconds: number };
+  /** Seconds between blocks (0: a block per transaction). */
+  blockSeconds: number;
   defaultImage: string;
 }
 
@@ -50,8 +52,9 @@ export async function signInWithWallet(api: Api, wallet: Eip1193): Promise<strin
 }
 
 /** Sends a transaction from the user's wallet and waits until it is mined; a revert is an error. */
-export async function send(wallet: Eip1193, from: string, to: string, data: string): Promise<string> {
-  const hash = (await wallet.request({ method: "eth_sendTransaction", params: [{ from, to, data }] })) as string;
+export async function send(wallet: Eip1193, from: string, to: string, data: string, gas?: bigint): Promise<string> {
+  const transaction = { from, to, data, ...(gas === undefined ? {} : { gas: `0x${gas.toString(16)}` }) };
+  const hash = (await wallet.request({ method: "eth_sendTransaction", params: [transaction] })) as string;
   const deadline = Date.now() + RECEIPT_TIMEOUT_MS;
   for (;;) {
     const receipt = (await wallet.request({ method: "eth_getTransactionReceipt", params: [hash] })) as {

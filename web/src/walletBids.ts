@@ -1,5 +1,7 @@
 import { Interface } from "ethers";
 
+import { nextBlockTime, type ChainNow } from "../../sdk/chain-clock";
+import { clearRoundInChunks } from "../../sdk/clearing";
 import {
   maxBidCost,
   sealBid,
@@ -9,7 +11,7 @@ import {
   type StoredBidTerms,
 } from "../../sdk/commitments";
 import { paddedDeposit } from "../../sdk/deposits";
-import { revealWindow, roundAt } from "../../sdk/rounds";
+import { advanceSealedBids, commitRound, type SealedPass, type SealedState } from "../../sdk/sealed-lifecycle";
 import { parseCredits, send, type ChainInfo, type Eip1193 } from "./wallet";
 
 /**
@@ -24,8 +26,8 @@ const AUCTION_CALLS = new Interface([
   "function clearRound(uint32 roundId, uint256 maxBids) returns (bool)",
   "function isRoundCleared(uint32 roundId) view returns (bool)",
 ]);
-/** Bids cleared per transaction when the portal clears a round. */
-const CLEARING_CHUNK = 50;
+/** Bids a clearing transaction is first tried with; `clearingChunk` halves it to fit the block. */
+const CLEARING_CHUNK = 64;
 
 export interface WalletBid {
   commitment: string;
@@ -34,7 +36,7 @@ export interface WalletBid {
   deposit: string;
   /** The image a lease the bid wins boots: revealed with the bid, so the lease has it from the start. */
   image: string;
-  state: "committed" | "revealed" | "cleared" | "missed";
+  state: SealedState;
 }
 
 const storageKey = (address: string) => `metalmarket.walletBids.${address.toLowerCase()}`;
@@ -48,11 +50,12 @@ function keep(address: string, bid: WalletBid): void {
   localStorage.setItem(storageKey(address), JSON.stringify([...others, bid]));
 }
 
-async function chainNow(wallet: Eip1193): Promise<number> {
+async function chainNow(wallet: Eip1193, chain: ChainInfo): Promise<ChainNow> {
   const block = (await wallet.request({ method: "eth_getBlockByNumber", params: ["latest", false] })) as {
     timestamp: string;
   };
-  return Math.max(Number(block.timestamp), Math.floor(Date.now() / 1000));
+  const head = Number(block.timestamp);
+  return { head, blockSeconds: chain.blockSeconds, next: nextBlockTime(head, chain.blockSeconds) };
 }
 
 async function read(wallet: Eip1193, to: string, data: string): Promise<string> {
@@ -79,7 +82,7 @@ export async function commitWithWallet(options: {
 }): Promise<WalletBid> {
   const { wallet, chain, from } = options;
   const terms: BidTerms = {
-    roundId: roundAt(chain.schedule, await chainNow(wallet)),
+    roundId: commitRound(chain.schedule, await chainNow(wallet, chain)),
     offerId: options.offerId,
     profileId: 0,
     start: options.start,
@@ -108,51 +111,60 @@ export async function commitWithWallet(options: {
   return bid;
 }
 
-/** Reveals the wallet's bids whose reveal window is open, and clears their rounds once it closes. */
-export async function advanceWalletBids(wallet: Eip1193, chain: ChainInfo, from: string): Promise<boolean> {
-  const now = await chainNow(wallet);
-  let changed = false;
-  for (const bid of walletBids(from)) {
-    const terms = termsFromStore(bid.terms);
-    const { opensAt, closesAt } = revealWindow(chain.schedule, terms.roundId);
-    const market = chain.contracts.market;
-    if (bid.state === "committed" && now >= closesAt) {
-      keep(from, { ...bid, state: "missed" });
-      changed = true;
-    } else if (bid.state === "committed" && now >= opensAt) {
-      const [hint] = AUCTION_CALLS.decodeFunctionResult(
-        "insertionHint",
-        await read(
-          wallet,
-          market,
-          AUCTION_CALLS.encodeFunctionData("insertionHint", [terms.roundId, terms.pricePerHour, from, bid.commitment]),
-        ),
-      );
+/**
+ * One pass of the sdk's sealed-bid lifecycle over this browser's bids: reveals those whose window
+ * is open, marks those that can no longer make it `missed`, and clears their rounds once the
+ * window closes (chunks sized by the wallet's estimates, as every client sizes them).
+ */
+export async function advanceWalletBids(
+  wallet: Eip1193,
+  chain: ChainInfo,
+  from: string,
+): Promise<SealedPass<WalletBid>> {
+  const market = chain.contracts.market;
+  const call = async (name: string, args: unknown[]) =>
+    AUCTION_CALLS.decodeFunctionResult(
+      name,
+      await read(wallet, market, AUCTION_CALLS.encodeFunctionData(name, args)),
+    )[0] as unknown;
+  const blockGasLimit = async () => {
+    const block = (await wallet.request({ method: "eth_getBlockByNumber", params: ["latest", false] })) as {
+      gasLimit: string;
+    };
+    return BigInt(block.gasLimit);
+  };
+  return advanceSealedBids({ list: () => walletBids(from), save: (bid) => keep(from, bid) }, chain.schedule, {
+    now: () => chainNow(wallet, chain),
+    reveal: async (bid) => {
+      const terms = termsFromStore(bid.terms);
+      const hint = await call("insertionHint", [terms.roundId, terms.pricePerHour, from, bid.commitment]);
       await send(
         wallet,
         from,
         market,
         AUCTION_CALLS.encodeFunctionData("revealBid", [terms, bid.salt, hint, bid.image]),
       );
-      keep(from, { ...bid, state: "revealed" });
-      changed = true;
-    } else if (bid.state === "revealed" && now >= closesAt) {
-      const cleared = async () =>
-        AUCTION_CALLS.decodeFunctionResult(
-          "isRoundCleared",
-          await read(wallet, market, AUCTION_CALLS.encodeFunctionData("isRoundCleared", [terms.roundId])),
-        )[0] as boolean;
-      while (!(await cleared())) {
-        await send(
-          wallet,
-          from,
-          market,
-          AUCTION_CALLS.encodeFunctionData("clearRound", [terms.roundId, CLEARING_CHUNK]),
-        );
-      }
-      keep(from, { ...bid, state: "cleared" });
-      changed = true;
-    }
-  }
-  return changed;
+    },
+    clear: (roundId) =>
+      clearRoundInChunks(
+        {
+          isCleared: async () => (await call("isRoundCleared", [roundId])) as boolean,
+          estimate: async (maxBids) =>
+            BigInt(
+              (await wallet.request({
+                method: "eth_estimateGas",
+                params: [
+                  { from, to: market, data: AUCTION_CALLS.encodeFunctionData("clearRound", [roundId, maxBids]) },
+                ],
+              })) as string,
+            ),
+          send: async (chunk) => {
+            const data = AUCTION_CALLS.encodeFunctionData("clearRound", [roundId, chunk.maxBids]);
+            await send(wallet, from, market, data, chunk.gasLimit);
+          },
+          blockGasLimit,
+        },
+        CLEARING_CHUNK,
+      ),
+  });
 }

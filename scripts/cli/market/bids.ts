@@ -2,18 +2,23 @@ import { Command } from "commander";
 
 import type { Bid as GatewayBid } from "../../../api/records.js";
 import {
+  advanceSealedBids,
+  chainClock,
+  clearRoundInChunks,
+  commitRound,
+  errorMessage,
   formatCredits,
-  latestBlockTime,
+  latestBlockGasLimit,
   maxBidCost,
   paddedDeposit,
   parseCredits,
   revealWindow,
-  roundAt,
   sealBid,
   storeTerms,
   termsFromStore,
   withDecodedRevert,
   type BidTerms,
+  type SealedState,
   type StoredBidTerms,
 } from "../../../sdk/index.js";
 import { gatewayOf, onChain, withChain, withConnection, type ConnectionFlags } from "../connection.js";
@@ -29,9 +34,12 @@ interface WalletBid {
   deposit: string;
   /** The image a won lease boots, revealed with the bid ("" for none). */
   image?: string;
-  state: "committed" | "revealed";
+  state: SealedState;
   txHash: string;
 }
+
+/** Bids a clearing transaction is first tried with; `clearingChunk` halves it to fit the block. */
+const CLEARING_CHUNK = 64;
 
 const DEFAULT_BIDS_FILE = ".metalmarket/wallet-bids.json";
 
@@ -89,7 +97,7 @@ export function bidsCommand(): Command {
         }
         const committed = await withChain(flags, async ({ provider, deployment, contracts, address }) => {
           const terms: BidTerms = {
-            roundId: roundAt(deployment.schedule, await latestBlockTime(provider)),
+            roundId: commitRound(deployment.schedule, await chainClock(provider)()),
             offerId: Number(flags.offer ?? 0),
             profileId: Number(flags.profile),
             start,
@@ -138,39 +146,75 @@ export function bidsCommand(): Command {
     );
 
   withBidsFile(
-    withConnection(bids.command("reveal").description("wallet bids: reveal every bid whose reveal window is open")),
+    withConnection(
+      bids
+        .command("reveal")
+        .description(
+          "wallet bids: reveal every bid whose reveal window is open, report those that missed it, and clear rounds that closed",
+        ),
+    ),
   ).action(async (flags: ConnectionFlags & { bidsFile: string }) => {
     if (!onChain(flags)) {
       process.stdout.write("the gateway reveals its users' bids in their reveal window; see `market bids status`\n");
       return;
     }
-    const revealed = await withChain(flags, async ({ provider, deployment, contracts, address }) => {
-      const now = await latestBlockTime(provider);
-      const done: WalletBid[] = [];
-      for (const bid of await loadBids(flags.bidsFile)) {
-        if (bid.state !== "committed" || bid.bidder !== address) continue;
-        const window = revealWindow(deployment.schedule, Number(bid.terms.roundId));
-        if (now < window.opensAt || now >= window.closesAt) continue;
-        const terms = termsFromStore(bid.terms);
-        const hint = await contracts.market.insertionHint(terms.roundId, terms.pricePerHour, address, bid.commitment);
-        await withDecodedRevert(async () =>
-          (await contracts.market.revealBid(terms, bid.salt, hint, bid.image ?? "")).wait(),
-        );
-        bid.state = "revealed";
-        await saveBid(flags.bidsFile, bid);
-        done.push(bid);
-      }
-      return done;
+    const pass = await withChain(flags, async ({ provider, deployment, contracts, address }) => {
+      const { market } = contracts;
+      return advanceSealedBids(
+        {
+          list: async () => (await loadBids(flags.bidsFile)).filter((bid) => bid.bidder === address),
+          save: (bid) => saveBid(flags.bidsFile, bid),
+        },
+        deployment.schedule,
+        {
+          now: chainClock(provider),
+          reveal: async (bid) => {
+            const terms = termsFromStore(bid.terms);
+            const hint = await market.insertionHint(terms.roundId, terms.pricePerHour, address, bid.commitment);
+            await withDecodedRevert(async () =>
+              (await market.revealBid(terms, bid.salt, hint, bid.image ?? "")).wait(),
+            );
+          },
+          clear: (roundId) =>
+            clearRoundInChunks(
+              {
+                isCleared: () => market.isRoundCleared(roundId),
+                estimate: (maxBids) => withDecodedRevert(() => market.clearRound.estimateGas(roundId, maxBids)),
+                send: async (chunk) => {
+                  await withDecodedRevert(async () =>
+                    (await market.clearRound(roundId, chunk.maxBids, { gasLimit: chunk.gasLimit })).wait(),
+                  );
+                },
+                blockGasLimit: () => latestBlockGasLimit(provider),
+              },
+              CLEARING_CHUNK,
+            ),
+        },
+      );
     });
-    print(revealed, flags.json === true, (rows) =>
-      table(
-        rows,
-        [
-          ["commitment", (b) => b.commitment],
-          ["round", (b) => b.terms.roundId],
-        ],
-        "no bid is in its reveal window now",
-      ),
+    for (const { bid, error } of pass.failed) {
+      process.stderr.write(`market: bid ${bid.commitment} (round ${bid.terms.roundId}): ${errorMessage(error)}\n`);
+    }
+    if (pass.failed.length > 0) process.exitCode = 1;
+    print(
+      pass.moved.map(({ bid, from }) => ({
+        commitment: bid.commitment,
+        roundId: Number(bid.terms.roundId),
+        from,
+        state: bid.state,
+      })),
+      flags.json === true,
+      (rows) =>
+        table(
+          rows,
+          [
+            ["commitment", (b) => b.commitment],
+            ["round", (b) => b.roundId],
+            ["was", (b) => b.from],
+            ["now", (b) => b.state],
+          ],
+          "no bid had anything to do now",
+        ),
     );
   });
 

@@ -5,12 +5,12 @@ import { ZeroHash } from "ethers";
 import type { Offer } from "../../../api/records.js";
 import {
   PriceModel,
+  chainClock,
   formatCredits,
-  latestBlockTime,
   newSalt,
   parseCredits,
   reserveCommitment,
-  revealWindow,
+  sealedStep,
   withDecodedRevert,
   type Deployment,
 } from "../../../sdk/index.js";
@@ -272,12 +272,13 @@ export function offersCommand(): Command {
         return;
       }
       const revealed = await withChain(flags, async ({ provider, deployment, contracts, address }) => {
-        const now = await latestBlockTime(provider);
+        const now = await chainClock(provider)();
         const done: WalletReserve[] = [];
         for (const kept of await loadSecretRecords<WalletReserve>(flags.reservesFile)) {
           if (kept.state !== "enrolled" || kept.seller !== address || kept.roundId === null) continue;
-          const window = revealWindow(deployment.schedule, kept.roundId);
-          if (now < window.opensAt || now >= window.closesAt) continue;
+          // An enrolled reserve is a committed seal: revealed in its window while the next block can carry it.
+          const step = sealedStep({ state: "committed", roundId: kept.roundId }, deployment.schedule, now);
+          if (step.action !== "reveal") continue;
           await withDecodedRevert(async () =>
             (await contracts.offers.revealReserve(Number(kept.offerId), BigInt(kept.reservePerHour), kept.salt)).wait(),
           );

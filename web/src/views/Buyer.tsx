@@ -143,10 +143,11 @@ function WalletBids() {
       if (busy || !walletBids(me.user.address).some((b) => b.state === "committed" || b.state === "revealed")) return;
       busy = true;
       try {
-        if (await advanceWalletBids(wallet, await api.get<ChainInfo>("/chain"), me.user.address)) {
-          setBids(walletBids(me.user.address));
-        }
-        setError(undefined);
+        const pass = await advanceWalletBids(wallet, await api.get<ChainInfo>("/chain"), me.user.address);
+        if (pass.moved.length > 0) setBids(walletBids(me.user.address));
+        // One bid's trouble is shown; the others moved on regardless, and it is tried again.
+        const failed = pass.failed[0];
+        setError(failed === undefined ? undefined : explain(failed.error));
       } catch (failure) {
         setError(explain(failure));
       } finally {
