@@ -517,17 +517,19 @@ contract Offers is ReentrancyGuard, IOffers {
     }
 
     /// @dev `held` with round `roundId` (and the node's time `[from, to)`) added. A round of the hold
-    /// still uncleared is kept beside the new one; a cleared one is forgotten, with its span. A hold
-    /// keeps two rounds: with both still uncleared, the earlier must be cleared (anyone may) before a
+    /// still uncleared is kept beside the new one, whichever of the two it is (rounds may be cleared
+    /// in any order); cleared ones are forgotten, with their span once none is left. A hold keeps
+    /// two rounds: with both still uncleared, the earlier must be cleared (anyone may) before a
     /// third is added, or the hold would forget a round whose bids are not settled.
     function _withRound(Hold memory held, uint32 roundId, uint32 from, uint32 to) private view returns (Hold memory) {
         if (held.roundId != roundId) {
-            bool open = held.roundId != 0 && !market.isRoundCleared(held.roundId);
+            bool latestOpen = held.roundId != 0 && !market.isRoundCleared(held.roundId);
             uint32 earlier = held.earlierRoundId;
-            if (open && earlier != 0 && !market.isRoundCleared(earlier)) revert RoundNotCleared(earlier);
-            held.earlierRoundId = open ? held.roundId : 0;
+            bool earlierOpen = earlier != 0 && !market.isRoundCleared(earlier);
+            if (latestOpen && earlierOpen) revert RoundNotCleared(earlier);
+            held.earlierRoundId = latestOpen ? held.roundId : (earlierOpen ? earlier : 0);
             held.roundId = roundId;
-            if (!open) (held.from, held.to) = (from, to);
+            if (!latestOpen && !earlierOpen) (held.from, held.to) = (from, to);
         }
         if (from < held.from) held.from = from;
         if (to > held.to) held.to = to;

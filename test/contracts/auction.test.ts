@@ -446,6 +446,23 @@ describe("Sealed-bid auction", () => {
       expect(await w.c.offers.roundHoldingNode(w.nodes.big)).toBe(BigInt(round + 1));
     });
 
+    it("keeps the earlier round in a node's hold when the later one is cleared first (found by the invariants)", async () => {
+      const seller = { c: w.as(w.seller), send: w.send };
+      const later = (day: number) =>
+        offerTerms(w.nextHour + day * 24 * HOUR, { nodeId: w.nodes.big, model: PriceModel.Auction });
+      const bid = await commit(w, w.buyer, terms(), DEPOSIT);
+      await toRevealWindow(w, round);
+      await reveal(w, w.buyer, bid);
+      await createOffer(seller, later(1)); // enrols in round + 1, while round reveals
+      await toClearing(w, round + 1);
+      await clearAll(w, round + 1); // anyone may clear the later round first; round's bid is still open
+      await createOffer(seller, later(2)); // round + 2: the hold keeps round, not the cleared round + 1
+      expect(await w.c.offers.roundHoldingNode(w.nodes.big)).toBe(BigInt(round));
+      await expectRevert(w.as(w.seller).nodes.setStatus(w.nodes.big, NodeStatus.Maintenance), "NodeHeld", {
+        roundId: BigInt(round),
+      });
+    });
+
     it("keeps a member of a suspended tenant in it, so its committed bids stay refunded, not cleared", async () => {
       const bid = await commit(w, w.buyer, terms(), DEPOSIT);
       await w.send(w.c.market.suspendTenant(w.tenants.buyers));
